@@ -1,0 +1,58 @@
+# lvsctl — build, test, demo, bench, install.
+# Every target that needs system packages installs them first (Debian 12, as root).
+
+SWIFT        ?= swift
+PREFIX       ?= /usr/local
+DESTDIR      ?=
+BINDIR        = $(DESTDIR)$(PREFIX)/bin
+BUILD_DEPS    = libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libiptc-dev pkg-config
+RUNTIME_DEPS  = ipvsadm iptables arptables iproute2 kmod
+VM_DEPS       = qemu-system-x86 busybox-static cpio xz-utils python3 strace
+
+.PHONY: all build deps test unit-test kernel-test demo bench install uninstall clean vm-setup
+
+all: build
+
+deps:
+	@missing=""; for p in $(BUILD_DEPS) $(RUNTIME_DEPS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+
+build: deps
+	$(SWIFT) build
+
+vm-setup: deps
+	Scripts/vm/setup
+
+# Unit tests (codec, parsing, formats) on the host, then the kernel tests inside the IPVS VM.
+SHELL := /bin/bash
+
+test: build vm-setup
+	$(SWIFT) build --build-tests
+	$(SWIFT) test 2>&1 | tee .build/unit-test.log; test $${PIPESTATUS[0]} -eq 0
+	Scripts/vm/run --timeout 2400 Tests/Kernel/run-all.sh
+
+unit-test: build
+	$(SWIFT) test
+
+kernel-test: build vm-setup
+	Scripts/vm/run --timeout 2400 Tests/Kernel/run-all.sh $(T)
+
+# The seed scenario in the VM: a fwmark bundle (HTTP+HTTPS) with persistence over two DR real servers.
+demo: build vm-setup
+	Scripts/vm/run Scripts/demo.sh
+
+bench: vm-setup
+	$(SWIFT) build -c release
+	Scripts/bench/run
+
+install:
+	$(SWIFT) build -c release
+	install -D -m 0755 .build/release/lvsctl $(BINDIR)/lvsctl
+
+uninstall:
+	rm -f $(BINDIR)/lvsctl
+
+clean:
+	rm -rf .build

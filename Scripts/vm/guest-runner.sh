@@ -1,0 +1,27 @@
+# Runs inside the VM (chrooted into the host root), copied to /job/runner.sh
+# by Scripts/vm/run. Executes /job/script with the saved arguments from the
+# saved working directory; stdout/stderr/exit code land in /job.
+export JOB=/job
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root
+export XDG_CACHE_HOME=/tmp/.cache
+export TMPDIR=/tmp
+export LVS_TEST_VM=1
+# Variables forwarded from the host (PATH, LANG, VM_PASS_ENV names, ...).
+# shellcheck disable=SC1091
+[ -f /job/env.sh ] && . /job/env.sh
+export JOB=/job
+
+args=()
+if [ -s /job/args ]; then
+    mapfile -d '' args < /job/args
+fi
+cwd=$(cat /job/cwd 2>/dev/null || echo /job)
+if ! cd "$cwd" 2>/dev/null; then
+    echo "vm-run: warning: working directory $cwd does not exist in the guest; using /job" >> /job/stderr
+    cd /job
+fi
+bash /job/script "${args[@]}" >> /job/stdout 2>> /job/stderr < /dev/null
+rc=$?
+echo "$rc" > /job/rc.tmp && mv /job/rc.tmp /job/rc
+exit 0

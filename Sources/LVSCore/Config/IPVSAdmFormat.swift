@@ -1,0 +1,210 @@
+/// Text formats that match ipvsadm 1.31 byte for byte: `-Ln` (and its variants) and `-Sn`.
+
+/// Which columns `list` prints, as ipvsadm's `--stats`, `--rate`, `--thresholds`, `--persistent-conn`, `--tun-info`.
+public enum ListColumns: Sendable { case standard, stats, rate, thresholds, persistentConnections, tunnelInfo }
+
+/// Renders tables the way ipvsadm does.
+public enum IPVSAdmFormat {
+    /// `IP Virtual Server version 1.2.1 (size=4096)`.
+    public static func header(_ info: IPVSInfo) -> String {
+        "IP Virtual Server version \(info.versionString) (size=\(info.connectionTableSize))\n"
+    }
+
+    /// The title lines of `ipvsadm -Ln` for the given columns.
+    public static func title(_ c: ListColumns) -> String {
+        let p = "Prot LocalAddress:Port"
+        switch c {
+        case .stats:
+            return pad(p, 33) + " " + ["Conns", "InPkts", "OutPkts", "InBytes", "OutBytes"].map { lpad($0, 8) }.joined(separator: " ") + "\n  -> RemoteAddress:Port\n"
+        case .rate:
+            return pad(p, 33) + " " + ["CPS", "InPPS", "OutPPS", "InBPS", "OutBPS"].map { lpad($0, 8) }.joined(separator: " ") + "\n  -> RemoteAddress:Port\n"
+        case .thresholds:
+            return pad(p, 33) + " " + ["Uthreshold", "Lthreshold", "ActiveConn", "InActConn"].map { pad($0, 10) }.joined(separator: " ") + "\n  -> RemoteAddress:Port\n"
+        case .persistentConnections:
+            return pad(p, 33) + " " + pad("Weight", 9) + " " + pad("PersistConn", 11) + " " + pad("ActiveConn", 10) + " " + pad("InActConn", 10) + "\n  -> RemoteAddress:Port\n"
+        case .tunnelInfo:
+            return "Prot LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward TunnelInfo    Weight ActiveConn InActConn\n"
+        case .standard:
+            return "Prot LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n"
+        }
+    }
+
+    /// The service name column: `TCP  192.0.2.1:80`, `FWM  80 IPv6`.
+    public static func serviceName(_ k: ServiceKey) -> String {
+        switch k {
+        case .fwmark(let m, let f): return "FWM  \(Int32(bitPattern: m))" + (f == .inet6 ? " IPv6" : "")
+        case .address(let p, let e):
+            let s = pad(p.label, 4) + " " + e.description
+            return e.address.family == .inet6 ? s : String(s.prefix(33))
+        }
+    }
+
+    /// The scheduler-flag list in parentheses or after `-b`.
+    static func schedFlags(_ s: VirtualService) -> String {
+        s.flags.schedFlagNames(for: s.scheduler).joined(separator: ",")
+    }
+
+    /// The lines of one service and its real servers, as `ipvsadm -Ln` prints them.
+    public static func list(_ e: ServiceEntry, columns: ListColumns, exact: Bool, sorted: Bool = true) -> String {
+        let s = e.service
+        let name = serviceName(s.key)
+        var out = ""
+        let st = s.stats ?? Stats()
+        switch columns {
+        case .stats:
+            out += pad(name, 33) + [st.connections, st.inPackets, st.outPackets, st.inBytes, st.outBytes].map { largeNumber($0, exact) }.joined()
+        case .rate:
+            out += pad(name, 33) + [st.cps, st.inPPS, st.outPPS, st.inBPS, st.outBPS].map { largeNumber($0, exact) }.joined()
+        default:
+            out += "\(name) \(s.scheduler)"
+            if !s.flags.intersection(.schedMask).isEmpty { out += " (\(schedFlags(s)))" }
+            if s.flags.contains(.persistent) {
+                out += " persistent \(s.timeout)"
+                if s.key.family == .inet && s.netmask != 0xFFFF_FFFF { out += " mask \(Netmask.ipv4Text(s.netmask))" }
+                if s.key.family == .inet6 && s.netmask != 128 { out += " mask \(Int32(bitPattern: s.netmask))" }
+                if let pe = s.persistenceEngine { out += " pe \(pe)" }
+            }
+            if s.flags.contains(.onePacket) { out += " ops" }
+        }
+        out += "\n"
+        for d in sorted ? sortedDests(e.servers) : e.servers {
+            var dn = d.endpoint.description
+            if d.address.family != .inet6 { dn = String(dn.prefix(28)) }
+            let ds = d.stats ?? Stats()
+            switch columns {
+            case .stats:
+                out += "  -> " + pad(dn, 28) + [ds.connections, ds.inPackets, ds.outPackets, ds.inBytes, ds.outBytes].map { largeNumber($0, exact) }.joined()
+            case .rate:
+                out += "  -> " + pad(dn, 28) + " " + lpad("\(ds.cps)", 8) + " " + lpad("\(ds.inPPS)", 8) + " " + lpad("\(ds.outPPS)", 8)
+                    + largeNumber(ds.inBPS, exact) + largeNumber(ds.outBPS, exact)
+            case .thresholds:
+                out += "  -> " + pad(dn, 28) + " " + [d.upperThreshold, d.lowerThreshold, d.activeConnections, d.inactiveConnections].map { pad("\($0)", 10) }.joined(separator: " ")
+            case .persistentConnections:
+                out += "  -> " + pad(dn, 28) + " " + pad("\(d.weight)", 9) + " " + pad("\(d.persistentConnections)", 11) + " " + pad("\(d.activeConnections)", 10) + " " + pad("\(d.inactiveConnections)", 10)
+            case .tunnelInfo:
+                out += "  -> " + pad(dn, 28) + " " + pad(d.forwarding.description, 7) + " " + pad(tunnelInfo(d) ?? "n/a", 13) + " " + pad("\(d.weight)", 6) + " " + pad("\(d.activeConnections)", 10) + " " + pad("\(d.inactiveConnections)", 10)
+            case .standard:
+                out += "  -> " + pad(dn, 28) + " " + pad(d.forwarding.description, 7) + " " + pad("\(d.weight)", 6) + " " + pad("\(d.activeConnections)", 10) + " " + pad("\(d.inactiveConnections)", 10)
+            }
+            out += "\n"
+        }
+        return out
+    }
+
+    /// `gue:6080:-c`, `gre:+c`, `ipip`, or nil for a non-tunnel server.
+    public static func tunnelInfo(_ d: RealServer) -> String? {
+        guard d.forwarding == .tunnel else { return nil }
+        let cs = ["-c", "+c", "r+c"][Int(d.tunnelChecksum.rawValue)]
+        switch d.tunnelType {
+        case .ipip: return "ipip"
+        case .gue: return "gue:\(d.tunnelPort):\(cs)"
+        case .gre: return "gre:\(cs)"
+        }
+    }
+
+    /// The `-A` and `-a` lines of one service, as `ipvsadm -Sn` prints them.
+    public static func save(_ e: ServiceEntry) -> String {
+        let s = e.service
+        var out = "-A \(s.key.option) -s \(s.scheduler)"
+        if s.flags.contains(.persistent) {
+            out += " -p \(s.timeout)"
+            if s.key.family == .inet && s.netmask != 0xFFFF_FFFF { out += " -M \(Netmask.ipv4Text(s.netmask))" }
+            if s.key.family == .inet6 && s.netmask != 128 { out += " -M \(Int32(bitPattern: s.netmask))" }
+        }
+        if let pe = s.persistenceEngine { out += " --pe \(pe)" }
+        if s.flags.contains(.onePacket) { out += " -o" }
+        if !s.flags.intersection(.schedMask).isEmpty { out += " -b \(schedFlags(s))" }
+        out += "\n"
+        for d in sortedDests(e.servers) {
+            out += "-a \(s.key.option) -r \(d.endpoint) \(d.forwarding.option) -w \(d.weight)"
+            if d.forwarding == .tunnel {
+                let opt = ["--tun-nocsum", "--tun-csum", "--tun-remcsum"][Int(d.tunnelChecksum.rawValue)]
+                switch d.tunnelType {
+                case .ipip: out += " --tun-type ipip"
+                case .gue: out += " --tun-type gue --tun-port \(d.tunnelPort) \(opt)"
+                case .gre: out += " --tun-type gre \(opt)"
+                }
+            }
+            out += "\n"
+        }
+        return out
+    }
+
+    /// ipvsadm's `print_largenum`: 9 columns, with K/M/G/T above 10^8 unless `exact`.
+    public static func largeNumber(_ i: UInt64, _ exact: Bool) -> String {
+        if exact {
+            let s = "\(i)"
+            return lpad(s, s.count <= 8 ? 9 : s.count + 1)
+        }
+        if i < 100_000_000 { return lpad("\(i)", 9) }
+        if i < 1_000_000_000 { return lpad("\(i / 1000)", 8) + "K" }
+        if i < 100_000_000_000 { return lpad("\(i / 1_000_000)", 8) + "M" }
+        if i < 100_000_000_000_000 { return lpad("\(i / 1_000_000_000)", 8) + "G" }
+        return lpad("\(i / 1_000_000_000_000)", 8) + "T"
+    }
+
+    // MARK: ipvsadm's sort order (libipvs comparators, glibc merge sort)
+
+    static func wrapCompare(_ a: UInt32, _ b: UInt32) -> Int32 { Int32(bitPattern: a &- b) }
+    static func words(_ a: IPAddress) -> [UInt32] {
+        stride(from: 0, to: a.bytes.count, by: 4).map {
+            (i: Int) -> UInt32 in
+            let b0 = UInt32(a.bytes[i]) << 24, b1 = UInt32(a.bytes[i + 1]) << 16
+            let b2 = UInt32(a.bytes[i + 2]) << 8, b3 = UInt32(a.bytes[i + 3])
+            return b0 | b1 | b2 | b3
+        }
+    }
+    static func cmpAddr(_ a: IPAddress, _ b: IPAddress) -> Int32 {
+        let wa = words(a), wb = words(b)
+        var r: Int32 = 0
+        var i = 0
+        while r == 0 && i < min(wa.count, wb.count) { r = wrapCompare(wa[i], wb[i]); i += 1 }
+        return r
+    }
+    /// `ipvs_cmp_services`.
+    static func cmpServices(_ x: VirtualService, _ y: VirtualService) -> Int32 {
+        func parts(_ k: ServiceKey) -> (UInt32, UInt16, UInt16, IPAddress?, UInt16) {
+            switch k {
+            case .fwmark(let m, let f): return (m, f.rawValue, 6, nil, 0)
+            case .address(let p, let e): return (0, e.address.family.rawValue, p.rawValue, e.address, e.port)
+            }
+        }
+        let a = parts(x.key), b = parts(y.key)
+        var r = wrapCompare(a.0, b.0); if r != 0 { return r }
+        r = Int32(a.1) - Int32(b.1); if r != 0 { return r }
+        r = Int32(a.2) - Int32(b.2); if r != 0 { return r }
+        if let aa = a.3, let ba = b.3 { r = cmpAddr(aa, ba); if r != 0 { return r } }
+        return Int32(a.4) - Int32(b.4)
+    }
+    /// `ipvs_cmp_dests`.
+    static func cmpDests(_ x: RealServer, _ y: RealServer) -> Int32 {
+        let r = cmpAddr(x.address, y.address)
+        return r != 0 ? r : Int32(x.port) - Int32(y.port)
+    }
+    /// glibc's `msort`: a stable top-down merge sort, so that even ipvsadm's wrapping comparator gives its order.
+    static func mergeSort<T>(_ a: [T], _ cmp: (T, T) -> Int32) -> [T] {
+        if a.count <= 1 { return a }
+        let n1 = a.count / 2
+        let l = mergeSort(Array(a[..<n1]), cmp), r = mergeSort(Array(a[n1...]), cmp)
+        var out: [T] = []; out.reserveCapacity(a.count)
+        var i = 0, j = 0
+        while i < l.count && j < r.count {
+            if cmp(l[i], r[j]) <= 0 { out.append(l[i]); i += 1 } else { out.append(r[j]); j += 1 }
+        }
+        out += l[i...]; out += r[j...]
+        return out
+    }
+    /// Services in ipvsadm's order.
+    public static func sortedServices(_ s: [ServiceEntry]) -> [ServiceEntry] { mergeSort(s) { cmpServices($0.service, $1.service) } }
+    /// Real servers in ipvsadm's order.
+    public static func sortedDests(_ d: [RealServer]) -> [RealServer] { mergeSort(d, cmpDests) }
+}
+
+/// Left-justifies `s` in `w` columns (`%-Ns`).
+@inlinable public func pad(_ s: String, _ w: Int) -> String {
+    let n = s.count; return n >= w ? s : s + String(repeating: " ", count: w - n)
+}
+/// Right-justifies `s` in `w` columns (`%Ns`).
+@inlinable public func lpad(_ s: String, _ w: Int) -> String {
+    let n = s.count; return n >= w ? s : String(repeating: " ", count: w - n) + s
+}

@@ -1,0 +1,312 @@
+/// The IPVS generic-netlink attribute sets of `linux/ip_vs.h`, one enum each, with an `other` case
+/// that keeps attributes from newer kernels for a round trip.
+
+/// IPVS generic-netlink commands (`IPVS_CMD_*`).
+public enum IPVSCommand: UInt8, Hashable, Sendable {
+    case newService = 1, setService, delService, getService
+    case newDest, setDest, delDest, getDest
+    case newDaemon, delDaemon, getDaemon
+    case setConfig, getConfig, setInfo, getInfo
+    case zero, flush
+}
+
+/// The generic-netlink family name and version (`IPVS_GENL_NAME`, `IPVS_GENL_VERSION`).
+public enum IPVSFamily {
+    /// `"IPVS"`.
+    public static let name = "IPVS"
+    /// `IPVS_GENL_VERSION`.
+    public static let version: UInt8 = 1
+}
+
+/// Top-level attributes of an IPVS message (`IPVS_CMD_ATTR_*`).
+public enum CommandAttribute: Hashable, Sendable {
+    /// `IPVS_CMD_ATTR_SERVICE` (nested).
+    case service([ServiceAttribute])
+    /// `IPVS_CMD_ATTR_DEST` (nested).
+    case dest([DestAttribute])
+    /// `IPVS_CMD_ATTR_DAEMON` (nested).
+    case daemon([DaemonAttribute])
+    /// `IPVS_CMD_ATTR_TIMEOUT_TCP`.
+    case timeoutTCP(UInt32)
+    /// `IPVS_CMD_ATTR_TIMEOUT_TCP_FIN`.
+    case timeoutTCPFin(UInt32)
+    /// `IPVS_CMD_ATTR_TIMEOUT_UDP`.
+    case timeoutUDP(UInt32)
+    /// Anything else.
+    case other(RawAttribute)
+
+    /// Decodes one top-level attribute.
+    public static func decode(_ a: RawAttribute) throws -> CommandAttribute {
+        switch a.type {
+        case 1: return .service(try a.nested("service").map(ServiceAttribute.decode))
+        case 2: return .dest(try a.nested("destination").map(DestAttribute.decode))
+        case 3: return .daemon(try a.nested("daemon").map(DaemonAttribute.decode))
+        case 4: return .timeoutTCP(try a.u32("timeout tcp"))
+        case 5: return .timeoutTCPFin(try a.u32("timeout tcpfin"))
+        case 6: return .timeoutUDP(try a.u32("timeout udp"))
+        default: return .other(a)
+        }
+    }
+    /// Encodes this attribute.
+    public func encode(_ e: inout AttributeEncoder) {
+        switch self {
+        case .service(let s): e.nested(1) { n in for x in s { x.encode(&n) } }
+        case .dest(let d): e.nested(2) { n in for x in d { x.encode(&n) } }
+        case .daemon(let d): e.nested(3) { n in for x in d { x.encode(&n) } }
+        case .timeoutTCP(let v): e.u32(4, v)
+        case .timeoutTCPFin(let v): e.u32(5, v)
+        case .timeoutUDP(let v): e.u32(6, v)
+        case .other(let r): e.raw(r)
+        }
+    }
+}
+
+/// Service attributes (`IPVS_SVC_ATTR_*`).
+public enum ServiceAttribute: Hashable, Sendable {
+    case af(UInt16)
+    case `protocol`(UInt16)
+    /// 16-byte address field.
+    case addr([UInt8])
+    /// Port in host order (big-endian on the wire).
+    case port(UInt16)
+    case fwmark(UInt32)
+    case schedName(String)
+    /// `struct ip_vs_flags {flags, mask}`.
+    case flags(flags: UInt32, mask: UInt32)
+    case timeout(UInt32)
+    case netmask(UInt32)
+    case stats([StatsAttribute])
+    case peName(String)
+    case stats64([StatsAttribute])
+    case other(RawAttribute)
+
+    static let ctx = "service"
+    /// Decodes one service attribute.
+    public static func decode(_ a: RawAttribute) throws -> ServiceAttribute {
+        switch a.type {
+        case 1: return .af(try a.u16(ctx))
+        case 2: return .protocol(try a.u16(ctx))
+        case 3:
+            guard a.payload.count == 16 else { throw DecodeError(ctx, "address of \(a.payload.count) bytes, expected 16") }
+            return .addr(a.payload)
+        case 4: return .port(try a.be16(ctx))
+        case 5: return .fwmark(try a.u32(ctx))
+        case 6: return .schedName(try a.string(ctx))
+        case 7:
+            guard a.payload.count == 8 else { throw DecodeError(ctx, "flags of \(a.payload.count) bytes, expected 8") }
+            let f = RawAttribute(type: 0, payload: Array(a.payload[0..<4])), m = RawAttribute(type: 0, payload: Array(a.payload[4..<8]))
+            return .flags(flags: try f.u32(ctx), mask: try m.u32(ctx))
+        case 8: return .timeout(try a.u32(ctx))
+        case 9: return .netmask(try a.u32(ctx))
+        case 10: return .stats(try a.nested("service stats").map { try StatsAttribute.decode($0, wide: false) })
+        case 11: return .peName(try a.string(ctx))
+        case 12: return .stats64(try a.nested("service stats64").map { try StatsAttribute.decode($0, wide: true) })
+        default: return .other(a)
+        }
+    }
+    /// Encodes this attribute.
+    public func encode(_ e: inout AttributeEncoder) {
+        switch self {
+        case .af(let v): e.u16(1, v)
+        case .protocol(let v): e.u16(2, v)
+        case .addr(let v): e.put(3, v)
+        case .port(let v): e.be16(4, v)
+        case .fwmark(let v): e.u32(5, v)
+        case .schedName(let v): e.string(6, v)
+        case .flags(let f, let m):
+            var p = AttributeEncoder(); p.le(f); p.le(m); e.put(7, p.bytes)
+        case .timeout(let v): e.u32(8, v)
+        case .netmask(let v): e.u32(9, v)
+        case .stats(let s): e.nested(10) { n in for x in s { x.encode(&n, wide: false) } }
+        case .peName(let v): e.string(11, v)
+        case .stats64(let s): e.nested(12) { n in for x in s { x.encode(&n, wide: true) } }
+        case .other(let r): e.raw(r)
+        }
+    }
+}
+
+/// Destination attributes (`IPVS_DEST_ATTR_*`).
+public enum DestAttribute: Hashable, Sendable {
+    case addr([UInt8])
+    case port(UInt16)
+    case fwdMethod(UInt32)
+    case weight(Int32)
+    case upperThreshold(UInt32)
+    case lowerThreshold(UInt32)
+    case activeConns(UInt32)
+    case inactiveConns(UInt32)
+    case persistConns(UInt32)
+    case stats([StatsAttribute])
+    case addrFamily(UInt16)
+    case stats64([StatsAttribute])
+    case tunType(UInt8)
+    /// Tunnel port in host order (big-endian on the wire).
+    case tunPort(UInt16)
+    case tunFlags(UInt16)
+    case other(RawAttribute)
+
+    static let ctx = "destination"
+    /// Decodes one destination attribute.
+    public static func decode(_ a: RawAttribute) throws -> DestAttribute {
+        switch a.type {
+        case 1:
+            guard a.payload.count == 16 else { throw DecodeError(ctx, "address of \(a.payload.count) bytes, expected 16") }
+            return .addr(a.payload)
+        case 2: return .port(try a.be16(ctx))
+        case 3: return .fwdMethod(try a.u32(ctx))
+        case 4: return .weight(Int32(bitPattern: try a.u32(ctx)))
+        case 5: return .upperThreshold(try a.u32(ctx))
+        case 6: return .lowerThreshold(try a.u32(ctx))
+        case 7: return .activeConns(try a.u32(ctx))
+        case 8: return .inactiveConns(try a.u32(ctx))
+        case 9: return .persistConns(try a.u32(ctx))
+        case 10: return .stats(try a.nested("destination stats").map { try StatsAttribute.decode($0, wide: false) })
+        case 11: return .addrFamily(try a.u16(ctx))
+        case 12: return .stats64(try a.nested("destination stats64").map { try StatsAttribute.decode($0, wide: true) })
+        case 13: return .tunType(try a.u8(ctx))
+        case 14: return .tunPort(try a.be16(ctx))
+        case 15: return .tunFlags(try a.u16(ctx))
+        default: return .other(a)
+        }
+    }
+    /// Encodes this attribute.
+    public func encode(_ e: inout AttributeEncoder) {
+        switch self {
+        case .addr(let v): e.put(1, v)
+        case .port(let v): e.be16(2, v)
+        case .fwdMethod(let v): e.u32(3, v)
+        case .weight(let v): e.u32(4, UInt32(bitPattern: v))
+        case .upperThreshold(let v): e.u32(5, v)
+        case .lowerThreshold(let v): e.u32(6, v)
+        case .activeConns(let v): e.u32(7, v)
+        case .inactiveConns(let v): e.u32(8, v)
+        case .persistConns(let v): e.u32(9, v)
+        case .stats(let s): e.nested(10) { n in for x in s { x.encode(&n, wide: false) } }
+        case .addrFamily(let v): e.u16(11, v)
+        case .stats64(let s): e.nested(12) { n in for x in s { x.encode(&n, wide: true) } }
+        case .tunType(let v): e.u8(13, v)
+        case .tunPort(let v): e.be16(14, v)
+        case .tunFlags(let v): e.u16(15, v)
+        case .other(let r): e.raw(r)
+        }
+    }
+}
+
+/// Sync-daemon attributes (`IPVS_DAEMON_ATTR_*`).
+public enum DaemonAttribute: Hashable, Sendable {
+    case state(UInt32)
+    case mcastInterface(String)
+    case syncID(UInt32)
+    case syncMaxLen(UInt16)
+    /// IPv4 group, 4 bytes in network order.
+    case mcastGroup([UInt8])
+    /// IPv6 group, 16 bytes.
+    case mcastGroup6([UInt8])
+    /// Port in host order (big-endian on the wire).
+    case mcastPort(UInt16)
+    case mcastTTL(UInt8)
+    case other(RawAttribute)
+
+    static let ctx = "daemon"
+    /// Decodes one daemon attribute.
+    public static func decode(_ a: RawAttribute) throws -> DaemonAttribute {
+        switch a.type {
+        case 1: return .state(try a.u32(ctx))
+        case 2: return .mcastInterface(try a.string(ctx))
+        case 3: return .syncID(try a.u32(ctx))
+        case 4: return .syncMaxLen(try a.u16(ctx))
+        case 5:
+            guard a.payload.count == 4 else { throw DecodeError(ctx, "IPv4 group of \(a.payload.count) bytes") }
+            return .mcastGroup(a.payload)
+        case 6:
+            guard a.payload.count == 16 else { throw DecodeError(ctx, "IPv6 group of \(a.payload.count) bytes") }
+            return .mcastGroup6(a.payload)
+        case 7: return .mcastPort(try a.be16(ctx))
+        case 8: return .mcastTTL(try a.u8(ctx))
+        default: return .other(a)
+        }
+    }
+    /// Encodes this attribute.
+    public func encode(_ e: inout AttributeEncoder) {
+        switch self {
+        case .state(let v): e.u32(1, v)
+        case .mcastInterface(let v): e.string(2, v)
+        case .syncID(let v): e.u32(3, v)
+        case .syncMaxLen(let v): e.u16(4, v)
+        case .mcastGroup(let v): e.put(5, v)
+        case .mcastGroup6(let v): e.put(6, v)
+        case .mcastPort(let v): e.be16(7, v)
+        case .mcastTTL(let v): e.u8(8, v)
+        case .other(let r): e.raw(r)
+        }
+    }
+}
+
+/// Statistics attributes (`IPVS_STATS_ATTR_*`). In `STATS` the counters of packets and rates are u32 and
+/// bytes u64; in `STATS64` all are u64. Values are widened to `UInt64` here.
+public enum StatsAttribute: Hashable, Sendable {
+    case conns(UInt64), inPackets(UInt64), outPackets(UInt64), inBytes(UInt64), outBytes(UInt64)
+    case cps(UInt64), inPPS(UInt64), outPPS(UInt64), inBPS(UInt64), outBPS(UInt64)
+    case other(RawAttribute)
+
+    /// Decodes one stats attribute; `wide` selects the `STATS64` layout.
+    public static func decode(_ a: RawAttribute, wide: Bool) throws -> StatsAttribute {
+        let c = "stats"
+        func n(_ is64: Bool) throws -> UInt64 { is64 ? try a.u64(c) : UInt64(try a.u32(c)) }
+        switch a.type {
+        case 1: return .conns(try n(wide))
+        case 2: return .inPackets(try n(wide))
+        case 3: return .outPackets(try n(wide))
+        case 4: return .inBytes(try n(true))
+        case 5: return .outBytes(try n(true))
+        case 6: return .cps(try n(wide))
+        case 7: return .inPPS(try n(wide))
+        case 8: return .outPPS(try n(wide))
+        case 9: return .inBPS(try n(wide))
+        case 10: return .outBPS(try n(wide))
+        default: return .other(a)
+        }
+    }
+    /// Encodes this attribute in the `STATS` (u32) or `STATS64` layout.
+    public func encode(_ e: inout AttributeEncoder, wide: Bool) {
+        func put(_ t: UInt16, _ v: UInt64, _ is64: Bool) {
+            if is64 { e.u64(t, v) } else { e.u32(t, UInt32(truncatingIfNeeded: v)) }
+        }
+        switch self {
+        case .conns(let v): put(1, v, wide)
+        case .inPackets(let v): put(2, v, wide)
+        case .outPackets(let v): put(3, v, wide)
+        case .inBytes(let v): put(4, v, true)
+        case .outBytes(let v): put(5, v, true)
+        case .cps(let v): put(6, v, wide)
+        case .inPPS(let v): put(7, v, wide)
+        case .outPPS(let v): put(8, v, wide)
+        case .inBPS(let v): put(9, v, wide)
+        case .outBPS(let v): put(10, v, wide)
+        case .other(let r): e.raw(r)
+        }
+    }
+}
+
+/// Info attributes of the `IPVS_CMD_GET_INFO` reply (`IPVS_INFO_ATTR_*`), at the top level.
+public enum InfoAttribute: Hashable, Sendable {
+    case version(UInt32)
+    case connTabSize(UInt32)
+    case other(RawAttribute)
+    /// Decodes one info attribute.
+    public static func decode(_ a: RawAttribute) throws -> InfoAttribute {
+        switch a.type {
+        case 1: return .version(try a.u32("info"))
+        case 2: return .connTabSize(try a.u32("info"))
+        default: return .other(a)
+        }
+    }
+    /// Encodes this attribute.
+    public func encode(_ e: inout AttributeEncoder) {
+        switch self {
+        case .version(let v): e.u32(1, v)
+        case .connTabSize(let v): e.u32(2, v)
+        case .other(let r): e.raw(r)
+        }
+    }
+}

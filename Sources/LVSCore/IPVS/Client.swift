@@ -1,0 +1,225 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The IPVS client: one socket, one family lookup, pipelined batches and dumps.
+public final class IPVSClient {
+    private let transport: NetlinkTransport
+    private var seq: UInt32
+    private var rbuf: UnsafeMutableRawBufferPointer
+    /// Largest number of bytes put into one `sendmsg`.
+    public var batchLimit = 64 * 1024
+    /// How many times a dump interrupted by a concurrent change (`NLM_F_DUMP_INTR`) is restarted.
+    public var dumpRetries = 5
+
+    /// Creates a client over a transport (usually ``GenericNetlinkSocket``).
+    public init(transport: NetlinkTransport) {
+        self.transport = transport
+        self.seq = UInt32(truncatingIfNeeded: time(nil)) | 1
+        // Dump replies are sized by the largest read the kernel has seen (capped at 32 KiB); read big.
+        rbuf = .allocate(byteCount: 1 << 20, alignment: 8)
+    }
+
+    /// Opens the system's IPVS socket (loading `ip_vs` if needed).
+    public convenience init() throws { self.init(transport: try GenericNetlinkSocket()) }
+
+    deinit { rbuf.deallocate() }
+
+    private func nextSeq() -> UInt32 { seq &+= 1; if seq == 0 { seq = 1 }; return seq }
+
+    // MARK: Batches
+
+    /// The outcome of a batch: which requests the kernel refused, and how many were sent at all.
+    public struct BatchResult: Sendable {
+        /// Refused requests: index into the batch and the positive errno.
+        public var failures: [(index: Int, errno: Int32)] = []
+        /// Requests sent to the kernel (those after a failing chunk are not sent when stopping on error).
+        public var sent = 0
+        /// True when every request was sent and accepted.
+        public var ok: Bool { failures.isEmpty }
+        /// Indices of requests that the kernel accepted.
+        public var succeeded: [Int] {
+            let bad = Set(failures.map(\.index))
+            return (0..<sent).filter { !bad.contains($0) }
+        }
+    }
+
+    /// Sends `requests` pipelined: as many messages per `sendmsg` as fit in ``batchLimit``, `NLM_F_ACK` on the
+    /// last of each, errors matched to requests by sequence number. The kernel has no transaction: a refused
+    /// request does not undo earlier ones. With `stopOnError`, no further chunk is sent after one with an error.
+    public func execute(_ requests: [IPVSRequest], stopOnError: Bool = true) throws -> BatchResult {
+        var result = BatchResult()
+        var i = 0
+        while i < requests.count {
+            var w = MessageWriter()
+            let firstSeq = seq &+ 1
+            var lastStart = 0
+            var j = i
+            while j < requests.count {
+                let attrs = requests[j].encodedAttributes()
+                if j > i && w.bytes.count + 20 + attrs.count > batchLimit { break }
+                lastStart = w.bytes.count
+                w.append(family: transport.familyID, flags: .request, seq: nextSeq(), cmd: requests[j].command.rawValue,
+                         version: IPVSFamily.version, attributes: attrs)
+                j += 1
+            }
+            w.addAck(atMessageStarting: lastStart)
+            let lastSeq = seq
+            try w.bytes.withUnsafeBytes { try transport.send($0) }
+            result.sent = j
+            try awaitAck(lastSeq) { s, err in
+                let idx = Int(s &- firstSeq) + i
+                if idx >= i && idx < j { result.failures.append((idx, err)) }
+            }
+            i = j
+            if stopOnError && !result.failures.isEmpty { break }
+        }
+        return result
+    }
+
+    /// Runs one request and throws ``IPVSError`` if the kernel refuses it.
+    public func perform(_ request: IPVSRequest) throws {
+        let r = try execute([request])
+        if let f = r.failures.first { throw IPVSError(request: request, errno: f.errno) }
+    }
+
+    /// Reads replies until the ack of `lastSeq`; calls `onError` for every error message.
+    private func awaitAck(_ lastSeq: UInt32, onError: (UInt32, Int32) -> Void) throws {
+        while true {
+            let n = try transport.receive(into: rbuf)
+            let msgs = try NetlinkMessage.split(ArraySlice(UnsafeRawBufferPointer(rebasing: rbuf[0..<n])))
+            for m in msgs where m.type == nlmsgError {
+                let code = try m.errorCode()
+                if code != 0 { onError(m.seq, -code) }
+                if m.seq == lastSeq { return }
+            }
+        }
+    }
+
+    // MARK: Dumps and gets
+
+    /// Runs one dump request and calls `body` with each reply's genl attributes. Throws ``IPVSDumpInterrupted``
+    /// when the kernel flags `NLM_F_DUMP_INTR`.
+    private func dump(_ cmd: IPVSCommand, _ attrs: [UInt8], _ body: (ArraySlice<UInt8>) throws -> Void) throws {
+        var w = MessageWriter()
+        let s = nextSeq()
+        w.append(family: transport.familyID, flags: [.request, .dump], seq: s, cmd: cmd.rawValue,
+                 version: IPVSFamily.version, attributes: attrs)
+        try w.bytes.withUnsafeBytes { try transport.send($0) }
+        var interrupted = false
+        while true {
+            let n = try transport.receive(into: rbuf)
+            let msgs = try NetlinkMessage.split(ArraySlice(UnsafeRawBufferPointer(rebasing: rbuf[0..<n])))
+            for m in msgs where m.seq == s {
+                if m.flags.contains(.dumpInterrupted) { interrupted = true }
+                switch m.type {
+                case nlmsgDone:
+                    if interrupted { throw IPVSDumpInterrupted() }
+                    return
+                case nlmsgError:
+                    let code = try m.errorCode()
+                    if code != 0 { throw DumpError(command: cmd, errno: -code) }
+                default:
+                    try body(try m.genl().attributes)
+                }
+            }
+        }
+    }
+
+    /// Runs a non-dump GET and returns the reply's attributes.
+    private func get(_ cmd: IPVSCommand, _ attrs: [UInt8] = []) throws -> [UInt8] {
+        var w = MessageWriter()
+        let s = nextSeq()
+        w.append(family: transport.familyID, flags: [.request, .ack], seq: s, cmd: cmd.rawValue,
+                 version: IPVSFamily.version, attributes: attrs)
+        try w.bytes.withUnsafeBytes { try transport.send($0) }
+        var reply: [UInt8]?
+        while true {
+            let n = try transport.receive(into: rbuf)
+            let msgs = try NetlinkMessage.split(ArraySlice(UnsafeRawBufferPointer(rebasing: rbuf[0..<n])))
+            for m in msgs where m.seq == s {
+                if m.type == nlmsgError {
+                    let code = try m.errorCode()
+                    if code != 0 { throw DumpError(command: cmd, errno: -code) }
+                    guard let r = reply else { throw DecodeError("\(cmd)", "ack without a reply") }
+                    return r
+                }
+                reply = Array(try m.genl().attributes)
+            }
+        }
+    }
+
+    /// All virtual services (one `IPVS_CMD_GET_SERVICE` dump).
+    public func services() throws -> [VirtualService] {
+        var out: [VirtualService] = []
+        try dump(.getService, []) { out.append(try IPVSDecode.service($0)) }
+        return out
+    }
+
+    /// The real servers of one service (one `IPVS_CMD_GET_DEST` dump).
+    public func destinations(of key: ServiceKey) throws -> [RealServer] {
+        var e = AttributeEncoder()
+        CommandAttribute.service(key.attributes).encode(&e)
+        var out: [RealServer] = []
+        try dump(.getDest, e.bytes) { out.append(try IPVSDecode.dest($0, serviceFamily: key.family)) }
+        return out
+    }
+
+    /// The whole table: every service with its real servers (1 + N dumps on this one socket). A dump
+    /// interrupted by a concurrent change is restarted, up to ``dumpRetries`` times.
+    public func table(_ only: ServiceKey? = nil) throws -> [ServiceEntry] {
+        var attempt = 0
+        while true {
+            do {
+                var svcs = try services()
+                if let k = only {
+                    svcs = svcs.filter { $0.key == k }
+                    if svcs.isEmpty { throw IPVSError(request: .zero(k), errno: ESRCH) }
+                }
+                return try svcs.map { ServiceEntry(service: $0, servers: try destinations(of: $0.key)) }
+            } catch is IPVSDumpInterrupted where attempt < dumpRetries {
+                attempt += 1
+            } catch let e as DumpError where e.errno == ESRCH && only == nil && attempt < dumpRetries {
+                attempt += 1  // a service vanished between the two dumps: start again
+            }
+        }
+    }
+
+    /// The connection timeouts (`IPVS_CMD_GET_CONFIG`).
+    public func timeouts() throws -> Timeouts { try IPVSDecode.timeouts(try get(.getConfig)[...]) }
+
+    /// The running sync daemons (`IPVS_CMD_GET_DAEMON` dump).
+    public func daemons() throws -> [SyncDaemon] {
+        var out: [SyncDaemon] = []
+        try dump(.getDaemon, []) { out.append(try IPVSDecode.daemon($0)) }
+        return out
+    }
+
+    /// Version and connection-table size (`IPVS_CMD_GET_INFO`).
+    public func info() throws -> IPVSInfo { try IPVSDecode.info(try get(.getInfo)[...]) }
+}
+
+/// A dump the kernel flagged `NLM_F_DUMP_INTR`; the caller restarts it.
+public struct IPVSDumpInterrupted: Error {}
+
+/// A dump or get the kernel refused.
+public struct DumpError: Error, CustomStringConvertible, Sendable {
+    /// The command.
+    public var command: IPVSCommand
+    /// The positive errno.
+    public var errno: Int32
+    public var description: String {
+        let what: String
+        switch command {
+        case .getService: what = "list services"
+        case .getDest: what = "list real servers"
+        case .getDaemon: what = "list sync daemons"
+        case .getConfig: what = "read timeouts"
+        case .getInfo: what = "read IPVS info"
+        default: what = "\(command)"
+        }
+        if errno == EPERM || errno == EACCES { return "\(what): needs CAP_NET_ADMIN (run as root)" }
+        if errno == ESRCH { return "\(what): no such service" }
+        return "\(what): \(errnoText(errno))"
+    }
+}

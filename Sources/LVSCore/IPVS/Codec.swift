@@ -1,0 +1,301 @@
+/// Model values <-> IPVS attribute sets. Pure: no I/O.
+///
+/// The attribute order follows what libipvs (ipvsadm 1.31) sends, so the bytes match its golden captures.
+
+extension Stats {
+    /// Builds counters from a `STATS`/`STATS64` attribute list.
+    public init(_ attrs: [StatsAttribute]) {
+        self.init()
+        for a in attrs {
+            switch a {
+            case .conns(let v): connections = v
+            case .inPackets(let v): inPackets = v
+            case .outPackets(let v): outPackets = v
+            case .inBytes(let v): inBytes = v
+            case .outBytes(let v): outBytes = v
+            case .cps(let v): cps = v
+            case .inPPS(let v): inPPS = v
+            case .outPPS(let v): outPPS = v
+            case .inBPS(let v): inBPS = v
+            case .outBPS(let v): outBPS = v
+            case .other: break
+            }
+        }
+    }
+}
+
+extension ServiceKey {
+    /// The key attributes: AF then FWMARK, or AF, PROTOCOL, ADDR, PORT.
+    public var attributes: [ServiceAttribute] {
+        switch self {
+        case .address(let p, let e):
+            return [.af(e.address.family.rawValue), .protocol(p.rawValue), .addr(e.address.ipvsField), .port(e.port)]
+        case .fwmark(let m, let f):
+            return [.af(f.rawValue), .fwmark(m)]
+        }
+    }
+}
+
+extension VirtualService {
+    /// The full attribute list of `IPVS_CMD_NEW_SERVICE` / `SET_SERVICE`, as libipvs orders it;
+    /// `mask` is the `ip_vs_flags.mask` (all ones replaces every flag).
+    public func attributes(flagMask: UInt32 = ~0) -> [ServiceAttribute] {
+        var a = key.attributes
+        a.append(.schedName(scheduler.rawValue))
+        if let pe = persistenceEngine, !pe.isEmpty { a.append(.peName(pe)) }
+        a.append(.flags(flags: flags.rawValue, mask: flagMask))
+        a.append(.timeout(timeout))
+        a.append(.netmask(netmask))
+        return a + unknown.map { .other($0) }
+    }
+
+    /// Builds a service from a decoded `IPVS_CMD_ATTR_SERVICE`, e.g. from a dump.
+    public init(attributes: [ServiceAttribute]) throws {
+        var af: UInt16?, proto: UInt16?, addr: [UInt8]?, port: UInt16?, mark: UInt32?
+        var sched = "", flags: UInt32 = 0, timeout: UInt32 = 0, netmask: UInt32?, pe: String?
+        var stats: Stats?, stats32: Stats?, unknown: [RawAttribute] = []
+        for x in attributes {
+            switch x {
+            case .af(let v): af = v
+            case .protocol(let v): proto = v
+            case .addr(let v): addr = v
+            case .port(let v): port = v
+            case .fwmark(let v): mark = v
+            case .schedName(let v): sched = v
+            case .flags(let f, _): flags = f
+            case .timeout(let v): timeout = v
+            case .netmask(let v): netmask = v
+            case .peName(let v): pe = v.isEmpty ? nil : v
+            case .stats(let s): stats32 = Stats(s)
+            case .stats64(let s): stats = Stats(s)
+            case .other(let r): unknown.append(r)
+            }
+        }
+        guard let afv = af, let family = AddressFamily(rawValue: afv) else {
+            throw DecodeError("service", "missing or unknown address family \(af.map(String.init) ?? "none")")
+        }
+        let key: ServiceKey
+        if let m = mark, m != 0 {
+            key = .fwmark(m, family)
+        } else {
+            guard let pv = proto, let p = IPProtocol(rawValue: pv) else {
+                throw DecodeError("service", "missing or unknown protocol \(proto.map(String.init) ?? "none")")
+            }
+            guard let a = addr, let pt = port else { throw DecodeError("service", "missing address or port") }
+            key = .address(p, Endpoint(address: try IPAddress(ipvsField: a, family: family), port: pt))
+        }
+        self.init(key: key, scheduler: Scheduler(sched), flags: ServiceFlags(rawValue: flags).subtracting(.hashed),
+                  timeout: timeout, netmask: netmask, persistenceEngine: pe)
+        self.stats = stats ?? stats32
+        self.unknown = unknown
+    }
+}
+
+extension RealServer {
+    /// The attribute list of `IPVS_CMD_NEW_DEST` / `SET_DEST`, as libipvs orders it. `serviceFamily` decides
+    /// whether `IPVS_DEST_ATTR_ADDR_FAMILY` differs (mixed-family tunnel destinations).
+    public func attributes() -> [DestAttribute] {
+        var a: [DestAttribute] = [
+            .addr(address.ipvsField), .port(port), .fwdMethod(forwarding.rawValue), .weight(weight),
+            .tunType(tunnelType.rawValue), .tunPort(tunnelPort), .tunFlags(tunnelChecksum.rawValue),
+            .upperThreshold(upperThreshold), .lowerThreshold(lowerThreshold), .addrFamily(address.family.rawValue),
+        ]
+        a += unknown.map { .other($0) }
+        return a
+    }
+
+    /// The key attributes that name a destination for `IPVS_CMD_DEL_DEST`.
+    public static func keyAttributes(_ e: Endpoint) -> [DestAttribute] {
+        [.addr(e.address.ipvsField), .port(e.port), .addrFamily(e.address.family.rawValue)]
+    }
+
+    /// Builds a real server from a decoded `IPVS_CMD_ATTR_DEST`. `serviceFamily` is used when the kernel
+    /// omits `IPVS_DEST_ATTR_ADDR_FAMILY` (before 3.18).
+    public init(attributes: [DestAttribute], serviceFamily: AddressFamily) throws {
+        var addr: [UInt8]?, port: UInt16 = 0, fwd: UInt32 = 3, weight: Int32 = 0, uth: UInt32 = 0, lth: UInt32 = 0
+        var act: UInt32 = 0, inact: UInt32 = 0, pers: UInt32 = 0, af: UInt16?, tt: UInt8 = 0, tp: UInt16 = 0, tf: UInt16 = 0
+        var stats: Stats?, stats32: Stats?, unknown: [RawAttribute] = []
+        for x in attributes {
+            switch x {
+            case .addr(let v): addr = v
+            case .port(let v): port = v
+            case .fwdMethod(let v): fwd = v
+            case .weight(let v): weight = v
+            case .upperThreshold(let v): uth = v
+            case .lowerThreshold(let v): lth = v
+            case .activeConns(let v): act = v
+            case .inactiveConns(let v): inact = v
+            case .persistConns(let v): pers = v
+            case .stats(let s): stats32 = Stats(s)
+            case .stats64(let s): stats = Stats(s)
+            case .addrFamily(let v): af = v
+            case .tunType(let v): tt = v
+            case .tunPort(let v): tp = v
+            case .tunFlags(let v): tf = v
+            case .other(let r): unknown.append(r)
+            }
+        }
+        let family: AddressFamily
+        if let a = af {
+            guard let f = AddressFamily(rawValue: a) else { throw DecodeError("destination", "unknown family \(a)") }
+            family = f
+        } else { family = serviceFamily }
+        guard let a = addr else { throw DecodeError("destination", "missing address") }
+        guard let method = ForwardingMethod(rawValue: fwd & 0x7) else {
+            throw DecodeError("destination", "unknown forwarding method \(fwd)")
+        }
+        self.init(address: try IPAddress(ipvsField: a, family: family), port: port, forwarding: method, weight: weight,
+                  upperThreshold: uth, lowerThreshold: lth, tunnelType: TunnelType(rawValue: tt) ?? .ipip,
+                  tunnelPort: tp, tunnelChecksum: TunnelChecksum(rawValue: tf) ?? .none)
+        activeConnections = act; inactiveConnections = inact; persistentConnections = pers
+        self.stats = stats ?? stats32
+        self.unknown = unknown
+    }
+}
+
+extension SyncDaemon {
+    /// The attribute list of `IPVS_CMD_NEW_DAEMON`, as libipvs orders it.
+    public func attributes() -> [DaemonAttribute] {
+        var a: [DaemonAttribute] = [.state(state.rawValue), .mcastInterface(interface), .syncID(syncID)]
+        if let m = maxLength { a.append(.syncMaxLen(m)) }
+        if let p = port { a.append(.mcastPort(p)) }
+        if let t = ttl { a.append(.mcastTTL(t)) }
+        if let g = group { a.append(g.family == .inet ? .mcastGroup(g.bytes) : .mcastGroup6(g.bytes)) }
+        return a
+    }
+
+    /// Builds a daemon from a decoded `IPVS_CMD_ATTR_DAEMON`.
+    public init(attributes: [DaemonAttribute]) throws {
+        var st: UInt32?, ifn = "", id: UInt32 = 0, ml: UInt16?, g: IPAddress?, p: UInt16?, t: UInt8?
+        for x in attributes {
+            switch x {
+            case .state(let v): st = v
+            case .mcastInterface(let v): ifn = v
+            case .syncID(let v): id = v
+            case .syncMaxLen(let v): ml = v
+            case .mcastGroup(let v): g = IPAddress(bytes: v)
+            case .mcastGroup6(let v): g = IPAddress(bytes: v)
+            case .mcastPort(let v): p = v
+            case .mcastTTL(let v): t = v
+            case .other: break
+            }
+        }
+        guard let s = st, let state = DaemonState(rawValue: s) else { throw DecodeError("daemon", "missing or unknown state") }
+        self.init(state: state, interface: ifn, syncID: id, maxLength: ml, group: g, port: p, ttl: t)
+    }
+}
+
+/// One IPVS request, ready to encode.
+public enum IPVSRequest: Hashable, Sendable {
+    /// `IPVS_CMD_NEW_SERVICE`.
+    case addService(VirtualService)
+    /// `IPVS_CMD_SET_SERVICE`: replaces the scheduler, flags, timeout, netmask and pe of the service.
+    case editService(VirtualService)
+    /// `IPVS_CMD_DEL_SERVICE`.
+    case deleteService(ServiceKey)
+    /// `IPVS_CMD_NEW_DEST`.
+    case addDest(ServiceKey, RealServer)
+    /// `IPVS_CMD_SET_DEST`.
+    case editDest(ServiceKey, RealServer)
+    /// `IPVS_CMD_DEL_DEST`.
+    case deleteDest(ServiceKey, Endpoint)
+    /// `IPVS_CMD_NEW_DAEMON`.
+    case startDaemon(SyncDaemon)
+    /// `IPVS_CMD_DEL_DAEMON`.
+    case stopDaemon(DaemonState)
+    /// `IPVS_CMD_SET_CONFIG` (0 = unchanged).
+    case setTimeouts(Timeouts)
+    /// `IPVS_CMD_ZERO`, for one service or all.
+    case zero(ServiceKey?)
+    /// `IPVS_CMD_FLUSH`.
+    case flush
+
+    /// The command byte.
+    public var command: IPVSCommand {
+        switch self {
+        case .addService: .newService
+        case .editService: .setService
+        case .deleteService: .delService
+        case .addDest: .newDest
+        case .editDest: .setDest
+        case .deleteDest: .delDest
+        case .startDaemon: .newDaemon
+        case .stopDaemon: .delDaemon
+        case .setTimeouts: .setConfig
+        case .zero: .zero
+        case .flush: .flush
+        }
+    }
+
+    /// The top-level attributes of the request.
+    public var attributes: [CommandAttribute] {
+        switch self {
+        case .addService(let s), .editService(let s): return [.service(s.attributes())]
+        case .deleteService(let k): return [.service(k.attributes)]
+        case .addDest(let k, let d), .editDest(let k, let d): return [.service(k.attributes), .dest(d.attributes())]
+        case .deleteDest(let k, let e): return [.service(k.attributes), .dest(RealServer.keyAttributes(e))]
+        case .startDaemon(let d): return [.daemon(d.attributes())]
+        case .stopDaemon(let s): return [.daemon([.state(s.rawValue)])]
+        case .setTimeouts(let t): return [.timeoutTCP(t.tcp), .timeoutTCPFin(t.tcpFin), .timeoutUDP(t.udp)]
+        case .zero(let k): return k.map { [.service($0.attributes)] } ?? []
+        case .flush: return []
+        }
+    }
+
+    /// The encoded attribute bytes (after `genlmsghdr`).
+    public func encodedAttributes() -> [UInt8] {
+        var e = AttributeEncoder(capacity: 160)
+        for a in attributes { a.encode(&e) }
+        return e.bytes
+    }
+}
+
+/// Decoding of whole IPVS reply messages.
+public enum IPVSDecode {
+    /// The top-level attributes of a generic-netlink payload.
+    public static func commandAttributes(_ bytes: ArraySlice<UInt8>) throws -> [CommandAttribute] {
+        try AttributeDecoder.decodeAll(bytes, context: "IPVS message").map(CommandAttribute.decode)
+    }
+    /// The service in a `GET_SERVICE` dump reply.
+    public static func service(_ bytes: ArraySlice<UInt8>) throws -> VirtualService {
+        for a in try commandAttributes(bytes) { if case .service(let s) = a { return try VirtualService(attributes: s) } }
+        throw DecodeError("service dump", "reply without IPVS_CMD_ATTR_SERVICE")
+    }
+    /// The destination in a `GET_DEST` dump reply.
+    public static func dest(_ bytes: ArraySlice<UInt8>, serviceFamily: AddressFamily) throws -> RealServer {
+        for a in try commandAttributes(bytes) {
+            if case .dest(let d) = a { return try RealServer(attributes: d, serviceFamily: serviceFamily) }
+        }
+        throw DecodeError("destination dump", "reply without IPVS_CMD_ATTR_DEST")
+    }
+    /// The daemon in a `GET_DAEMON` dump reply.
+    public static func daemon(_ bytes: ArraySlice<UInt8>) throws -> SyncDaemon {
+        for a in try commandAttributes(bytes) { if case .daemon(let d) = a { return try SyncDaemon(attributes: d) } }
+        throw DecodeError("daemon dump", "reply without IPVS_CMD_ATTR_DAEMON")
+    }
+    /// The timeouts in a `GET_CONFIG` reply.
+    public static func timeouts(_ bytes: ArraySlice<UInt8>) throws -> Timeouts {
+        var t = Timeouts(tcp: 0, tcpFin: 0, udp: 0)
+        for a in try commandAttributes(bytes) {
+            switch a {
+            case .timeoutTCP(let v): t.tcp = v
+            case .timeoutTCPFin(let v): t.tcpFin = v
+            case .timeoutUDP(let v): t.udp = v
+            default: break
+            }
+        }
+        return t
+    }
+    /// The info in a `GET_INFO` reply.
+    public static func info(_ bytes: ArraySlice<UInt8>) throws -> IPVSInfo {
+        var i = IPVSInfo(version: 0, connectionTableSize: 0)
+        for r in try AttributeDecoder.decodeAll(bytes, context: "info") {
+            switch try InfoAttribute.decode(r) {
+            case .version(let v): i.version = v
+            case .connTabSize(let v): i.connectionTableSize = v
+            case .other: break
+            }
+        }
+        return i
+    }
+}

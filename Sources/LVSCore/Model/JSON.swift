@@ -1,0 +1,98 @@
+/// The `--json` schema (version 1). Documented in Documentation/json-output.md; fields are only ever added.
+
+/// The schema identifier every JSON document carries.
+public let jsonSchemaVersion = 1
+
+/// JSON form of ``Stats``.
+public struct JSONStats: Codable, Hashable, Sendable {
+    public var connections, in_packets, out_packets, in_bytes, out_bytes: UInt64
+    public var cps, in_pps, out_pps, in_bps, out_bps: UInt64
+    /// Converts counters.
+    public init(_ s: Stats) {
+        connections = s.connections; in_packets = s.inPackets; out_packets = s.outPackets
+        in_bytes = s.inBytes; out_bytes = s.outBytes; cps = s.cps; in_pps = s.inPPS; out_pps = s.outPPS
+        in_bps = s.inBPS; out_bps = s.outBPS
+    }
+}
+
+/// JSON form of a real server.
+public struct JSONRealServer: Codable, Hashable, Sendable {
+    public var address: String
+    public var port: UInt16
+    public var family: String
+    public var forwarding: String
+    public var weight: Int32
+    public var upper_threshold: UInt32
+    public var lower_threshold: UInt32
+    public var active_connections: UInt32
+    public var inactive_connections: UInt32
+    public var persistent_connections: UInt32
+    public var tunnel: JSONTunnel?
+    public var stats: JSONStats
+    /// Converts a real server.
+    public init(_ d: RealServer) {
+        address = d.address.description; port = d.port; family = d.address.family.description
+        forwarding = d.forwarding.jsonName; weight = d.weight
+        upper_threshold = d.upperThreshold; lower_threshold = d.lowerThreshold
+        active_connections = d.activeConnections; inactive_connections = d.inactiveConnections
+        persistent_connections = d.persistentConnections
+        tunnel = d.forwarding == .tunnel ? JSONTunnel(type: d.tunnelType.description, port: d.tunnelType == .gue ? d.tunnelPort : nil,
+                                                      checksum: d.tunnelChecksum.description) : nil
+        stats = JSONStats(d.stats ?? Stats())
+    }
+}
+
+/// JSON form of tunnel settings.
+public struct JSONTunnel: Codable, Hashable, Sendable {
+    public var type: String
+    public var port: UInt16?
+    public var checksum: String
+}
+
+/// JSON form of persistence.
+public struct JSONPersistence: Codable, Hashable, Sendable {
+    public var timeout: UInt32
+    /// Dotted mask for IPv4, prefix length (as a string) for IPv6.
+    public var netmask: String
+    public var engine: String?
+}
+
+/// JSON form of a virtual service with its real servers.
+public struct JSONService: Codable, Hashable, Sendable {
+    /// `tcp`, `udp`, `sctp`, or `fwmark`.
+    public var kind: String
+    public var family: String
+    public var address: String?
+    public var port: UInt16?
+    public var fwmark: UInt32?
+    /// The ipvsadm/lvsctl specifier, e.g. `-t 192.0.2.1:80`.
+    public var spec: String
+    public var scheduler: String
+    public var sched_flags: [String]
+    public var one_packet: Bool
+    public var persistence: JSONPersistence?
+    public var stats: JSONStats
+    public var real_servers: [JSONRealServer]
+    /// Converts an entry.
+    public init(_ e: ServiceEntry) {
+        let s = e.service
+        switch s.key {
+        case .address(let p, let ep): kind = p.description; address = ep.address.description; port = ep.port; fwmark = nil
+        case .fwmark(let m, _): kind = "fwmark"; address = nil; port = nil; fwmark = m
+        }
+        family = s.key.family.description; spec = s.key.option; scheduler = s.scheduler.rawValue
+        sched_flags = s.flags.schedFlagNames(for: s.scheduler); one_packet = s.flags.contains(.onePacket)
+        persistence = s.persistence.map {
+            JSONPersistence(timeout: $0.timeout, netmask: Netmask.text($0.netmask, family: s.key.family), engine: $0.engine)
+        }
+        stats = JSONStats(s.stats ?? Stats())
+        real_servers = IPVSAdmFormat.sortedDests(e.servers).map(JSONRealServer.init)
+    }
+}
+
+/// The document `lvsctl list --json` prints.
+public struct JSONList: Codable, Sendable {
+    public var schema = jsonSchemaVersion
+    public var services: [JSONService]
+    public init(services: [JSONService]) { self.services = services }
+}

@@ -1,0 +1,101 @@
+// The only file that calls libnl. Each function names the libnl call it wraps.
+import CNetlink
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A generic-netlink socket opened with libnl-genl, with the IPVS family resolved once.
+public final class GenericNetlinkSocket: NetlinkTransport {
+    private let sock: OpaquePointer
+    private let fd: Int32
+    /// The resolved IPVS family id.
+    public let familyID: UInt16
+
+    /// Opens the socket (`nl_socket_alloc`, `genl_connect`) and resolves `family` (`genl_ctrl_resolve`).
+    /// When the family is missing, runs `/sbin/modprobe MODULE` once and retries, as ipvsadm does.
+    public init(family: String = IPVSFamily.name, module: String? = "ip_vs") throws {
+        guard let s = nl_socket_alloc() else { throw NetlinkError(operation: "nl_socket_alloc", errno: ENOMEM) }
+        sock = s
+        let rc = genl_connect(s)
+        if rc < 0 {
+            nl_socket_free(s)
+            throw NetlinkError(operation: "open generic netlink socket", errno: libnlErrno(rc))
+        }
+        fd = nl_socket_get_fd(s)
+        // A large receive buffer so that the acks and errors of a 64 KiB batch always fit.
+        var size: Int32 = 8 << 20
+        if setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, socklen_t(MemoryLayout<Int32>.size)) != 0 {
+            _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        _ = setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        var id = genl_ctrl_resolve(s, family)
+        if id < 0, let m = module {
+            _ = runProgram("/sbin/modprobe", ["modprobe", "-q", m])
+            id = genl_ctrl_resolve(s, family)
+        }
+        guard id > 0 else {
+            nl_socket_free(s)
+            throw NetlinkError(operation: "resolve generic netlink family \(family)", errno: 0,
+                               detail: "IPVS is not available in this kernel (is the ip_vs module loaded? `modprobe ip_vs` failed)")
+        }
+        familyID = UInt16(id)
+    }
+
+    deinit { nl_socket_free(sock) }
+
+    /// The netlink port id of the socket (`nl_socket_get_local_port`).
+    public var portID: UInt32 { nl_socket_get_local_port(sock) }
+
+    /// `send(2)` on the libnl socket's descriptor.
+    public func send(_ bytes: UnsafeRawBufferPointer) throws {
+        while true {
+            let n = Glibc.send(fd, bytes.baseAddress, bytes.count, 0)
+            if n >= 0 { return }
+            if errno == EINTR { continue }
+            throw NetlinkError(operation: "netlink send", errno: errno)
+        }
+    }
+
+    /// `recv(2)` on the libnl socket's descriptor.
+    public func receive(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        while true {
+            let n = recv(fd, buffer.baseAddress, buffer.count, 0)
+            if n >= 0 { return n }
+            if errno == EINTR { continue }
+            throw NetlinkError(operation: "netlink receive", errno: errno)
+        }
+    }
+}
+
+/// Converts a libnl error code (`-NLE_*`) to an errno (`nl_syserr2nlerr` in reverse, for the common ones).
+func libnlErrno(_ rc: Int32) -> Int32 {
+    switch -rc {
+    case 3: return EINTR
+    case 5: return ENOMEM
+    case 6: return EEXIST
+    case 7: return EINVAL
+    case 10: return EOPNOTSUPP
+    case 11: return EAFNOSUPPORT
+    case 12: return ENOENT
+    case 16: return ENOBUFS
+    case 25: return EPERM
+    case 28: return EPROTONOSUPPORT
+    default: return EIO
+    }
+}
+
+/// Enters the named network namespace `/run/netns/NAME` (`setns(2)`), before any socket is opened.
+public func enterNetworkNamespace(_ name: String) throws {
+    guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
+        throw NetlinkError(operation: "network namespace '\(name)'", errno: EINVAL, detail: "not a namespace name")
+    }
+    let path = "/run/netns/\(name)"
+    let nfd = open(path, O_RDONLY | O_CLOEXEC)
+    guard nfd >= 0 else {
+        throw NetlinkError(operation: "network namespace '\(name)'", errno: errno, detail: "cannot open \(path)")
+    }
+    defer { close(nfd) }
+    guard lvs_setns_net(nfd) == 0 else {
+        throw NetlinkError(operation: "enter network namespace '\(name)'", errno: errno)
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import LVSCore
+
+/// Reads `/proc/net/ip_vs_conn` in the current (or chosen) namespace.
+func readConnections(_ global: GlobalOptions) throws -> [Connection] {
+    try global.enter()
+    _ = try IPVSClient()  // loads ip_vs if needed, so the proc file exists
+    guard let text = try? String(contentsOfFile: ConnectionTable.path, encoding: .utf8) else {
+        throw UsageErrorSystem("cannot read \(ConnectionTable.path)")
+    }
+    return ConnectionTable.parse(text)
+}
+
+/// A refusal by the system (exit 1) that is not a kernel errno.
+struct UsageErrorSystem: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+/// `lvsctl connections`.
+struct Connections: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The connection table, as ipvsadm -Lnc.",
+        discussion: "Example: lvsctl connections\nipvsadm: ipvsadm -Lnc")
+    @Flag(name: .customLong("persistent-conn"), help: "Show persistence-engine columns.") var persistent = false
+    @Flag(name: [.customShort("n"), .customLong("numeric")], help: "Numeric (the default).") var numeric = false
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var global: GlobalOptions
+    func run() throws {
+        let conns = try readConnections(global)
+        if output.json {
+            try printJSON(ConnectionsDoc(conns))
+        } else {
+            emit(ConnectionTable.format(conns, persistent: persistent))
+        }
+    }
+}
+
+/// JSON form of the connection table.
+struct ConnectionsDoc: Encodable {
+    struct C: Encodable {
+        var protocol_: String, client: String, virtual: String, destination: String, state: String, expires: UInt32, template: Bool
+        var pe_name: String?, pe_data: String?
+        enum CodingKeys: String, CodingKey { case protocol_ = "protocol", client, virtual, destination, state, expires, template, pe_name, pe_data }
+    }
+    var schema = jsonSchemaVersion
+    var connections: [C]
+    init(_ cs: [Connection]) {
+        connections = cs.map { C(protocol_: $0.proto, client: $0.client.description, virtual: $0.virtual.description,
+                                 destination: $0.destination.description, state: $0.state, expires: $0.expires,
+                                 template: $0.isTemplate, pe_name: $0.peName, pe_data: $0.peData) }
+    }
+}

@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import LVSCore
+
+/// Encodes a value as sorted, pretty JSON with a final newline.
+func printJSON<T: Encodable>(_ v: T) throws {
+    let enc = JSONEncoder()
+    enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    let d = try enc.encode(v)
+    FileHandle.standardOutput.write(d)
+    FileHandle.standardOutput.write(Data("\n".utf8))
+}
+
+/// Writes text to stdout in one call.
+func emit(_ s: String) { FileHandle.standardOutput.write(Data(s.utf8)) }
+
+/// `lvsctl list`: the table, laid out like `ipvsadm -Ln`.
+struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List virtual services and real servers, like ipvsadm -Ln.",
+        discussion: "Example: lvsctl list --stats\nipvsadm: ipvsadm -Ln --stats")
+    @OptionGroup var service: ServiceOptions
+    @Flag(name: [.customShort("n"), .customLong("numeric")], help: "Numeric output (the default; accepted for ipvsadm habits).")
+    var numeric = false
+    @Flag(name: .customLong("resolve"), help: "Resolve addresses and ports to names (not implemented: numeric output is printed).")
+    var resolve = false
+    @Flag(name: .customLong("stats"), help: "Counters.") var stats = false
+    @Flag(name: .customLong("rate"), help: "Rates.") var rate = false
+    @Flag(name: .customLong("thresholds"), help: "Thresholds.") var thresholds = false
+    @Flag(name: .customLong("persistent-conn"), help: "Persistent connection counts.") var persistentConn = false
+    @Flag(name: .customLong("tun-info"), help: "Tunnel details.") var tunInfo = false
+    @Flag(name: .customLong("exact"), help: "Exact numbers, no K/M/G.") var exact = false
+    @Flag(name: .customLong("sort"), help: "Sort (the default, as ipvsadm).") var sort = false
+    @Flag(name: .customLong("nosort"), help: "Kernel order.") var nosort = false
+    @OptionGroup var output: OptionsJSON
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        if [stats, rate, thresholds, persistentConn, tunInfo].filter({ $0 }).count > 1 {
+            throw ValidationError("give one of --stats, --rate, --thresholds, --persistent-conn, --tun-info")
+        }
+        if sort && nosort { throw ValidationError("--sort conflicts with --nosort") }
+    }
+
+    var columns: ListColumns {
+        stats ? .stats : rate ? .rate : thresholds ? .thresholds : persistentConn ? .persistentConnections : tunInfo ? .tunnelInfo : .standard
+    }
+
+    func run() throws {
+        let key = try service.key(required: false)
+        let c = try global.client()
+        var table = try c.table(key)
+        if !nosort { table = IPVSAdmFormat.sortedServices(table) }
+        if output.json {
+            try printJSON(JSONList(services: table.map(JSONService.init)))
+            return
+        }
+        var out = ""
+        if key == nil { out += IPVSAdmFormat.header(try c.info()) }
+        out += IPVSAdmFormat.title(columns)
+        for e in table { out += IPVSAdmFormat.list(e, columns: columns, exact: exact, sorted: !nosort) }
+        emit(out)
+    }
+}
+
+/// `--json` as an option group.
+typealias OptionsJSON = OutputOptions

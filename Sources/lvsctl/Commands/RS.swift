@@ -1,0 +1,113 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import LVSCore
+
+/// `lvsctl rs add|edit|delete` (alias `real-server`).
+struct RS: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rs", abstract: "Add, edit or delete real servers (ipvsadm -a/-e/-d).",
+        subcommands: [Add.self, Edit.self, Delete.self], aliases: ["real-server"])
+
+    /// The service of a real-server command: a specifier or `--bundle NAME`.
+    struct Target: ParsableArguments {
+        @OptionGroup var service: ServiceOptions
+        @Option(name: .customLong("bundle"), help: "The firewall-mark bundle whose service the server joins.")
+        var bundle: String?
+
+        func key(_ global: GlobalOptions) throws -> ServiceKey {
+            if let b = bundle {
+                if service.given { throw UsageError("give either a service or --bundle, not both") }
+                try validateBundleName(b)
+                try global.enter()
+                return try BundleStore.system().key(ofBundle: b)
+            }
+            return try service.key()!
+        }
+    }
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a real server to a virtual service.",
+            discussion: "Example: lvsctl rs add -t 192.0.2.10:80 -r 198.51.100.2 -g -w 2\nipvsadm: ipvsadm -a -t 192.0.2.10:80 -r 198.51.100.2 -g -w 2")
+        @OptionGroup var target: Target
+        @OptionGroup var server: RealServerOptions
+        @OptionGroup var global: GlobalOptions
+
+        /// The validated real server for `key`.
+        func model(for key: ServiceKey) throws -> RealServer {
+            let fwd = server.forwardingGiven ?? .directRoute
+            let e = try server.endpoint(for: key, forwarding: fwd)
+            var d = RealServer(address: e.address, port: e.port, forwarding: fwd)
+            try server.apply(to: &d, isNew: true)
+            return d
+        }
+        func run() throws {
+            // Validate the server against a provisional key before touching the kernel (a bundle needs a lookup).
+            if target.bundle == nil { _ = try model(for: try target.service.key()!) }
+            let key = try target.key(global)
+            let d = try model(for: key)
+            try global.client().perform(.addDest(key, d))
+        }
+    }
+
+    struct Edit: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change a real server; only the options given change.",
+            discussion: "Example: lvsctl rs edit -t 192.0.2.10:80 -r 198.51.100.2 -w 0\nipvsadm: ipvsadm -e -t 192.0.2.10:80 -r 198.51.100.2 -w 0")
+        @OptionGroup var target: Target
+        @OptionGroup var server: RealServerOptions
+        @OptionGroup var global: GlobalOptions
+        func run() throws {
+            if target.bundle == nil {
+                let k = try target.service.key()!
+                let fwd = server.forwardingGiven ?? .directRoute
+                let e = try server.endpoint(for: k, forwarding: fwd)
+                var probe = RealServer(address: e.address, port: e.port, forwarding: fwd)
+                if server.forwardingGiven == nil && (server.tunType != nil || server.tunPort != nil) { probe.forwarding = .tunnel }
+                if server.tunType == nil && server.tunPort != nil { probe.tunnelType = .gue }
+                try server.apply(to: &probe, isNew: false)
+            }
+            let key = try target.key(global)
+            let c = try global.client()
+            let servers = try c.destinations(of: key)
+            let (addr, port) = try parseEndpoint(server.realServer, what: "real server")
+            let fwd = server.forwardingGiven ?? .directRoute
+            let wanted = port.map { Endpoint(address: addr, port: $0) }
+            // Match the port as ipvsadm would compute it, else any server with that address.
+            let forced = try? server.endpoint(for: key, forwarding: fwd)
+            guard var d = servers.first(where: { $0.endpoint == forced || $0.endpoint == wanted })
+                    ?? (port == nil ? servers.first(where: { $0.address == addr }) : nil) else {
+                throw IPVSError(request: .editDest(key, RealServer(address: addr, port: port ?? key.port ?? 0)), errno: ENOENT)
+            }
+            d = d.config
+            try server.apply(to: &d, isNew: false)
+            try c.perform(.editDest(key, d))
+        }
+    }
+
+    struct Delete: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a real server from a virtual service.",
+            discussion: "Example: lvsctl rs delete -t 192.0.2.10:80 -r 198.51.100.2\nipvsadm: ipvsadm -d -t 192.0.2.10:80 -r 198.51.100.2")
+        @OptionGroup var target: Target
+        @Option(name: [.customShort("r"), .customLong("real-server")], help: "Real server ADDR[:PORT].")
+        var realServer: String
+        @OptionGroup var global: GlobalOptions
+        func run() throws {
+            let (addr, port) = try parseEndpoint(realServer, what: "real server")
+            if target.bundle == nil { _ = try target.service.key()! }
+            let key = try target.key(global)
+            let c = try global.client()
+            var e = Endpoint(address: addr, port: port ?? key.port ?? 0)
+            if port == nil || key.port != nil {
+                // DR/tunnel servers carry the service port; find the one the admin means.
+                if let d = try c.destinations(of: key).first(where: { $0.address == addr && (port == nil || $0.port == port || $0.port == key.port) }) {
+                    e = d.endpoint
+                }
+            }
+            try c.perform(.deleteDest(key, e))
+        }
+    }
+}

@@ -1,0 +1,77 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import LVSCore
+
+/// `lvsctl vs add|edit|delete` (alias `virtual-server`).
+struct VS: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vs", abstract: "Add, edit or delete virtual services (ipvsadm -A/-E/-D).",
+        subcommands: [Add.self, Edit.self, Delete.self], aliases: ["virtual-server"])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a virtual service.",
+            discussion: "Example: lvsctl vs add -t 192.0.2.10:80 -s rr -p 300\nipvsadm: ipvsadm -A -t 192.0.2.10:80 -s rr -p 300")
+        @OptionGroup var service: ServiceOptions
+        @OptionGroup var settings: ServiceSettings
+        @OptionGroup var global: GlobalOptions
+
+        /// The service this command describes, validated.
+        func model() throws -> VirtualService {
+            var s = VirtualService(key: try service.key()!)
+            try settings.apply(to: &s, isNew: true)
+            return s
+        }
+        func run() throws {
+            let s = try model()
+            try global.client().perform(.addService(s))
+        }
+    }
+
+    struct Edit: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change settings of a virtual service; only the options given change.",
+            discussion: "Example: lvsctl vs edit -t 192.0.2.10:80 -s wrr\nipvsadm: ipvsadm -E -t 192.0.2.10:80 -s wrr (which resets the options not given)")
+        @OptionGroup var service: ServiceOptions
+        @OptionGroup var settings: ServiceSettings
+        @Flag(name: .customLong("no-persistent"), help: "Turn persistence off.")
+        var noPersistent = false
+        @Flag(name: .customLong("no-ops"), help: "Turn one-packet scheduling off.")
+        var noOps = false
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            let key = try service.key()!
+            if noPersistent && settings.persistent != nil { throw UsageError("--no-persistent conflicts with -p") }
+            if noOps && settings.ops { throw UsageError("--no-ops conflicts with -o") }
+            if !settings.any && !noPersistent && !noOps { throw UsageError("nothing to change: give -s, -b, -p, -M, --pe, -o, --no-persistent or --no-ops") }
+            // Validate what can be checked without the kernel first.
+            var probe = VirtualService(key: key)
+            if settings.netmask != nil && settings.persistent == nil { probe.flags.insert(.persistent) }
+            try settings.apply(to: &probe, isNew: true)
+            let c = try global.client()
+            guard var s = try c.services().first(where: { $0.key == key }) else {
+                throw IPVSError(request: .editService(VirtualService(key: key)), errno: ESRCH)
+            }
+            s = s.config
+            if noPersistent { s.persistence = nil }
+            if noOps { s.flags.remove(.onePacket) }
+            try settings.apply(to: &s, isNew: false)
+            try c.perform(.editService(s))
+        }
+    }
+
+    struct Delete: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete a virtual service and its real servers.",
+            discussion: "Example: lvsctl vs delete -t 192.0.2.10:80\nipvsadm: ipvsadm -D -t 192.0.2.10:80")
+        @OptionGroup var service: ServiceOptions
+        @OptionGroup var global: GlobalOptions
+        func run() throws {
+            let key = try service.key()!
+            try global.client().perform(.deleteService(key))
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import ArgumentParser
+import LVSCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The process entry: parses argv, runs the command, and maps every error to one stderr line and an exit
+/// code in one place: 2 for usage errors, 1 for refusals by the kernel or the system.
+@main
+enum Entry {
+    static func main() {
+        let args = normalizeArguments(Array(CommandLine.arguments.dropFirst()))
+        exit(run(args))
+    }
+
+    /// Runs one command line (also used for each line of a restore file by tests) and returns the exit code.
+    static func run(_ args: [String]) -> Int32 {
+        var command: ParsableCommand
+        do {
+            command = try LVSCtl.parseAsRoot(args)
+        } catch {
+            let code = LVSCtl.exitCode(for: error)
+            if code == .success {
+                print(LVSCtl.fullMessage(for: error))
+                return 0
+            }
+            fail(usageMessage(error))
+            return 2
+        }
+        do {
+            try command.run()
+            return 0
+        } catch let e as ExitCode {
+            return e.rawValue
+        } catch let e as UsageError {
+            return report(e)
+        } catch let e as ValidationError {
+            return report(e)
+        } catch {
+            // ArgumentParser's own errors (help, version, its parse errors) arrive here too.
+            if String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+                let code = LVSCtl.exitCode(for: error)
+                if code == .success { print(LVSCtl.fullMessage(for: error)); return 0 }
+                fail(usageMessage(error)); return 2
+            }
+            return report(error)
+        }
+    }
+
+    /// Prints the error and returns its exit code.
+    static func report(_ error: Error) -> Int32 {
+        switch error {
+        case let e as UsageError: fail(e.description); return 2
+        case let e as ValidationError: fail(e.message); return 2
+        case let e as CustomStringConvertible: fail(e.description); return 1
+        default: fail("\(error)"); return 1
+        }
+    }
+
+    /// One line from ArgumentParser's message, without the usage block.
+    static func usageMessage(_ error: Error) -> String {
+        let m = LVSCtl.message(for: error)
+        let first = m.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? m
+        return first.hasPrefix("Error: ") ? String(first.dropFirst(7)) : first
+    }
+
+    /// ipvsadm's `-p` takes an optional value; ArgumentParser options do not. When `-p`/`--persistent` is not
+    /// followed by a number, the default (360 s) is inserted, so `-p` alone works as in ipvsadm.
+    static func normalizeArguments(_ a: [String]) -> [String] {
+        var out: [String] = []
+        var i = 0
+        while i < a.count {
+            out.append(a[i])
+            if a[i] == "-p" || a[i] == "--persistent" {
+                let next = i + 1 < a.count ? a[i + 1] : nil
+                if next == nil || next!.hasPrefix("-") && !(next!.dropFirst().allSatisfy(\.isNumber) && next!.count > 1) {
+                    out.append(String(LVSCore.Persistence.defaultTimeout))
+                }
+            }
+            i += 1
+        }
+        return out
+    }
+}
+
+/// Writes `lvsctl: message` to stderr, sanitized to one line.
+func fail(_ message: String) {
+    let clean = String(message.map { $0.isNewline || ($0.asciiValue.map { $0 < 32 } ?? false) ? " " : $0 })
+    let line = "lvsctl: \(clean)\n"
+    _ = line.withCString { fputs($0, stderr) }
+}
+
+/// Writes a notice line to stderr.
+func notice(_ message: String) { _ = "lvsctl: \(message)\n".withCString { fputs($0, stderr) } }
+
+/// A usage error found by lvsctl's own checks: exit code 2, nothing changed.
+struct UsageError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+/// Shows a value in an error message: quoted, control bytes escaped, long values cut.
+func shown(_ s: String) -> String {
+    var t = ""
+    for u in s.unicodeScalars {
+        if u.value < 32 || u.value == 127 { t += "\\x" + String(u.value, radix: 16) } else { t.unicodeScalars.append(u) }
+    }
+    if t.count > 64 { t = String(t.prefix(61)) + "..." }
+    return "'\(t)'"
+}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import LVSCore
+
+/// The version printed by `--version`.
+let lvsctlVersion = "0.1.0"
+
+/// `lvsctl`: the root command.
+struct LVSCtl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lvsctl",
+        abstract: "Run a Linux Virtual Server (IPVS) load balancer from one tool.",
+        discussion: """
+        Virtual and real servers (like ipvsadm), firewall-mark bundles in the mangle table, persistence,
+        save/restore/apply of the whole state, and direct-routing real-server setup.
+        Example: lvsctl bundle add web --vip 192.0.2.10 --ports 80,443 -s rr -p 60
+        """,
+        version: "lvsctl \(lvsctlVersion)",
+        subcommands: [VS.self, RS.self, List.self, Bundle.self, Persistence.self, Save.self, Restore.self,
+                      Apply.self, Import.self, Zero.self, Clear.self, Timeout.self, Daemon.self,
+                      Connections.self, Info.self, DR.self]
+    )
+}
+
+/// Options every kernel-facing command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .customLong("netns"), help: "Act inside the named network namespace (/run/netns/NAME).")
+    var netns: String?
+
+    /// Enters the namespace, if one was named. Call before opening any socket.
+    func enter() throws {
+        if let n = netns { try enterNetworkNamespace(n) }
+    }
+
+    /// Enters the namespace and opens the IPVS client.
+    func client() throws -> IPVSClient {
+        try enter()
+        return try IPVSClient()
+    }
+}
+
+/// `--json`.
+struct OutputOptions: ParsableArguments {
+    @Flag(name: .long, help: "Print JSON (schema: Documentation/json-output.md).")
+    var json = false
+}

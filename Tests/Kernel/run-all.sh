@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs every Tests/Kernel/t-*.sh (or those named) inside the IPVS VM and prints one closing summary line.
+set -u
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+export REPO=$(cd "$HERE/../.." && pwd)
+export RESULTS=/tmp/kernel-results
+: > "$RESULTS"
+tests=("$@")
+[ ${#tests[@]} -eq 0 ] && tests=("$HERE"/t-*.sh)
+failed_files=0
+for t in "${tests[@]}"; do
+  [ -f "$t" ] || t="$HERE/$t"
+  echo "=== ${t##*/}"
+  start=$(date +%s)
+  if ! bash "$t"; then failed_files=$((failed_files+1)); fi
+  echo "=== ${t##*/} took $(( $(date +%s) - start )) s"
+done
+p=0; f=0
+while read -r a b; do p=$((p+a)); f=$((f+b)); done < "$RESULTS"
+echo "kernel tests: $p passed, $f failed"
+[ "$f" == 0 ] && [ "$failed_files" == 0 ]
