@@ -22,8 +22,7 @@ let package = Package(
             "LVSCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "LVSCoreTests", dependencies: ["LVSCore"],
-                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "LVSCoreTests", dependencies: ["LVSCore"]),
         .testTarget(name: "LVSCtlTests", dependencies: ["lvsctl", "LVSCore"]),
     ]
 )

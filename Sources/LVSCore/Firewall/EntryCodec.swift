@@ -211,7 +211,7 @@ enum XTEntryCodec {
               p.flags == L.protoFlag,
               let proto = IPProtocol(rawValue: p.proto), proto == .tcp || proto == .udp,
               let dst = IPAddress(bytes: p.destination),
-              let comment = p.comment, comment.hasPrefix(FirewallRule.commentPrefix),
+              let comment = p.comment, comment.utf8.starts(with: FirewallRule.commentPrefix.utf8),
               p.matches.last?.name == "comment", p.matches.last?.revision == 0,
               p.matches.count <= 2
         else { return nil }
@@ -265,7 +265,7 @@ enum XTEntryCodec {
         default:
             return nil
         }
-        return FirewallRule(owner: String(comment.dropFirst(FirewallRule.commentPrefix.utf8.count)),
+        return FirewallRule(owner: String(decoding: Array(comment.utf8.dropFirst(FirewallRule.commentPrefix.utf8.count)), as: UTF8.self),
                             destination: dst, proto: proto, ports: ports, action: action)
     }
 }

@@ -47,7 +47,8 @@ public final class IPVSClient {
     /// Sends `requests` pipelined: as many messages per `sendmsg` as fit in ``batchLimit``, `NLM_F_ACK` on the
     /// last of each, errors matched to requests by sequence number. The kernel has no transaction: a refused
     /// request does not undo earlier ones. With `stopOnError`, no further chunk is sent after one with an error.
-    public func execute(_ requests: [IPVSRequest], stopOnError: Bool = true) throws -> BatchResult {
+    public func execute(_ requests: [IPVSRequest], stopOnError: Bool = true,
+                        shouldStop: () -> Bool = { false }) throws -> BatchResult {
         var result = BatchResult()
         var i = 0
         while i < requests.count {
@@ -73,6 +74,7 @@ public final class IPVSClient {
             }
             i = j
             if stopOnError && !result.failures.isEmpty { break }
+            if shouldStop() { break }
         }
         return result
     }

@@ -1,0 +1,29 @@
+/// The whole desired (or running) state of a director: what `save` writes and `restore`/`apply` read.
+public struct ClusterConfig: Hashable, Sendable {
+    /// Virtual services with their real servers, in file (or kernel) order.
+    public var entries: [ServiceEntry] = []
+    /// Connection timeouts, if the file sets them.
+    public var timeouts: Timeouts?
+    /// Sync daemons.
+    public var daemons: [SyncDaemon] = []
+    /// Firewall-mark bundles (their fwmark services are in `entries` too).
+    public var bundles: [MarkBundle] = []
+
+    /// Creates an empty state.
+    public init() {}
+
+    /// The index of the entry for `key`, if any.
+    public func index(of key: ServiceKey) -> Int? { entries.firstIndex { $0.service.key == key } }
+}
+
+/// Reads the running IPVS state through one client.
+public extension IPVSClient {
+    /// Services, real servers, timeouts and daemons as they run now (counters stripped).
+    func runningState() throws -> ClusterConfig {
+        var c = ClusterConfig()
+        c.entries = try table().map { ServiceEntry(service: $0.service.config, servers: $0.servers.map(\.config)) }
+        c.timeouts = try timeouts()
+        c.daemons = try daemons()
+        return c
+    }
+}

@@ -1,0 +1,211 @@
+import ArgumentParser
+import Foundation
+import LVSCore
+
+/// Bundle names go into chain comments and shell scripts: 1..64 of [A-Za-z0-9_.-], starting with a letter or digit.
+func validateBundleName(_ n: String) throws {
+    let okChars = n.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 95 || $0 == 46 || $0 == 45 }
+    guard !n.isEmpty, n.count <= MarkBundle.maxNameLength, okChars, let f = n.utf8.first, f != 45, f != 46 else {
+        throw UsageError("invalid bundle name \(shown(n)) (1..\(MarkBundle.maxNameLength) characters of A-Z a-z 0-9 _ . -, not starting with - or .)")
+    }
+}
+
+/// lvsctl's bundles as they live in the kernel: mangle rules (IPv4 and IPv6) plus fwmark services.
+struct BundleStore {
+    let firewall: FirewallBackend
+
+    static func system() -> BundleStore { BundleStore(firewall: IPTablesBackend()) }
+
+    /// lvsctl's mangle rules of one family (none when the table module is absent and no rules exist).
+    func rules(_ f: AddressFamily) throws -> [FirewallRule] { try firewall.rules(table: .mangle, family: f) }
+
+    /// Every bundle, IPv4 first.
+    func bundles() throws -> [MarkBundle] { MarkBundle.from(rules: try rules(.inet) + rules(.inet6)) }
+
+    /// The fwmark service key of bundle `name`.
+    func key(ofBundle name: String) throws -> ServiceKey {
+        guard let b = try bundles().first(where: { $0.name == name }) else { throw UsageError("no bundle named \(shown(name))") }
+        return b.serviceKey
+    }
+}
+
+/// `lvsctl bundle add|delete|list`.
+struct Bundle: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Firewall-mark bundles: mangle MARK rules plus the fwmark virtual service, as one unit.",
+        subcommands: [Add.self, Delete.self, List.self])
+
+    struct Add: ParsableCommand, ConfigLine {
+        static let configuration = CommandConfiguration(
+            abstract: "Mark VIP:ports in the mangle table and create the fwmark service for them.",
+            discussion: """
+            Example: lvsctl bundle add web --vip 192.0.2.10 --ports 80,443 -s rr -p 60
+            iptables+ipvsadm: iptables -t mangle -A PREROUTING -p tcp -d 192.0.2.10/32 -m multiport --dports 80,443 -j MARK --set-mark 80; ipvsadm -A -f 80 -s rr -p 60
+            """)
+        @Argument(help: "Bundle name.") var name: String
+        @Option(name: .customLong("vip"), help: "A virtual IP (repeatable; one family).") var vips: [String] = []
+        @Option(name: .customLong("ports"), help: "Ports and ranges, e.g. 80,443 or 8000:8010.") var ports: String
+        @Option(name: .customLong("proto"), help: "tcp, udp or both (default tcp).") var proto: String = "tcp"
+        @Option(name: .customLong("mark"), help: "Firewall mark (default: the lowest free one).") var mark: String?
+        @OptionGroup var settings: ServiceSettings
+        @OptionGroup var global: GlobalOptions
+
+        /// The validated bundle (mark may be 0 = pick one) and its service.
+        func model() throws -> (MarkBundle, VirtualService) {
+            try validateBundleName(name)
+            if vips.isEmpty { throw UsageError("give at least one --vip") }
+            var addrs: [IPAddress] = []
+            for v in vips {
+                guard let a = IPAddress(v) else { throw UsageError("invalid VIP \(shown(v))") }
+                try checkUnicast(a, what: "VIP")
+                if let f = addrs.first, f.family != a.family { throw UsageError("VIP \(shown(v)) is \(a.family) but \(f) is \(f.family); one bundle holds one family") }
+                if !addrs.contains(a) { addrs.append(a) }
+            }
+            let pr = try parsePortList(ports)
+            let protos: [IPProtocol]
+            switch proto {
+            case "tcp": protos = [.tcp]
+            case "udp": protos = [.udp]
+            case "both": protos = [.tcp, .udp]
+            default: throw UsageError("invalid protocol \(shown(proto)) (expected tcp, udp or both)")
+            }
+            let m = try mark.map(parseMark) ?? 0
+            let b = MarkBundle(name: name, vips: addrs, ports: pr, protocols: protos, mark: m)
+            var s = VirtualService(key: .fwmark(m == 0 ? 1 : m, b.family))
+            try settings.apply(to: &s, isNew: true)
+            return (b, s)
+        }
+
+        func add(to config: inout ClusterConfig, source: inout SourceMap) throws {
+            var (b, s) = try model()
+            if config.bundles.contains(where: { $0.name == b.name }) { throw UsageError("bundle \(shown(b.name)) is defined twice") }
+            let used = Set(config.entries.compactMap { if case .fwmark(let m, _) = $0.service.key { return m }; return nil } + config.bundles.map(\.mark))
+            if b.mark == 0 { b.mark = lowestFree(used) }
+            else if used.contains(b.mark) { throw UsageError("mark \(b.mark) is already used by another bundle or fwmark service") }
+            s.key = b.serviceKey
+            config.bundles.append(b)
+            config.entries.append(ServiceEntry(service: s, servers: []))
+            source.services[s.key] = source.current
+        }
+
+        func run() throws {
+            _ = try model()
+            try global.enter()
+            let store = BundleStore.system()
+            let client = try IPVSClient()
+            var state = ClusterConfig()
+            state.bundles = try store.bundles()
+            state.entries = try client.services().map { ServiceEntry(service: $0, servers: []) }
+            var src = SourceMap()
+            try add(to: &state, source: &src)
+            let b = state.bundles.last!, s = state.entries.last!.service
+            if systemIPTablesIsNFT() {
+                notice("note: bundle rules live in the legacy iptables tables; see them with iptables-legacy-save -t mangle")
+            }
+            let old = try store.rules(b.family)
+            try store.firewall.replaceRules(old + b.rules, table: .mangle, family: b.family)
+            do {
+                try client.perform(.addService(s))
+            } catch {
+                try? store.firewall.replaceRules(old, table: .mangle, family: b.family)
+                throw error
+            }
+            if mark == nil { emit("bundle \(b.name): mark \(b.mark)\n") }
+        }
+    }
+
+    struct Delete: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a bundle: its mangle rules and its fwmark service (with its real servers).",
+            discussion: "Example: lvsctl bundle delete web")
+        @Argument(help: "Bundle name.") var name: String
+        @OptionGroup var global: GlobalOptions
+        func run() throws {
+            try validateBundleName(name)
+            try global.enter()
+            let store = BundleStore.system()
+            let client = try IPVSClient()
+            guard let b = try store.bundles().first(where: { $0.name == name }) else {
+                throw UsageError("no bundle named \(shown(name))")
+            }
+            let old = try store.rules(b.family)
+            let entry = try client.table().first { $0.service.key == b.serviceKey }
+            if entry != nil { try client.perform(.deleteService(b.serviceKey)) }
+            do {
+                try store.firewall.replaceRules(old.filter { $0.owner != b.owner }, table: .mangle, family: b.family)
+            } catch {
+                if let e = entry {  // put the service back as it was
+                    _ = try? client.execute([.addService(e.service.config)] + e.servers.map { .addDest(b.serviceKey, $0.config) }, stopOnError: false)
+                }
+                throw error
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show bundles with their VIPs, ports, mark, rules and service.",
+            discussion: "Example: lvsctl bundle list --json")
+        @OptionGroup var output: OutputOptions
+        @OptionGroup var global: GlobalOptions
+        func run() throws {
+            try global.enter()
+            let bundles = try BundleStore.system().bundles()
+            let client = try IPVSClient()
+            let table = try client.table()
+            struct JB: Encodable {
+                var name: String, vips: [String], ports: [String], proto: String, mark: UInt32, family: String
+                var rules: [String], service: JSONService?
+            }
+            struct Doc: Encodable { var schema = jsonSchemaVersion; var bundles: [JB] }
+            let docs = bundles.map { b in
+                JB(name: b.name, vips: b.vips.map(\.description), ports: b.ports.map(\.description), proto: b.protoName,
+                   mark: b.mark, family: b.family.description,
+                   rules: b.rules.map { (["iptables"] + $0.iptablesArguments).map(quoteIfNeeded).joined(separator: " ") },
+                   service: table.first { $0.service.key == b.serviceKey }.map(JSONService.init))
+            }
+            if output.json { try printJSON(Doc(bundles: docs)); return }
+            var out = ""
+            for d in docs {
+                out += "bundle \(d.name): mark \(d.mark) \(d.proto) \(d.vips.joined(separator: ",")) ports \(d.ports.joined(separator: ","))\n"
+                if let s = d.service {
+                    out += "  service \(s.spec) -s \(s.scheduler)" + (s.persistence.map { " persistent \($0.timeout)" } ?? "") + ", \(s.real_servers.count) real server(s)\n"
+                } else { out += "  service MISSING (fwmark \(d.mark) not in IPVS)\n" }
+                for r in d.rules { out += "  rule: \(r)\n" }
+            }
+            emit(out)
+        }
+    }
+}
+
+/// The lowest mark not in `used`.
+func lowestFree(_ used: Set<UInt32>) -> UInt32 {
+    var m: UInt32 = 1
+    while used.contains(m) { m += 1 }
+    return m
+}
+
+/// Parses `80,443,8000:8010`: ports 1..65535, ranges low:high with low <= high.
+func parsePortList(_ s: String) throws -> [PortRange] {
+    if s.isEmpty { throw UsageError("empty port list") }
+    var out: [PortRange] = []
+    for item in s.split(separator: ",", omittingEmptySubsequences: false) {
+        let parts = item.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let lo = parseDecimal(parts[0]), lo >= 1, lo <= 65535 else {
+            throw UsageError("invalid port \(shown(String(item))) (expected 1..65535 or LOW:HIGH)")
+        }
+        var hi = lo
+        if parts.count == 2 {
+            guard let h = parseDecimal(parts[1]), h >= 1, h <= 65535 else { throw UsageError("invalid port \(shown(String(item))) (expected 1..65535 or LOW:HIGH)") }
+            guard h >= lo else { throw UsageError("reversed port range \(shown(String(item)))") }
+            hi = h
+        }
+        out.append(PortRange(low: UInt16(lo), high: UInt16(hi)))
+    }
+    return out
+}
+
+/// Quotes a shell word when it holds spaces or metacharacters (for display only; nothing is run through a shell).
+func quoteIfNeeded(_ w: String) -> String {
+    w.contains(where: { " \"'$`\\;&|<>*?()[]{}!#~".contains($0) }) ? "\"" + w.replacingOccurrences(of: "\"", with: "\\\"") + "\"" : w
+}

@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import LVSCore
+
+/// `lvsctl persistence set|clear|show`.
+struct Persistence: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Client affinity: keep a client on one real server across connections (and across a bundle's ports).",
+        subcommands: [Set.self, Clear.self, Show.self])
+
+    /// Finds the running service named by a specifier or `--bundle`.
+    static func service(_ t: RS.Target, _ g: GlobalOptions, _ c: IPVSClient) throws -> VirtualService {
+        let key = try t.key(g)
+        guard let s = try c.services().first(where: { $0.key == key }) else {
+            throw IPVSError(request: .editService(VirtualService(key: key)), errno: 3 /* ESRCH */)
+        }
+        return s.config
+    }
+
+    struct Set: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Turn on persistence for a service or bundle, leaving its other settings alone.",
+            discussion: "Example: lvsctl persistence set --bundle web --timeout 600\nipvsadm: ipvsadm -E -f 80 -s <same scheduler> -p 600")
+        @OptionGroup var target: RS.Target
+        @Option(name: .customLong("timeout"), help: "Seconds (default 360, as ipvsadm -p).") var timeout: String?
+        @Option(name: .customLong("netmask"), help: "Client granularity: IPv4 mask or prefix, IPv6 prefix length.") var netmask: String?
+        @Option(name: .customLong("pe"), help: "Persistence engine, e.g. sip.") var pe: String?
+        @OptionGroup var global: GlobalOptions
+        func run() throws {
+            let t = try timeout.map { UInt32(try parseNumber($0, "persistence timeout", 1...UInt64(Timeouts.maxValue))) } ?? LVSCore.Persistence.defaultTimeout
+            if let p = pe { _ = try validateModuleName(p, what: "persistence engine") }
+            if target.bundle == nil, let k = try target.service.key(), let m = netmask, Netmask.parse(m, family: k.family) == nil {
+                throw UsageError("invalid persistence netmask \(shown(m))")
+            }
+            let c = try global.client()
+            var s = try Persistence.service(target, global, c)
+            var p = s.persistence ?? LVSCore.Persistence(timeout: t, netmask: VirtualService.fullNetmask(s.key.family))
+            p.timeout = t
+            if let m = netmask {
+                guard let w = Netmask.parse(m, family: s.key.family) else { throw UsageError("invalid persistence netmask \(shown(m))") }
+                p.netmask = w
+            }
+            if let e = pe { p.engine = e }
+            s.persistence = p
+            try c.perform(.editService(s))
+        }
+    }
+
+    struct Clear: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Turn persistence off for a service or bundle.",
+            discussion: "Example: lvsctl persistence clear -t 192.0.2.10:80")
+        @OptionGroup var target: RS.Target
+        @OptionGroup var global: GlobalOptions
+        func run() throws {
+            if target.bundle == nil { _ = try target.service.key() }
+            let c = try global.client()
+            var s = try Persistence.service(target, global, c)
+            s.persistence = nil
+            try c.perform(.editService(s))
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List live persistence templates: client network -> real server, and time left.",
+            discussion: "Example: lvsctl persistence show\nipvsadm: ipvsadm -Lnc | grep NONE")
+        @OptionGroup var output: OutputOptions
+        @OptionGroup var global: GlobalOptions
+        func run() throws {
+            let t = try readConnections(global).filter(\.isTemplate)
+            if output.json {
+                struct T: Encodable { var client: String; var virtual: String; var real_server: String; var expires: UInt32; var protocol_: String
+                    enum CodingKeys: String, CodingKey { case client, virtual, real_server, expires, protocol_ = "protocol" } }
+                struct Doc: Encodable { var schema = jsonSchemaVersion; var templates: [T] }
+                try printJSON(Doc(templates: t.map { T(client: $0.client.address.description, virtual: $0.virtual.description,
+                                                       real_server: $0.destination.description, expires: $0.expires, protocol_: $0.proto) }))
+                return
+            }
+            var out = pad("client", 40) + " " + pad("virtual", 24) + " " + pad("real server", 24) + " expires\n"
+            for c in t {
+                out += pad(c.client.address.description, 40) + " " + pad(c.virtual.description, 24) + " " + pad(c.destination.description, 24) + " \(c.expires)s\n"
+            }
+            emit(out)
+        }
+    }
+}

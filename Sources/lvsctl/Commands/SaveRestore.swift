@@ -1,0 +1,173 @@
+import ArgumentParser
+import Foundation
+import LVSCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The running state including bundles, read through one client.
+func runningState(_ client: IPVSClient, _ store: BundleStore) throws -> ClusterConfig {
+    var c = try client.runningState()
+    c.bundles = try store.bundles()
+    return c
+}
+
+/// lvsctl's own lock, serializing restore/apply runs.
+let lvsctlLockPath = "/run/lvsctl/lock"
+
+/// `lvsctl save`.
+struct Save: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write the whole running state: services, real servers, thresholds, timeouts, daemons, bundles.",
+        discussion: "Example: lvsctl save /etc/lvsctl/lvsctl.conf\nipvsadm: ipvsadm-save -n (which drops thresholds, timeouts, daemons and the mangle rules)")
+    @Option(name: .customLong("format"), help: "lvsctl (default) or ipvsadm (exactly ipvsadm -Sn).") var format: String = "lvsctl"
+    @Argument(help: "Output file (default: standard output); written atomically.") var file: String?
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        guard format == "lvsctl" || format == "ipvsadm" else { throw UsageError("invalid format \(shown(format)) (expected lvsctl or ipvsadm)") }
+        let client = try global.client()
+        let text: String
+        if format == "ipvsadm" {
+            text = IPVSAdmFormat.sortedServices(try client.table()).map(IPVSAdmFormat.save).joined()
+        } else {
+            let state = try runningState(client, BundleStore.system())
+            text = LVSCtlFormat.render(state, header: "lvsctl \(lvsctlVersion) configuration; load with: lvsctl restore FILE",
+                                       extraLines: try DRState.savedLines())
+        }
+        if let f = file, f != "-" { try writeFileAtomically(f, text) } else { emit(text) }
+    }
+}
+
+/// Turns SIGINT/SIGTERM into a flag the executor polls, so an interrupted restore rolls back.
+enum Interrupts {
+    nonisolated(unsafe) static var flag: sig_atomic_t = 0
+    static func install() {
+        signal(SIGINT) { _ in Interrupts.flag = 1 }
+        signal(SIGTERM) { _ in Interrupts.flag = 1 }
+    }
+    static var raised: Bool { flag != 0 }
+}
+
+/// Applies a firewall change for every family whose lvsctl mangle rules differ; returns an undo closure.
+func commitBundleRules(_ store: BundleStore, from current: [MarkBundle], to desired: [MarkBundle], dryRun: Bool) throws -> (() -> Void, [String]) {
+    var undo: [() -> Void] = []
+    var lines: [String] = []
+    for f in [AddressFamily.inet, .inet6] {
+        let old = try store.rules(f)
+        let keepForeign = old.filter { !$0.owner.hasPrefix("bundle ") }
+        let new = keepForeign + desired.filter { $0.family == f }.flatMap(\.rules)
+        if old == new { continue }
+        let oldSet = Set(old), newSet = Set(new)
+        for r in old where !newSet.contains(r) { lines.append("- " + r.iptablesArguments.map(quoteIfNeeded).joined(separator: " ")) }
+        for r in new where !oldSet.contains(r) { lines.append("+ " + r.iptablesArguments.map(quoteIfNeeded).joined(separator: " ")) }
+        if dryRun { continue }
+        do {
+            try store.firewall.replaceRules(new, table: .mangle, family: f)
+        } catch {
+            undo.reversed().forEach { $0() }
+            throw error
+        }
+        undo.append { try? store.firewall.replaceRules(old, table: .mangle, family: f) }
+    }
+    return ({ undo.reversed().forEach { $0() } }, lines)
+}
+
+/// `lvsctl restore`.
+struct Restore: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Load a saved state: validate every line first, then apply as one batch, rolling back on failure.",
+        discussion: "Reads the lvsctl format or unmodified ipvsadm-save output.\nExample: lvsctl restore /etc/lvsctl/lvsctl.conf\nipvsadm: ipvsadm-restore < FILE")
+    @Argument(help: "The file (default: standard input).") var file: String?
+    @Flag(name: .customLong("no-flush"), help: "Add to the running state instead of replacing it.") var noFlush = false
+    @Flag(name: .customLong("dry-run"), help: "Validate and print the plan; change nothing.") var dryRun = false
+    @Option(name: .customLong("wait"), help: "Seconds to wait for another restore/apply to finish (default 30).") var wait: Double = 30
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let (name, text) = try ConfigFile.read(file)
+        var (desired, src, drLines) = try ConfigFile.parse(name: name, text: text, base: ClusterConfig())
+        let client = try global.client()
+        let store = BundleStore.system()
+        try withFileLock(lvsctlLockPath, timeout: wait, purpose: "another lvsctl restore/apply is running") {
+            let current = try runningState(client, store)
+            if noFlush {
+                // Merge onto the running state; conflicts are refused before anything changes.
+                var merged = current
+                for e in desired.entries {
+                    if let i = merged.index(of: e.service.key) {
+                        if !(e.service.key.isFwmark && desired.bundles.contains { $0.serviceKey == e.service.key }) || merged.entries[i].service.config != e.service.config {
+                            if src.services[e.service.key] != nil { throw UsageError("\(src.line(of: .addService(e.service)) ?? name): service \(e.service.key) already exists") }
+                        }
+                        for d in e.servers {
+                            if merged.entries[i].servers.contains(where: { $0.endpoint == d.endpoint }) {
+                                throw UsageError("\(src.line(of: .addDest(e.service.key, d)) ?? name): real server \(d.endpoint) of \(e.service.key) already exists")
+                            }
+                            merged.entries[i].servers.append(d)
+                        }
+                    } else { merged.entries.append(e) }
+                }
+                for b in desired.bundles {
+                    if current.bundles.contains(where: { $0.name == b.name }) { throw UsageError("\(name): bundle \(shown(b.name)) already exists") }
+                    merged.bundles.append(b)
+                }
+                if let t = desired.timeouts { merged.timeouts = t }
+                merged.daemons += desired.daemons.filter { d in !current.daemons.contains { $0.state == d.state } }
+                desired = merged
+            }
+            let plan = noFlush ? Planner.diff(from: current, to: desired) : Planner.load(desired, flush: true, current: current)
+            if dryRun {
+                let (_, fw) = try commitBundleRules(store, from: current.bundles, to: desired.bundles, dryRun: true)
+                emit((fw + plan.map(Planner.describe)).joined(separator: "\n") + (plan.isEmpty && fw.isEmpty ? "" : "\n"))
+                return
+            }
+            Interrupts.install()
+            let (undoFirewall, _) = try commitBundleRules(store, from: current.bundles, to: desired.bundles, dryRun: false)
+            do {
+                try Executor(client: client).run(plan, before: current, lineOf: { src.line(of: plan[$0]) },
+                                                 interrupted: { Interrupts.raised })
+            } catch {
+                undoFirewall()
+                throw error
+            }
+            for d in drLines { try d.applyFromFile() }
+        }
+    }
+}
+
+/// `lvsctl apply`.
+struct Apply: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Reconcile the running state to a file with the fewest changes, printing the plan.",
+        discussion: "Edits happen in place, so live connections survive where the kernel allows. Running it twice changes nothing the second time.\nExample: lvsctl apply /etc/lvsctl/lvsctl.conf --dry-run")
+    @Argument(help: "The desired state.") var file: String
+    @Flag(name: .customLong("dry-run"), help: "Print the plan; change nothing.") var dryRun = false
+    @Option(name: .customLong("wait"), help: "Seconds to wait for another restore/apply to finish (default 30).") var wait: Double = 30
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let (name, text) = try ConfigFile.read(file)
+        var (desired, src, drLines) = try ConfigFile.parse(name: name, text: text, base: ClusterConfig())
+        let client = try global.client()
+        let store = BundleStore.system()
+        try withFileLock(lvsctlLockPath, timeout: wait, purpose: "another lvsctl restore/apply is running") {
+            let current = try runningState(client, store)
+            if desired.timeouts == nil { desired.timeouts = current.timeouts }
+            let plan = Planner.diff(from: current, to: desired)
+            let (_, fw) = try commitBundleRules(store, from: current.bundles, to: desired.bundles, dryRun: true)
+            let lines = fw + plan.map(Planner.describe)
+            emit(lines.isEmpty ? "no changes\n" : lines.joined(separator: "\n") + "\n")
+            if dryRun { return }
+            Interrupts.install()
+            let (undoFirewall, _) = try commitBundleRules(store, from: current.bundles, to: desired.bundles, dryRun: false)
+            do {
+                try Executor(client: client).run(plan, before: current, lineOf: { src.line(of: plan[$0]) },
+                                                 interrupted: { Interrupts.raised })
+            } catch {
+                undoFirewall()
+                throw error
+            }
+            for d in drLines { try d.applyFromFile() }
+        }
+    }
+}
