@@ -71,6 +71,7 @@ while IFS='|' read -r -u 3 name setup cmd mode; do
         -o "$OUT/$name.strace" ipvsadm $cmd > "$OUT/$name.stdout" 2> "$OUT/$name.stderr"
     rc=$?
     {
+        printf 'index=%s\n' "$n"
         printf 'name=%s\n' "$name"
         printf 'setup=%s\n' "$setup"
         printf 'command=ipvsadm %s\n' "$cmd"

@@ -41,9 +41,9 @@ ip netns add "$NS"
 ip netns add "$REF"
 
 status=0
-ip netns exec "$NS" env LVSCTL_FIREWALL_NETNS_TEST=1 LVSCTL_FIREWALL_REF_NETNS="$REF" LVSCTL_FIREWALL_BENCH="$BENCH" \
+ip netns exec "$NS" env LVSCTL_FIREWALL_NETNS_TEST=1 LVSCTL_FIREWALL_NETNS="$NS" LVSCTL_FIREWALL_REF_NETNS="$REF" LVSCTL_FIREWALL_BENCH="$BENCH" \
     swift test --scratch-path "$SCRATCH" --skip-build --filter 'LVSCoreTests.Firewall' 2>&1 |
-    tee "/tmp/firewall-host-check.$$.log" | grep -E 'error:|skipped|BENCH|Executed' || true
+    tee "/tmp/firewall-host-check.$$.log" | grep -E 'error:|skipped|BENCH|CONCURRENT|Executed' || true
 grep -q ' error: ' "/tmp/firewall-host-check.$$.log" && status=1
 grep -q 'Executed .* tests*, with 0 failures' "/tmp/firewall-host-check.$$.log" || status=1
 # Only the benchmark may be skipped (when --bench is not given).

@@ -11,8 +11,8 @@ new_ns() { ip netns add "$1" && ip -n "$1" link set lo up && NS_LIST+=("$1"); }
 cleanup_ns() { for n in "${NS_LIST[@]:-}"; do [ -n "$n" ] && ip netns del "$n" 2>/dev/null; done; }
 trap cleanup_ns EXIT
 
-# in NS CMD...: run in a namespace.
-in() { local n=$1; shift; ip netns exec "$n" "$@"; }
+# nsx NS CMD...: run in a namespace.
+nsx() { local n=$1; shift; ip netns exec "$n" "$@"; }
 
 ok()   { PASS=$((PASS+1)); echo "ok   - $1"; }
 bad()  { FAIL=$((FAIL+1)); FAILED_NAMES+=("$1"); echo "FAIL - $1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/       /'; }

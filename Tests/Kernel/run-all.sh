@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every Tests/Kernel/t-*.sh (or those named) inside the IPVS VM and prints one closing summary line.
 set -u
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# The VM harness copies this script into its job folder and runs it in the caller's directory (the repo).
+HERE=${KERNEL_TESTS:-$PWD/Tests/Kernel}
 export REPO=$(cd "$HERE/../.." && pwd)
 export RESULTS=/tmp/kernel-results
 : > "$RESULTS"
@@ -17,5 +18,7 @@ for t in "${tests[@]}"; do
 done
 p=0; f=0
 while read -r a b; do p=$((p+a)); f=$((f+b)); done < "$RESULTS"
+# A test file that died before its summary counts as one failure.
+f=$((f+failed_files - $(awk '$2>0' "$RESULTS" | wc -l)))
 echo "kernel tests: $p passed, $f failed"
 [ "$f" == 0 ] && [ "$failed_files" == 0 ]

@@ -81,7 +81,15 @@ public struct FirewallRule: Hashable, Sendable, CustomStringConvertible {
     /// The address family of the destination.
     public var family: AddressFamily { destination.family }
 
-    public var description: String { (["iptables"] + iptablesArguments).joined(separator: " ") }
+    /// The rule as a shell command line, e.g. `iptables -t mangle -A LVSCTL ... --comment 'lvsctl: bundle web' ...`
+    /// (`ip6tables` for IPv6).
+    public var description: String {
+        let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:,=@%+")
+        let words = [family == .inet ? "iptables" : "ip6tables"] + iptablesArguments.map { a in
+            !a.isEmpty && a.allSatisfy(safe.contains) ? a : "'" + a.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
+        }
+        return words.joined(separator: " ")
+    }
 
     /// Throws `FirewallError` (operation "rule") when the rule cannot be written as described.
     public func validate() throws {

@@ -144,6 +144,8 @@ public final class IPTablesBackend: FirewallBackend, Sendable {
     public let lockTimeout: Double
     /// Attempts of init..commit when the table changes under us.
     public let maxAttempts = 10
+    /// Commits retried after EAGAIN in this process (diagnostics for tests; not synchronised).
+    nonisolated(unsafe) static var commitRetries = 0
 
     public init(lockFile: String? = nil, lockTimeout: Double = 10) {
         if let lockFile {
@@ -183,7 +185,14 @@ public final class IPTablesBackend: FirewallBackend, Sendable {
                 guard try edit(ops, h, name: name, rules: rules, entries: entries, jump: jump) else { return }
                 if ops.commit(h) { return }
                 let e = errno
-                if e == EAGAIN && attempt < maxAttempts { usleep(useconds_t(5_000 * attempt)); continue }
+                // EAGAIN: the table changed between our init and SET_REPLACE; nothing was written.
+                // EINVAL: can also mean it changed between SET_REPLACE and the counter write-back that follows it
+                // in iptc_commit, i.e. our table went in. Either way start over: a fresh init sees whether the
+                // chain already holds our rules (then there is nothing left to do).
+                if (e == EAGAIN || e == EINVAL) && attempt < maxAttempts {
+                    Self.commitRetries += 1
+                    usleep(useconds_t(5_000 * attempt)); continue
+                }
                 throw FirewallError(operation: name + " commit", errno: e, detail: Self.explain(e, ops.strerror(e)))
             }
         }
@@ -295,7 +304,7 @@ func withXtablesLock<T>(path: String, timeout: Double, operation: String, _ body
     guard fd >= 0 else {
         let e = errno
         throw FirewallError(operation: operation, errno: e,
-                            detail: "cannot open lock file \(path): \(errnoText(e))" + (e == EACCES || e == EPERM ? " (run as root)" : ""))
+                            detail: "cannot open lock file \(path): \(errnoText(e))" + (e == EACCES || e == EPERM ? " (needs root)" : ""))
     }
     defer { close(fd) }   // closing the descriptor releases the lock
     func now() -> Double { var t = timespec(); clock_gettime(CLOCK_MONOTONIC, &t); return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9 }

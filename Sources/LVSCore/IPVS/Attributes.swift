@@ -20,12 +20,13 @@ public enum IPVSFamily {
 
 /// Top-level attributes of an IPVS message (`IPVS_CMD_ATTR_*`).
 public enum CommandAttribute: Hashable, Sendable {
-    /// `IPVS_CMD_ATTR_SERVICE` (nested).
-    case service([ServiceAttribute])
+    /// `IPVS_CMD_ATTR_SERVICE` (nested). `flagged` records `NLA_F_NESTED`: libnl sets it on requests, the
+    /// kernel leaves it off in replies; both decode, and each re-encodes as it came.
+    case service([ServiceAttribute], flagged: Bool = true)
     /// `IPVS_CMD_ATTR_DEST` (nested).
-    case dest([DestAttribute])
+    case dest([DestAttribute], flagged: Bool = true)
     /// `IPVS_CMD_ATTR_DAEMON` (nested).
-    case daemon([DaemonAttribute])
+    case daemon([DaemonAttribute], flagged: Bool = true)
     /// `IPVS_CMD_ATTR_TIMEOUT_TCP`.
     case timeoutTCP(UInt32)
     /// `IPVS_CMD_ATTR_TIMEOUT_TCP_FIN`.
@@ -38,9 +39,9 @@ public enum CommandAttribute: Hashable, Sendable {
     /// Decodes one top-level attribute.
     public static func decode(_ a: RawAttribute) throws -> CommandAttribute {
         switch a.type {
-        case 1: return .service(try a.nested("service").map(ServiceAttribute.decode))
-        case 2: return .dest(try a.nested("destination").map(DestAttribute.decode))
-        case 3: return .daemon(try a.nested("daemon").map(DaemonAttribute.decode))
+        case 1: return .service(try a.nested("service").map(ServiceAttribute.decode), flagged: a.isNestedFlagged)
+        case 2: return .dest(try a.nested("destination").map(DestAttribute.decode), flagged: a.isNestedFlagged)
+        case 3: return .daemon(try a.nested("daemon").map(DaemonAttribute.decode), flagged: a.isNestedFlagged)
         case 4: return .timeoutTCP(try a.u32("timeout tcp"))
         case 5: return .timeoutTCPFin(try a.u32("timeout tcpfin"))
         case 6: return .timeoutUDP(try a.u32("timeout udp"))
@@ -50,9 +51,9 @@ public enum CommandAttribute: Hashable, Sendable {
     /// Encodes this attribute.
     public func encode(_ e: inout AttributeEncoder) {
         switch self {
-        case .service(let s): e.nested(1) { n in for x in s { x.encode(&n) } }
-        case .dest(let d): e.nested(2) { n in for x in d { x.encode(&n) } }
-        case .daemon(let d): e.nested(3) { n in for x in d { x.encode(&n) } }
+        case .service(let s, let f): e.nested(1, flagged: f) { n in for x in s { x.encode(&n) } }
+        case .dest(let d, let f): e.nested(2, flagged: f) { n in for x in d { x.encode(&n) } }
+        case .daemon(let d, let f): e.nested(3, flagged: f) { n in for x in d { x.encode(&n) } }
         case .timeoutTCP(let v): e.u32(4, v)
         case .timeoutTCPFin(let v): e.u32(5, v)
         case .timeoutUDP(let v): e.u32(6, v)
@@ -75,9 +76,9 @@ public enum ServiceAttribute: Hashable, Sendable {
     case flags(flags: UInt32, mask: UInt32)
     case timeout(UInt32)
     case netmask(UInt32)
-    case stats([StatsAttribute])
+    case stats([StatsAttribute], flagged: Bool = true)
     case peName(String)
-    case stats64([StatsAttribute])
+    case stats64([StatsAttribute], flagged: Bool = true)
     case other(RawAttribute)
 
     static let ctx = "service"
@@ -98,9 +99,9 @@ public enum ServiceAttribute: Hashable, Sendable {
             return .flags(flags: try f.u32(ctx), mask: try m.u32(ctx))
         case 8: return .timeout(try a.u32(ctx))
         case 9: return .netmask(try a.u32(ctx))
-        case 10: return .stats(try a.nested("service stats").map { try StatsAttribute.decode($0, wide: false) })
+        case 10: return .stats(try a.nested("service stats").map { try StatsAttribute.decode($0, wide: false) }, flagged: a.isNestedFlagged)
         case 11: return .peName(try a.string(ctx))
-        case 12: return .stats64(try a.nested("service stats64").map { try StatsAttribute.decode($0, wide: true) })
+        case 12: return .stats64(try a.nested("service stats64").map { try StatsAttribute.decode($0, wide: true) }, flagged: a.isNestedFlagged)
         default: return .other(a)
         }
     }
@@ -117,9 +118,9 @@ public enum ServiceAttribute: Hashable, Sendable {
             var p = AttributeEncoder(); p.le(f); p.le(m); e.put(7, p.bytes)
         case .timeout(let v): e.u32(8, v)
         case .netmask(let v): e.u32(9, v)
-        case .stats(let s): e.nested(10) { n in for x in s { x.encode(&n, wide: false) } }
+        case .stats(let s, let f): e.nested(10, flagged: f) { n in for x in s { x.encode(&n, wide: false) } }
         case .peName(let v): e.string(11, v)
-        case .stats64(let s): e.nested(12) { n in for x in s { x.encode(&n, wide: true) } }
+        case .stats64(let s, let f): e.nested(12, flagged: f) { n in for x in s { x.encode(&n, wide: true) } }
         case .other(let r): e.raw(r)
         }
     }
@@ -136,9 +137,9 @@ public enum DestAttribute: Hashable, Sendable {
     case activeConns(UInt32)
     case inactiveConns(UInt32)
     case persistConns(UInt32)
-    case stats([StatsAttribute])
+    case stats([StatsAttribute], flagged: Bool = true)
     case addrFamily(UInt16)
-    case stats64([StatsAttribute])
+    case stats64([StatsAttribute], flagged: Bool = true)
     case tunType(UInt8)
     /// Tunnel port in host order (big-endian on the wire).
     case tunPort(UInt16)
@@ -160,9 +161,9 @@ public enum DestAttribute: Hashable, Sendable {
         case 7: return .activeConns(try a.u32(ctx))
         case 8: return .inactiveConns(try a.u32(ctx))
         case 9: return .persistConns(try a.u32(ctx))
-        case 10: return .stats(try a.nested("destination stats").map { try StatsAttribute.decode($0, wide: false) })
+        case 10: return .stats(try a.nested("destination stats").map { try StatsAttribute.decode($0, wide: false) }, flagged: a.isNestedFlagged)
         case 11: return .addrFamily(try a.u16(ctx))
-        case 12: return .stats64(try a.nested("destination stats64").map { try StatsAttribute.decode($0, wide: true) })
+        case 12: return .stats64(try a.nested("destination stats64").map { try StatsAttribute.decode($0, wide: true) }, flagged: a.isNestedFlagged)
         case 13: return .tunType(try a.u8(ctx))
         case 14: return .tunPort(try a.be16(ctx))
         case 15: return .tunFlags(try a.u16(ctx))
@@ -181,9 +182,9 @@ public enum DestAttribute: Hashable, Sendable {
         case .activeConns(let v): e.u32(7, v)
         case .inactiveConns(let v): e.u32(8, v)
         case .persistConns(let v): e.u32(9, v)
-        case .stats(let s): e.nested(10) { n in for x in s { x.encode(&n, wide: false) } }
+        case .stats(let s, let f): e.nested(10, flagged: f) { n in for x in s { x.encode(&n, wide: false) } }
         case .addrFamily(let v): e.u16(11, v)
-        case .stats64(let s): e.nested(12) { n in for x in s { x.encode(&n, wide: true) } }
+        case .stats64(let s, let f): e.nested(12, flagged: f) { n in for x in s { x.encode(&n, wide: true) } }
         case .tunType(let v): e.u8(13, v)
         case .tunPort(let v): e.be16(14, v)
         case .tunFlags(let v): e.u16(15, v)
@@ -202,7 +203,7 @@ public enum DaemonAttribute: Hashable, Sendable {
     case mcastGroup([UInt8])
     /// IPv6 group, 16 bytes.
     case mcastGroup6([UInt8])
-    /// Port in host order (big-endian on the wire).
+    /// Port, host order on the wire too (unlike service ports): the kernel reads it with `nla_get_u16`.
     case mcastPort(UInt16)
     case mcastTTL(UInt8)
     case other(RawAttribute)
@@ -221,7 +222,7 @@ public enum DaemonAttribute: Hashable, Sendable {
         case 6:
             guard a.payload.count == 16 else { throw DecodeError(ctx, "IPv6 group of \(a.payload.count) bytes") }
             return .mcastGroup6(a.payload)
-        case 7: return .mcastPort(try a.be16(ctx))
+        case 7: return .mcastPort(try a.u16(ctx))
         case 8: return .mcastTTL(try a.u8(ctx))
         default: return .other(a)
         }
@@ -235,7 +236,7 @@ public enum DaemonAttribute: Hashable, Sendable {
         case .syncMaxLen(let v): e.u16(4, v)
         case .mcastGroup(let v): e.put(5, v)
         case .mcastGroup6(let v): e.put(6, v)
-        case .mcastPort(let v): e.be16(7, v)
+        case .mcastPort(let v): e.u16(7, v)
         case .mcastTTL(let v): e.u8(8, v)
         case .other(let r): e.raw(r)
         }

@@ -34,6 +34,12 @@ extension ServiceKey {
             return [.af(f.rawValue), .fwmark(m)]
         }
     }
+
+    /// The key plus the placeholder settings libipvs sends when it names a service for a destination, delete
+    /// or zero request: empty scheduler, flags {0, ~0}, timeout 0, full netmask. The kernel reads only the key.
+    public var requestAttributes: [ServiceAttribute] {
+        attributes + [.schedName(""), .flags(flags: 0, mask: ~0), .timeout(0), .netmask(VirtualService.fullNetmask(family))]
+    }
 }
 
 extension VirtualService {
@@ -66,8 +72,8 @@ extension VirtualService {
             case .timeout(let v): timeout = v
             case .netmask(let v): netmask = v
             case .peName(let v): pe = v.isEmpty ? nil : v
-            case .stats(let s): stats32 = Stats(s)
-            case .stats64(let s): stats = Stats(s)
+            case .stats(let s, _): stats32 = Stats(s)
+            case .stats64(let s, _): stats = Stats(s)
             case .other(let r): unknown.append(r)
             }
         }
@@ -96,17 +102,18 @@ extension RealServer {
     /// whether `IPVS_DEST_ATTR_ADDR_FAMILY` differs (mixed-family tunnel destinations).
     public func attributes() -> [DestAttribute] {
         var a: [DestAttribute] = [
-            .addr(address.ipvsField), .port(port), .fwdMethod(forwarding.rawValue), .weight(weight),
-            .tunType(tunnelType.rawValue), .tunPort(tunnelPort), .tunFlags(tunnelChecksum.rawValue),
-            .upperThreshold(upperThreshold), .lowerThreshold(lowerThreshold), .addrFamily(address.family.rawValue),
+            .addrFamily(address.family.rawValue), .addr(address.ipvsField), .port(port), .fwdMethod(forwarding.rawValue),
+            .weight(weight), .tunType(tunnelType.rawValue), .tunPort(tunnelPort), .tunFlags(tunnelChecksum.rawValue),
+            .upperThreshold(upperThreshold), .lowerThreshold(lowerThreshold),
         ]
         a += unknown.map { .other($0) }
         return a
     }
 
-    /// The key attributes that name a destination for `IPVS_CMD_DEL_DEST`.
+    /// The attributes that name a destination for `IPVS_CMD_DEL_DEST`: libipvs sends a whole destination with
+    /// its defaults (direct routing, weight 1); the kernel reads only the address, port and family.
     public static func keyAttributes(_ e: Endpoint) -> [DestAttribute] {
-        [.addr(e.address.ipvsField), .port(e.port), .addrFamily(e.address.family.rawValue)]
+        RealServer(address: e.address, port: e.port).attributes()
     }
 
     /// Builds a real server from a decoded `IPVS_CMD_ATTR_DEST`. `serviceFamily` is used when the kernel
@@ -126,8 +133,8 @@ extension RealServer {
             case .activeConns(let v): act = v
             case .inactiveConns(let v): inact = v
             case .persistConns(let v): pers = v
-            case .stats(let s): stats32 = Stats(s)
-            case .stats64(let s): stats = Stats(s)
+            case .stats(let s, _): stats32 = Stats(s)
+            case .stats64(let s, _): stats = Stats(s)
             case .addrFamily(let v): af = v
             case .tunType(let v): tt = v
             case .tunPort(let v): tp = v
@@ -231,13 +238,13 @@ public enum IPVSRequest: Hashable, Sendable {
     public var attributes: [CommandAttribute] {
         switch self {
         case .addService(let s), .editService(let s): return [.service(s.attributes())]
-        case .deleteService(let k): return [.service(k.attributes)]
-        case .addDest(let k, let d), .editDest(let k, let d): return [.service(k.attributes), .dest(d.attributes())]
-        case .deleteDest(let k, let e): return [.service(k.attributes), .dest(RealServer.keyAttributes(e))]
+        case .deleteService(let k): return [.service(k.requestAttributes)]
+        case .addDest(let k, let d), .editDest(let k, let d): return [.service(k.requestAttributes), .dest(d.attributes())]
+        case .deleteDest(let k, let e): return [.service(k.requestAttributes), .dest(RealServer.keyAttributes(e))]
         case .startDaemon(let d): return [.daemon(d.attributes())]
-        case .stopDaemon(let s): return [.daemon([.state(s.rawValue)])]
+        case .stopDaemon(let s): return [.daemon([.state(s.rawValue), .mcastInterface(""), .syncID(0)])]
         case .setTimeouts(let t): return [.timeoutTCP(t.tcp), .timeoutTCPFin(t.tcpFin), .timeoutUDP(t.udp)]
-        case .zero(let k): return k.map { [.service($0.attributes)] } ?? []
+        case .zero(let k): return k.map { [.service($0.requestAttributes)] } ?? []
         case .flush: return []
         }
     }
@@ -258,19 +265,19 @@ public enum IPVSDecode {
     }
     /// The service in a `GET_SERVICE` dump reply.
     public static func service(_ bytes: ArraySlice<UInt8>) throws -> VirtualService {
-        for a in try commandAttributes(bytes) { if case .service(let s) = a { return try VirtualService(attributes: s) } }
+        for a in try commandAttributes(bytes) { if case .service(let s, _) = a { return try VirtualService(attributes: s) } }
         throw DecodeError("service dump", "reply without IPVS_CMD_ATTR_SERVICE")
     }
     /// The destination in a `GET_DEST` dump reply.
     public static func dest(_ bytes: ArraySlice<UInt8>, serviceFamily: AddressFamily) throws -> RealServer {
         for a in try commandAttributes(bytes) {
-            if case .dest(let d) = a { return try RealServer(attributes: d, serviceFamily: serviceFamily) }
+            if case .dest(let d, _) = a { return try RealServer(attributes: d, serviceFamily: serviceFamily) }
         }
         throw DecodeError("destination dump", "reply without IPVS_CMD_ATTR_DEST")
     }
     /// The daemon in a `GET_DAEMON` dump reply.
     public static func daemon(_ bytes: ArraySlice<UInt8>) throws -> SyncDaemon {
-        for a in try commandAttributes(bytes) { if case .daemon(let d) = a { return try SyncDaemon(attributes: d) } }
+        for a in try commandAttributes(bytes) { if case .daemon(let d, _) = a { return try SyncDaemon(attributes: d) } }
         throw DecodeError("daemon dump", "reply without IPVS_CMD_ATTR_DAEMON")
     }
     /// The timeouts in a `GET_CONFIG` reply.

@@ -70,10 +70,11 @@ public struct AttributeEncoder: Sendable {
     public mutating func string(_ type: UInt16, _ s: String) {
         var u = Array(s.utf8); u.append(0); put(type, u)
     }
-    /// Appends a nested attribute (`nla_nest_start`/`nla_nest_end`), with `NLA_F_NESTED` set as libnl 3.7 does.
-    public mutating func nested(_ type: UInt16, _ body: (inout AttributeEncoder) -> Void) {
+    /// Appends a nested attribute (`nla_nest_start`/`nla_nest_end`), with `NLA_F_NESTED` set as libnl 3.7 does
+    /// (`flagged: false` writes it the way the kernel writes replies, without the flag).
+    public mutating func nested(_ type: UInt16, flagged: Bool = true, _ body: (inout AttributeEncoder) -> Void) {
         let start = bytes.count
-        appendHeader(len: 4, type: type | nlaFlagNested)
+        appendHeader(len: 4, type: flagged ? type | nlaFlagNested : type)
         body(&self)
         let len = bytes.count - start
         bytes[start] = UInt8(truncatingIfNeeded: len)
@@ -135,6 +136,8 @@ public struct AttributeDecoder: Sequence, IteratorProtocol {
 }
 
 extension RawAttribute {
+    /// True when `NLA_F_NESTED` was set.
+    public var isNestedFlagged: Bool { flags & nlaFlagNested != 0 }
     /// The payload as a host-order `u8`, or a thrown error if the length is wrong.
     public func u8(_ ctx: String) throws -> UInt8 { try fixed(ctx, 1) }
     /// The payload as a host-order `u16`.

@@ -58,8 +58,9 @@ struct Timeout: ParsableCommand {
 
         func model() throws -> Timeouts {
             if tcp == nil && tcpfin == nil && udp == nil { throw UsageError("give at least one of --tcp, --tcpfin, --udp") }
+            // 0 means "leave unchanged", as in ipvsadm --set.
             func v(_ s: String?, _ n: String) throws -> UInt32 {
-                try s.map { UInt32(try parseNumber($0, "\(n) timeout", 1...UInt64(Timeouts.maxValue))) } ?? 0
+                try s.map { UInt32(try parseNumber($0, "\(n) timeout", 0...UInt64(Timeouts.maxValue))) } ?? 0
             }
             return Timeouts(tcp: try v(tcp, "tcp"), tcpFin: try v(tcpfin, "tcpfin"), udp: try v(udp, "udp"))
         }
