@@ -13,8 +13,15 @@ public struct Connection: Hashable, Sendable {
     public var expires: UInt32
     public var peName: String?
     public var peData: String?
-    /// True for a persistence template (client network -> real server).
-    public var isTemplate: Bool { state == "NONE" }
+    /// True for a persistence template (client network -> real server): templates carry client port 0
+    /// (real connections never do); older kernels also print state NONE.
+    public var isTemplate: Bool { client.port == 0 || state == "NONE" }
+    /// For a fwmark template the kernel prints the mark as the virtual address (0.0.0.81): the mark, else nil.
+    public var templateFwmark: UInt32? {
+        guard isTemplate, proto == "IP", virtual.address.family == .inet else { return nil }
+        let b = virtual.address.bytes
+        return UInt32(b[0]) << 24 | UInt32(b[1]) << 16 | UInt32(b[2]) << 8 | UInt32(b[3])
+    }
 }
 
 /// Parser for `/proc/net/ip_vs_conn`.

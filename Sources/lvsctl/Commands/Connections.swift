@@ -6,10 +6,12 @@ import LVSCore
 func readConnections(_ global: GlobalOptions) throws -> [Connection] {
     try global.enter()
     _ = try IPVSClient()  // loads ip_vs if needed, so the proc file exists
-    guard let text = try? String(contentsOfFile: ConnectionTable.path, encoding: .utf8) else {
+    // /proc files report size 0: read to the end rather than by size.
+    guard let h = FileHandle(forReadingAtPath: ConnectionTable.path) else {
         throw UsageErrorSystem("cannot read \(ConnectionTable.path)")
     }
-    return ConnectionTable.parse(text)
+    defer { try? h.close() }
+    return ConnectionTable.parse(String(decoding: h.readDataToEndOfFile(), as: UTF8.self))
 }
 
 /// A refusal by the system (exit 1) that is not a kernel errno.

@@ -2,6 +2,9 @@ import ArgumentParser
 import Foundation
 import LVSCore
 
+/// The service a template belongs to: `fwmark 80` or `192.0.2.10:80`.
+func virtualName(_ c: Connection) -> String { c.templateFwmark.map { "fwmark \($0)" } ?? c.virtual.description }
+
 /// `lvsctl persistence set|clear|show`.
 struct Persistence: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -73,13 +76,13 @@ struct Persistence: ParsableCommand {
                 struct T: Encodable { var client: String; var virtual: String; var real_server: String; var expires: UInt32; var protocol_: String
                     enum CodingKeys: String, CodingKey { case client, virtual, real_server, expires, protocol_ = "protocol" } }
                 struct Doc: Encodable { var schema = jsonSchemaVersion; var templates: [T] }
-                try printJSON(Doc(templates: t.map { T(client: $0.client.address.description, virtual: $0.virtual.description,
+                try printJSON(Doc(templates: t.map { T(client: $0.client.address.description, virtual: virtualName($0),
                                                        real_server: $0.destination.description, expires: $0.expires, protocol_: $0.proto) }))
                 return
             }
             var out = pad("client", 40) + " " + pad("virtual", 24) + " " + pad("real server", 24) + " expires\n"
             for c in t {
-                out += pad(c.client.address.description, 40) + " " + pad(c.virtual.description, 24) + " " + pad(c.destination.description, 24) + " \(c.expires)s\n"
+                out += pad(c.client.address.description, 40) + " " + pad(virtualName(c), 24) + " " + pad(c.destination.description, 24) + " \(c.expires)s\n"
             }
             emit(out)
         }

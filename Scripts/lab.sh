@@ -1,0 +1,62 @@
+# The seed scenario's lab, built inside the IPVS VM (sourced by Scripts/demo.sh and the kernel tests).
+# Director in the root namespace of the VM on bridge br0 (192.0.2.1, VIP 192.0.2.10), a client namespace and
+# two direct-routing real servers rs1/rs2, each answering on ports 80 and 443 with its own name.
+# Only documentation addresses are used, and the VM has no network device: nothing leaves it.
+LVSCTL=${LVSCTL:-$PWD/.build/debug/lvsctl}
+VIP=192.0.2.10
+
+lab_up() {
+  ip link add br0 type bridge && ip link set br0 up
+  ip addr add 192.0.2.1/24 dev br0
+  ip addr add $VIP/32 dev br0
+  local i=0
+  for n in client rs1 rs2; do
+    i=$((i+1))
+    ip netns add $n
+    ip link add v-$n type veth peer name eth0 netns $n
+    ip link set v-$n master br0 up
+    ip -n $n link set lo up
+    ip -n $n link set eth0 up
+  done
+  ip -n client addr add 192.0.2.100/24 dev eth0
+  ip -n rs1 addr add 192.0.2.11/24 dev eth0
+  ip -n rs2 addr add 192.0.2.12/24 dev eth0
+  for n in rs1 rs2; do
+    ip netns exec $n python3 -c '
+import socket, sys, threading
+name = sys.argv[1]
+def serve(port):
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("", port)); s.listen(64)
+    while True:
+        c, _ = s.accept(); c.sendall((name + "\n").encode()); c.close()
+for p in (80, 443): threading.Thread(target=serve, args=(p,), daemon=True).start()
+threading.Event().wait()' $n &
+    LAB_PIDS+=($!)
+  done
+  # Warm up the bridge and neighbour tables so the first measured connection is not the one that waits for them.
+  for a in 192.0.2.1 192.0.2.11 192.0.2.12; do ip netns exec client ping -c1 -W2 $a >/dev/null 2>&1; done
+  sleep 1
+}
+
+# The real-server side of direct routing by hand (seed 003 method, sysctl variant), for the director demo.
+lab_rs_by_hand() {
+  for n in rs1 rs2; do
+    ip netns exec $n sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
+    ip netns exec $n sysctl -qw net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2
+    ip -n $n addr add $VIP/32 dev lo
+  done
+}
+
+# fetch PORT: one TCP connection from the client to VIP:PORT; prints the real server's name.
+fetch() {
+  ip netns exec client timeout 5 bash -c "exec 3<>/dev/tcp/$VIP/$1 && head -1 <&3" 2>/dev/null || echo "no-answer"
+}
+
+lab_down() {
+  for p in "${LAB_PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done
+  for n in client rs1 rs2; do ip netns del $n 2>/dev/null; done
+  ip link del br0 2>/dev/null
+  return 0
+}
+LAB_PIDS=()

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The seed scenario end to end with real TCP traffic (Scripts/demo.sh): bundle + persistence across 80/443,
+# round robin without persistence, the client's ARP entry for the VIP is the director's, save/restore.
+source "$(dirname "$0")/lib.sh"
+out=$(bash "$REPO/Scripts/demo.sh" 2>&1); rc=$?
+while IFS= read -r l; do
+  case "$l" in
+    *"  ok: "*) ok "seed scenario: ${l#*ok: }" ;;
+    *"FAILED"*) bad "seed scenario: ${l#*FAILED: }" ;;
+  esac
+done <<< "$out"
+[ $rc -eq 0 ] && ok "seed scenario: demo script exit 0" || bad "seed scenario: demo script exit $rc" "$(tail -20 <<< "$out")"
+# Persistence templates are visible while they live.
+source "$REPO/Scripts/lab.sh"
+lab_up; lab_rs_by_hand
+$LVSCTL bundle add web2 --vip $VIP --ports 80,443 --mark 81 -s rr -p 120 >/dev/null
+$LVSCTL rs add --bundle web2 -r 192.0.2.11; $LVSCTL rs add --bundle web2 -r 192.0.2.12
+fetch 80 >/dev/null; fetch 443 >/dev/null
+t=$($LVSCTL persistence show --json)
+python3 - "$t" <<'PY' && ok "persistence show lists the client's template" || bad "persistence show lists the client's template" "$t"
+import json, sys
+d = json.loads(sys.argv[1])
+assert any(x["client"] == "192.0.2.100" and x["real_server"].startswith("192.0.2.1") for x in d["templates"]), d
+PY
+$LVSCTL bundle delete web2
+lab_down
+summary
