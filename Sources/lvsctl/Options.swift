@@ -14,10 +14,22 @@ struct ServiceOptions: ParsableArguments {
     @Flag(name: .customShort("6"), help: "The fwmark service is IPv6 (with -f).")
     var ipv6 = false
 
+    /// The plain values, for validation shared with the fast file parser.
+    var spec: ServiceSpec { ServiceSpec(tcp: tcp, udp: udp, sctp: sctp, fwmark: fwmark, ipv6: ipv6) }
+    /// True when any specifier was given.
+    var given: Bool { spec.given }
+    /// The validated key.
+    func key(required: Bool = true) throws -> ServiceKey? { try spec.key(required: required) }
+}
+
+/// The service specifier as plain values.
+struct ServiceSpec {
+    var tcp: String?, udp: String?, sctp: String?, fwmark: String?, ipv6 = false
+
     /// True when any specifier was given.
     var given: Bool { tcp != nil || udp != nil || sctp != nil || fwmark != nil }
 
-    /// The validated key. `allowPortZero` is for services with persistence.
+    /// The validated key.
     func key(required: Bool = true) throws -> ServiceKey? {
         let specs = [(tcp, IPProtocol.tcp), (udp, .udp), (sctp, .sctp)].compactMap { v, p in v.map { ($0, p) } }
         let count = specs.count + (fwmark == nil ? 0 : 1)
@@ -103,6 +115,19 @@ struct ServiceSettings: ParsableArguments {
     var pe: String?
     @Flag(name: [.customShort("o"), .customLong("ops")], help: "One-packet scheduling (UDP and fwmark services).")
     var ops = false
+
+    /// The plain values.
+    var spec: SettingsSpec {
+        SettingsSpec(scheduler: scheduler, schedFlags: schedFlags, persistent: persistent, netmask: netmask, pe: pe, ops: ops)
+    }
+    var any: Bool { spec.any }
+    /// Applies the given settings to `s` (a new service, or the running one for `edit`).
+    func apply(to s: inout VirtualService, isNew: Bool) throws { try spec.apply(to: &s, isNew: isNew) }
+}
+
+/// Scheduling and persistence options as plain values.
+struct SettingsSpec {
+    var scheduler: String?, schedFlags: String?, persistent: String?, netmask: String?, pe: String?, ops = false
 
     var any: Bool { scheduler != nil || schedFlags != nil || persistent != nil || netmask != nil || pe != nil || ops }
 
@@ -191,8 +216,35 @@ struct RealServerOptions: ParsableArguments {
     @Flag(name: .customLong("tun-remcsum"), help: "Remote tunnel checksum offload (GUE).")
     var tunRemCsum = false
 
+    /// The plain values.
+    var spec: ServerSpec {
+        ServerSpec(realServer: realServer, gatewaying: gatewaying, ipip: ipip, masquerading: masquerading, weight: weight,
+                   upper: upper, lower: lower, tunType: tunType, tunPort: tunPort, tunNoCsum: tunNoCsum, tunCsum: tunCsum,
+                   tunRemCsum: tunRemCsum)
+    }
+    var forwardingGiven: ForwardingMethod? { spec.forwardingGiven }
+    func endpoint(for key: ServiceKey, forwarding: ForwardingMethod) throws -> Endpoint { try spec.endpoint(for: key, forwarding: forwarding) }
+    func apply(to d: inout RealServer, isNew: Bool) throws { try spec.apply(to: &d, isNew: isNew) }
+}
+
+/// Real-server options as plain values.
+struct ServerSpec {
+    var realServer: String
+    var gatewaying = false, ipip = false, masquerading = false
+    var weight: String?, upper: String?, lower: String?, tunType: String?, tunPort: String?
+    var tunNoCsum = false, tunCsum = false, tunRemCsum = false
+
     var forwardingGiven: ForwardingMethod? {
         gatewaying ? .directRoute : ipip ? .tunnel : masquerading ? .masquerade : nil
+    }
+
+    /// The validated real server for `key`, with ipvsadm's defaults and port rules.
+    func model(for key: ServiceKey) throws -> RealServer {
+        let fwd = forwardingGiven ?? .directRoute
+        let e = try endpoint(for: key, forwarding: fwd)
+        var d = RealServer(address: e.address, port: e.port, forwarding: fwd)
+        try apply(to: &d, isNew: true)
+        return d
     }
 
     /// The endpoint, with ipvsadm's port rules applied for `service`.

@@ -86,6 +86,7 @@ struct Bundle: ParsableCommand {
             config.bundles.append(b)
             config.entries.append(ServiceEntry(service: s, servers: []))
             source.services[s.key] = source.current
+            source.entryIndex[s.key] = config.entries.count - 1
         }
 
         func run() throws {

@@ -15,6 +15,8 @@ struct SourceMap {
     var services: [ServiceKey: Int] = [:]
     var dests: [String: Int] = [:]
     var other: [String: Int] = [:]
+    /// Where each service sits in the config being built (a fast lookup for `rs add`).
+    var entryIndex: [ServiceKey: Int] = [:]
     var here: String { "\(file):\(current)" }
 
     /// The `FILE:LINE` of request `r`, if it came from the file.
@@ -100,9 +102,14 @@ enum ConfigFile {
                 if words[0] == "lvsctl" { words.removeFirst() }
                 if words.first == "-A" { words = ["vs", "add"] + words.dropFirst() }
                 else if words.first == "-a" { words = ["rs", "add"] + words.dropFirst() }
+                let normalized = Entry.normalizeArguments(words)
+                if let fast = FastLine.parse(normalized) {
+                    try fast.add(to: &config, source: &src)
+                    continue
+                }
                 let parsed: ParsableCommand
                 do {
-                    parsed = try LVSCtl.parseAsRoot(Entry.normalizeArguments(words))
+                    parsed = try LVSCtl.parseAsRoot(normalized)
                 } catch {
                     throw UsageError(Entry.usageMessage(error))
                 }
@@ -130,30 +137,116 @@ protocol DRLine {
 
 extension VS.Add: ConfigLine {
     func add(to config: inout ClusterConfig, source: inout SourceMap) throws {
-        let s = try model()
-        if config.index(of: s.key) != nil { throw UsageError("service \(s.key) is defined twice") }
-        config.entries.append(ServiceEntry(service: s, servers: []))
-        source.services[s.key] = source.current
+        try ServiceLine(spec: service.spec, settings: settings.spec).add(to: &config, source: &source)
     }
 }
 
 extension RS.Add: ConfigLine {
     func add(to config: inout ClusterConfig, source: inout SourceMap) throws {
+        try ServerLine(spec: target.service.spec, bundle: target.bundle, server: server.spec).add(to: &config, source: &source)
+    }
+}
+
+/// A `vs add` / `-A` line.
+struct ServiceLine: ConfigLine {
+    var spec: ServiceSpec
+    var settings: SettingsSpec
+    func add(to config: inout ClusterConfig, source: inout SourceMap) throws {
+        var s = VirtualService(key: try spec.key()!)
+        try settings.apply(to: &s, isNew: true)
+        if source.entryIndex[s.key] != nil { throw UsageError("service \(s.key) is defined twice") }
+        config.entries.append(ServiceEntry(service: s, servers: []))
+        source.services[s.key] = source.current
+        source.entryIndex[s.key] = config.entries.count - 1
+    }
+}
+
+/// An `rs add` / `-a` line.
+struct ServerLine: ConfigLine {
+    var spec: ServiceSpec
+    var bundle: String?
+    var server: ServerSpec
+    func add(to config: inout ClusterConfig, source: inout SourceMap) throws {
         let key: ServiceKey
-        if let b = target.bundle {
-            if target.service.given { throw UsageError("give either a service or --bundle, not both") }
+        if let b = bundle {
+            if spec.given { throw UsageError("give either a service or --bundle, not both") }
             guard let bundle = config.bundles.first(where: { $0.name == b }) else {
                 throw UsageError("bundle \(shown(b)) is not defined above this line")
             }
             key = bundle.serviceKey
-        } else { key = try target.service.key()! }
-        let d = try model(for: key)
-        guard let i = config.index(of: key) else { throw UsageError("service \(key) is not defined above this line") }
-        if config.entries[i].servers.contains(where: { $0.endpoint == d.endpoint }) {
+        } else { key = try spec.key()! }
+        let d = try server.model(for: key)
+        guard let i = source.entryIndex[key] ?? config.index(of: key) else { throw UsageError("service \(key) is not defined above this line") }
+        let dk = "\(key) \(d.endpoint)"
+        if source.dests[dk] != nil || config.entries[i].servers.contains(where: { $0.endpoint == d.endpoint }) {
             throw UsageError("real server \(d.endpoint) of \(key) is defined twice")
         }
         config.entries[i].servers.append(d)
-        source.dests["\(key) \(d.endpoint)"] = source.current
+        source.dests[dk] = source.current
+    }
+}
+
+/// A fast scanner for the two lines that make up almost every file (`vs add`, `rs add`), so that restoring
+/// tens of thousands of lines costs microseconds per line. Anything it does not recognise goes through the
+/// full ArgumentParser grammar instead, which gives the same result (and the same error messages).
+enum FastLine {
+    static func parse(_ w: [String]) -> ConfigLine? {
+        guard w.count >= 2, w[1] == "add" else { return nil }
+        var spec = ServiceSpec()
+        var i = 2
+        func value() -> String? { i += 1; return i < w.count ? w[i] : nil }
+        if w[0] == "vs" || w[0] == "virtual-server" {
+            var st = SettingsSpec()
+            while i < w.count {
+                switch w[i] {
+                case "-t", "--tcp-service": guard let v = value() else { return nil }; spec.tcp = v
+                case "-u", "--udp-service": guard let v = value() else { return nil }; spec.udp = v
+                case "--sctp-service": guard let v = value() else { return nil }; spec.sctp = v
+                case "-f", "--fwmark-service": guard let v = value() else { return nil }; spec.fwmark = v
+                case "-6": spec.ipv6 = true
+                case "-s", "--scheduler": guard let v = value() else { return nil }; st.scheduler = v
+                case "-b", "--sched-flags": guard let v = value() else { return nil }; st.schedFlags = v
+                case "-p", "--persistent": guard let v = value() else { return nil }; st.persistent = v
+                case "-M", "--netmask": guard let v = value() else { return nil }; st.netmask = v
+                case "--pe": guard let v = value() else { return nil }; st.pe = v
+                case "-o", "--ops": st.ops = true
+                default: return nil
+                }
+                i += 1
+            }
+            return ServiceLine(spec: spec, settings: st)
+        }
+        if w[0] == "rs" || w[0] == "real-server" {
+            var sv = ServerSpec(realServer: "")
+            var bundle: String?
+            var haveR = false
+            while i < w.count {
+                switch w[i] {
+                case "-t", "--tcp-service": guard let v = value() else { return nil }; spec.tcp = v
+                case "-u", "--udp-service": guard let v = value() else { return nil }; spec.udp = v
+                case "--sctp-service": guard let v = value() else { return nil }; spec.sctp = v
+                case "-f", "--fwmark-service": guard let v = value() else { return nil }; spec.fwmark = v
+                case "-6": spec.ipv6 = true
+                case "--bundle": guard let v = value() else { return nil }; bundle = v
+                case "-r", "--real-server": guard let v = value() else { return nil }; sv.realServer = v; haveR = true
+                case "-g", "--gatewaying": sv.gatewaying = true
+                case "-i", "--ipip": sv.ipip = true
+                case "-m", "--masquerading": sv.masquerading = true
+                case "-w", "--weight": guard let v = value() else { return nil }; sv.weight = v
+                case "-x", "--u-threshold": guard let v = value() else { return nil }; sv.upper = v
+                case "-y", "--l-threshold": guard let v = value() else { return nil }; sv.lower = v
+                case "--tun-type": guard let v = value() else { return nil }; sv.tunType = v
+                case "--tun-port": guard let v = value() else { return nil }; sv.tunPort = v
+                case "--tun-nocsum": sv.tunNoCsum = true
+                case "--tun-csum": sv.tunCsum = true
+                case "--tun-remcsum": sv.tunRemCsum = true
+                default: return nil
+                }
+                i += 1
+            }
+            return haveR ? ServerLine(spec: spec, bundle: bundle, server: sv) : nil
+        }
+        return nil
     }
 }
 

@@ -36,13 +36,7 @@ struct RS: ParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         /// The validated real server for `key`.
-        func model(for key: ServiceKey) throws -> RealServer {
-            let fwd = server.forwardingGiven ?? .directRoute
-            let e = try server.endpoint(for: key, forwarding: fwd)
-            var d = RealServer(address: e.address, port: e.port, forwarding: fwd)
-            try server.apply(to: &d, isNew: true)
-            return d
-        }
+        func model(for key: ServiceKey) throws -> RealServer { try server.spec.model(for: key) }
         func run() throws {
             // Validate the server against a provisional key before touching the kernel (a bundle needs a lookup).
             if target.bundle == nil { _ = try model(for: try target.service.key()!) }
