@@ -19,7 +19,11 @@ bad()  { FAIL=$((FAIL+1)); FAILED_NAMES+=("$1"); echo "FAIL - $1"; [ -n "${2:-}"
 
 # same NAME EXPECTED ACTUAL: pass when the two strings are identical; show a diff otherwise.
 same() {
-  if [ "$2" == "$3" ]; then ok "$1"; else bad "$1" "$(diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | head -40)"; fi
+  if [ "$2" == "$3" ]; then ok "$1"; return; fi
+  # The guest has no /dev/fd, so no process substitution: diff two temporary files.
+  local e a; e=$(mktemp); a=$(mktemp)
+  printf '%s\n' "$2" > "$e"; printf '%s\n' "$3" > "$a"
+  bad "$1" "$(diff "$e" "$a" | head -40)"; rm -f "$e" "$a"
 }
 
 # expect_rc NAME RC CMD...: the command exits with RC.

@@ -143,7 +143,7 @@ public final class IPTablesBackend: FirewallBackend, Sendable {
     /// Seconds to wait for the xtables lock before failing.
     public let lockTimeout: Double
     /// Attempts of init..commit when the table changes under us.
-    public let maxAttempts = 10
+    public let maxAttempts = 50
     /// Commits retried after EAGAIN in this process (diagnostics for tests; not synchronised).
     nonisolated(unsafe) static var commitRetries = 0
 
@@ -191,7 +191,7 @@ public final class IPTablesBackend: FirewallBackend, Sendable {
                 // chain already holds our rules (then there is nothing left to do).
                 if (e == EAGAIN || e == EINVAL) && attempt < maxAttempts {
                     Self.commitRetries += 1
-                    usleep(useconds_t(5_000 * attempt)); continue
+                    usleep(useconds_t(min(5_000 * attempt, 100_000) + Int(getpid() % 7) * 1_000)); continue
                 }
                 throw FirewallError(operation: name + " commit", errno: e, detail: Self.explain(e, ops.strerror(e)))
             }

@@ -91,6 +91,8 @@ enum ConfigFile {
         var src = SourceMap(file: name)
         var dr: [DRLine] = []
         var lineNo = 0
+        // "\r\n" is one Character in Swift: normalise CRLF files first so lines split as they should.
+        let text = text.contains("\r\n") ? text.replacingOccurrences(of: "\r\n", with: "\n") : text
         for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
             lineNo += 1
             src.current = lineNo

@@ -1,0 +1,143 @@
+import XCTest
+@testable import lvsctl
+@testable import LVSCore
+
+/// In-process parsing tests: options become the right model values, and bad values are usage errors
+/// (exit 2) naming the value, before any kernel access.
+final class ParsingTests: XCTestCase {
+    func service(_ args: [String]) throws -> VirtualService {
+        let c = try LVSCtl.parseAsRoot(Entry.normalizeArguments(args))
+        return try XCTUnwrap(c as? VS.Add).model()
+    }
+
+    func usageError(_ args: [String], _ file: StaticString = #filePath, _ line: UInt = #line) -> String {
+        do {
+            let c = try LVSCtl.parseAsRoot(Entry.normalizeArguments(args))
+            if let v = c as? VS.Add { _ = try v.model() }
+            else if let r = c as? RS.Add { _ = try r.model(for: try r.target.service.key()!) }
+            else if let b = c as? lvsctl.Bundle.Add { _ = try b.model() }
+            else if let t = c as? Timeout.Set { _ = try t.model() }
+            else if let d = c as? Daemon.Start { _ = try d.model() }
+            XCTFail("no error for \(args)", file: file, line: line)
+            return ""
+        } catch let e as UsageError {
+            return e.description
+        } catch {
+            return Entry.usageMessage(error)
+        }
+    }
+
+    func testServiceOptions() throws {
+        let s = try service(["vs", "add", "-t", "192.0.2.1:80", "-s", "rr", "-p", "300", "-M", "255.255.255.0"])
+        XCTAssertEqual(s.key, .address(.tcp, Endpoint(address: IPAddress("192.0.2.1")!, port: 80)))
+        XCTAssertEqual(s.scheduler, "rr")
+        XCTAssertEqual(s.persistence, Persistence(timeout: 300, netmask: Netmask.ipv4Wire(prefix: 24)))
+        // -p alone means 360 s, as in ipvsadm.
+        XCTAssertEqual(try service(["vs", "add", "-f", "80", "-p"]).timeout, 360)
+        XCTAssertEqual(try service(["vs", "add", "-f", "80", "-p", "-s", "rr"]).scheduler, "rr")
+        let v6 = try service(["vs", "add", "-f", "1", "-6", "-p", "60", "-M", "64"])
+        XCTAssertEqual(v6.key, .fwmark(1, .inet6)); XCTAssertEqual(v6.netmask, 64)
+        let sh = try service(["vs", "add", "-t", "[2001:db8::1]:443", "-s", "sh", "-b", "sh-fallback,sh-port"])
+        XCTAssertEqual(sh.flags, [.sched1, .sched2])
+        XCTAssertEqual(try service(["vs", "add", "-u", "192.0.2.5:53", "-o"]).flags, .onePacket)
+        XCTAssertEqual(try service(["vs", "add", "-t", "192.0.2.1:80"]).scheduler, "wlc")
+    }
+
+    func testRealServerPortRules() throws {
+        func rs(_ a: [String]) throws -> RealServer {
+            let r = try XCTUnwrap(try LVSCtl.parseAsRoot(a) as? RS.Add)
+            return try r.model(for: try r.target.service.key()!)
+        }
+        XCTAssertEqual(try rs(["rs", "add", "-t", "192.0.2.1:80", "-r", "198.51.100.2"]).port, 80)
+        XCTAssertEqual(try rs(["rs", "add", "-t", "192.0.2.1:80", "-r", "198.51.100.2:8080", "-g"]).port, 80)  // DR forces the port
+        XCTAssertEqual(try rs(["rs", "add", "-t", "192.0.2.1:80", "-r", "198.51.100.2:8080", "-m"]).port, 8080)
+        XCTAssertEqual(try rs(["rs", "add", "-f", "80", "-r", "198.51.100.2"]).port, 0)
+        let g = try rs(["rs", "add", "-t", "192.0.2.1:80", "-r", "198.51.100.2", "-i", "--tun-type", "gue", "--tun-port", "6080", "--tun-remcsum"])
+        XCTAssertEqual(g.tunnelType, .gue); XCTAssertEqual(g.tunnelPort, 6080); XCTAssertEqual(g.tunnelChecksum, .remoteChecksum)
+        let m = try rs(["rs", "add", "-t", "192.0.2.1:80", "-r", "2001:db8::2", "-i"])
+        XCTAssertEqual(m.address.family, .inet6)
+    }
+
+    func testUsageErrorsNameTheValue() {
+        let cases: [([String], String)] = [
+            (["vs", "add", "-t", "192.0.2.1:99999"], "'99999'"),
+            (["vs", "add", "-t", "192.0.2.1:0"], "needs persistence"),
+            (["vs", "add", "-f", "0"], "'0'"),
+            (["vs", "add", "-t", "192.0.2.1:80", "-M", "255.255.255.0"], "needs persistence"),
+            (["vs", "add", "-t", "192.0.2.1:80", "-6"], "-6"),
+            (["vs", "add", "-t", "192.0.2.1:80", "-s", "rr", "-b", "sh-port"], "'sh-port'"),
+            (["vs", "add", "-t", "224.0.0.1:80"], "multicast"),
+            (["vs", "add", "-t", "[::ffff:192.0.2.1]:80"], "IPv4-mapped"),
+            (["rs", "add", "-t", "192.0.2.1:80", "-r", "198.51.100.2", "-w", "65536"], "'65536'"),
+            (["rs", "add", "-t", "192.0.2.1:80", "-r", "198.51.100.2", "-x", "5", "-y", "9"], "lower threshold 9"),
+            (["rs", "add", "-t", "192.0.2.1:80", "-r", "198.51.100.2", "--tun-type", "gue"], "-i"),
+            (["rs", "add", "-t", "192.0.2.1:80", "-r", "2001:db8::2"], "mixed families"),
+            (["bundle", "add", "w", "--vip", "192.0.2.1", "--ports", "90:80"], "reversed"),
+            (["bundle", "add", "a b", "--vip", "192.0.2.1", "--ports", "80"], "'a b'"),
+            (["timeout", "set", "--tcp", "-1"], "--tcp"),
+            (["timeout", "set", "--tcp", "99999999"], "'99999999'"),
+            (["daemon", "start", "leader"], "'leader'"),
+        ]
+        for (args, needle) in cases {
+            let m = usageError(args)
+            XCTAssertTrue(m.contains(needle), "\(args): \(m)")
+            XCTAssertFalse(m.contains("\n"), "one line: \(m)")
+        }
+    }
+
+    func testFastFileParserAgreesWithArgumentParser() throws {
+        let lines = [
+            "vs add -t 192.0.2.1:80 -s rr -p 300 -M 255.255.255.0",
+            "rs add -t 192.0.2.1:80 -r 198.51.100.2:8080 -m -w 5 -x 100 -y 10",
+            "-A -u [2001:db8::1]:53 -s sh -b sh-port",
+            "-a -u [2001:db8::1]:53 -r [2001:db8::2]:53 -i --tun-type gue --tun-port 6080 --tun-csum -w 2",
+        ]
+        let text = lines.joined(separator: "\n")
+        let (fast, _, _) = try ConfigFile.parse(name: "t", text: text, base: ClusterConfig())
+        // The same lines through the full grammar (an unknown-to-the-fast-path comment forces nothing; parse each).
+        var slow = ClusterConfig(); var src = SourceMap()
+        for l in lines {
+            var w = try ConfigFile.tokenize(l[...])
+            if w[0] == "-A" { w = ["vs", "add"] + w.dropFirst() } else if w[0] == "-a" { w = ["rs", "add"] + w.dropFirst() }
+            try XCTUnwrap(try LVSCtl.parseAsRoot(w) as? ConfigLine).add(to: &slow, source: &src)
+        }
+        XCTAssertEqual(fast.entries, slow.entries)
+        XCTAssertEqual(fast.entries.count, 2)
+    }
+
+    func testFileErrorsNameFileAndLine() {
+        XCTAssertThrowsError(try ConfigFile.parse(name: "f.conf", text: "vs add -t 192.0.2.1:80\nrs add -t 192.0.2.9:80 -r 198.51.100.2\n", base: ClusterConfig())) {
+            XCTAssertTrue("\($0)".hasPrefix("f.conf:2: "), "\($0)")
+        }
+        XCTAssertThrowsError(try ConfigFile.parse(name: "f.conf", text: "vs add -t 192.0.2.1:80\r\nvs add -t 192.0.2.1:80\r\n", base: ClusterConfig())) {
+            XCTAssertTrue("\($0)".contains("f.conf:2: service -t 192.0.2.1:80 is defined twice"), "\($0)")
+        }
+        XCTAssertNoThrow(try ConfigFile.parse(name: "f", text: "# comment\n\nvs add -t 192.0.2.1:80 # trailing", base: ClusterConfig()))
+    }
+
+    func testSavedFormatRoundTrips() throws {
+        var c = ClusterConfig()
+        let k = ServiceKey.address(.tcp, Endpoint(address: IPAddress("192.0.2.1")!, port: 80))
+        c.entries = [ServiceEntry(service: VirtualService(key: k, scheduler: "wrr", flags: .persistent, timeout: 60),
+                                  servers: [RealServer(address: IPAddress("198.51.100.2")!, port: 80, forwarding: .masquerade, weight: 3, upperThreshold: 9, lowerThreshold: 2)])]
+        c.timeouts = Timeouts(tcp: 900, tcpFin: 120, udp: 300)
+        c.daemons = [SyncDaemon(state: .master, interface: "eth0", syncID: 4)]
+        let text = LVSCtlFormat.render(c, header: "test")
+        let (back, _, _) = try ConfigFile.parse(name: "t", text: text, base: ClusterConfig())
+        XCTAssertEqual(back.entries, c.entries)
+        XCTAssertEqual(back.timeouts, c.timeouts)
+        XCTAssertEqual(back.daemons, c.daemons)
+        XCTAssertTrue(Planner.diff(from: c, to: back).isEmpty)
+    }
+
+    func testPlannerDiffAndInverse() {
+        let k = ServiceKey.fwmark(80, .inet)
+        let a = RealServer(address: IPAddress("198.51.100.2")!, port: 0), b = RealServer(address: IPAddress("198.51.100.3")!, port: 0)
+        var cur = ClusterConfig(); cur.entries = [ServiceEntry(service: VirtualService(key: k, scheduler: "rr"), servers: [a])]
+        var want = cur; want.entries[0].service.scheduler = "wrr"; want.entries[0].servers = [b]
+        let plan = Planner.diff(from: cur, to: want)
+        XCTAssertEqual(plan, [.editService(want.entries[0].service), .deleteDest(k, a.endpoint), .addDest(k, b)])
+        XCTAssertEqual(plan.flatMap { Planner.inverse(of: $0, before: cur) },
+                       [.editService(cur.entries[0].service), .addDest(k, a), .deleteDest(k, b.endpoint)])
+    }
+}
