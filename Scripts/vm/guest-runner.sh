@@ -17,6 +17,11 @@ if [ -s /job/args ]; then
     mapfile -d '' args < /job/args
 fi
 cwd=$(cat /job/cwd 2>/dev/null || echo /job)
+# The guest's /tmp and /run are its own tmpfs, so a caller working under /tmp (a CI clone, say) is not visible
+# through the host share: mount the caller's directory, shared read-only as tag "cwd", at the same path.
+if [ ! -d "$cwd" ] || [ "$(stat -c %d "$cwd" 2>/dev/null)" = "$(stat -c %d /tmp)" ]; then
+    mkdir -p "$cwd" 2>/dev/null && mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,ro cwd "$cwd" 2>>/job/stderr
+fi
 if ! cd "$cwd" 2>/dev/null; then
     echo "vm-run: warning: working directory $cwd does not exist in the guest; using /job" >> /job/stderr
     cd /job
