@@ -106,9 +106,9 @@ echo "# $n configurations"
 
 # JSON carries thresholds (ipvsadm -Sn drops them) and 64-bit counters.
 new_ns js
-in js ipvsadm -A -t 192.0.2.40:80 -s rr
-in js ipvsadm -a -t 192.0.2.40:80 -r 198.51.100.40 -m -x 123 -y 45
-j=$(in js $LVSCTL list --json)
+nsx js ipvsadm -A -t 192.0.2.40:80 -s rr
+nsx js ipvsadm -a -t 192.0.2.40:80 -r 198.51.100.40 -m -x 123 -y 45
+j=$(nsx js $LVSCTL list --json)
 python3 - "$j" <<'PY' && ok "list --json carries thresholds and schema" || bad "list --json carries thresholds and schema" "$j"
 import json, sys
 d = json.loads(sys.argv[1])
