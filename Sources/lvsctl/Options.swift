@@ -29,6 +29,16 @@ struct ServiceSpec {
     /// True when any specifier was given.
     var given: Bool { tcp != nil || udp != nil || sctp != nil || fwmark != nil }
 
+    /// Sets the specifier named by option `o` (`-t`, `--udp-service`, `-f`, ...) to `v`.
+    mutating func set(_ o: String, _ v: String) {
+        switch o {
+        case "-t", "--tcp-service": tcp = v
+        case "-u", "--udp-service": udp = v
+        case "--sctp-service": sctp = v
+        default: fwmark = v
+        }
+    }
+
     /// The validated key.
     func key(required: Bool = true) throws -> ServiceKey? {
         let specs = [(tcp, IPProtocol.tcp), (udp, .udp), (sctp, .sctp)].compactMap { v, p in v.map { ($0, p) } }

@@ -192,6 +192,11 @@ struct ServerLine: ConfigLine {
 /// tens of thousands of lines costs microseconds per line. Anything it does not recognise goes through the
 /// full ArgumentParser grammar instead, which gives the same result (and the same error messages).
 enum FastLine {
+    /// The service-specifier options shared by `vs add` and `rs add`.
+    static func serviceOption(_ o: String) -> Bool {
+        ["-t", "--tcp-service", "-u", "--udp-service", "--sctp-service", "-f", "--fwmark-service", "-6"].contains(o)
+    }
+
     static func parse(_ w: [String]) -> ConfigLine? {
         guard w.count >= 2, w[1] == "add" else { return nil }
         var spec = ServiceSpec()
@@ -201,11 +206,10 @@ enum FastLine {
             var st = SettingsSpec()
             while i < w.count {
                 switch w[i] {
-                case "-t", "--tcp-service": guard let v = value() else { return nil }; spec.tcp = v
-                case "-u", "--udp-service": guard let v = value() else { return nil }; spec.udp = v
-                case "--sctp-service": guard let v = value() else { return nil }; spec.sctp = v
-                case "-f", "--fwmark-service": guard let v = value() else { return nil }; spec.fwmark = v
-                case "-6": spec.ipv6 = true
+                case let o where serviceOption(o):
+                    if o == "-6" { spec.ipv6 = true; break }
+                    guard let v = value() else { return nil }
+                    spec.set(o, v)
                 case "-s", "--scheduler": guard let v = value() else { return nil }; st.scheduler = v
                 case "-b", "--sched-flags": guard let v = value() else { return nil }; st.schedFlags = v
                 case "-p", "--persistent": guard let v = value() else { return nil }; st.persistent = v
@@ -224,11 +228,10 @@ enum FastLine {
             var haveR = false
             while i < w.count {
                 switch w[i] {
-                case "-t", "--tcp-service": guard let v = value() else { return nil }; spec.tcp = v
-                case "-u", "--udp-service": guard let v = value() else { return nil }; spec.udp = v
-                case "--sctp-service": guard let v = value() else { return nil }; spec.sctp = v
-                case "-f", "--fwmark-service": guard let v = value() else { return nil }; spec.fwmark = v
-                case "-6": spec.ipv6 = true
+                case let o where serviceOption(o):
+                    if o == "-6" { spec.ipv6 = true; break }
+                    guard let v = value() else { return nil }
+                    spec.set(o, v)
                 case "--bundle": guard let v = value() else { return nil }; bundle = v
                 case "-r", "--real-server": guard let v = value() else { return nil }; sv.realServer = v; haveR = true
                 case "-g", "--gatewaying": sv.gatewaying = true

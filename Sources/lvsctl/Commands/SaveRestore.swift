@@ -73,6 +73,22 @@ func commitBundleRules(_ store: BundleStore, from current: [MarkBundle], to desi
     return ({ undo.reversed().forEach { $0() } }, lines)
 }
 
+/// The apply step shared by `restore` and `apply`: commit the bundle rules, run the IPVS plan with rollback
+/// (SIGINT/SIGTERM included), revert the rules if the plan fails, then the file's `dr` lines.
+func applyChanges(_ plan: [IPVSRequest], current: ClusterConfig, desired: ClusterConfig, client: IPVSClient,
+                  store: BundleStore, source src: SourceMap, drLines: [DRLine]) throws {
+    Interrupts.install()
+    let (undoFirewall, _) = try commitBundleRules(store, from: current.bundles, to: desired.bundles, dryRun: false)
+    do {
+        try Executor(client: client).run(plan, before: current, lineOf: { src.line(of: plan[$0]) },
+                                         interrupted: { Interrupts.raised })
+    } catch {
+        undoFirewall()
+        throw error
+    }
+    for d in drLines { try d.applyFromFile() }
+}
+
 /// `lvsctl restore`.
 struct Restore: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -121,16 +137,7 @@ struct Restore: ParsableCommand {
                 emit((fw + plan.map(Planner.describe)).joined(separator: "\n") + (plan.isEmpty && fw.isEmpty ? "" : "\n"))
                 return
             }
-            Interrupts.install()
-            let (undoFirewall, _) = try commitBundleRules(store, from: current.bundles, to: desired.bundles, dryRun: false)
-            do {
-                try Executor(client: client).run(plan, before: current, lineOf: { src.line(of: plan[$0]) },
-                                                 interrupted: { Interrupts.raised })
-            } catch {
-                undoFirewall()
-                throw error
-            }
-            for d in drLines { try d.applyFromFile() }
+            try applyChanges(plan, current: current, desired: desired, client: client, store: store, source: src, drLines: drLines)
         }
     }
 }
@@ -158,16 +165,7 @@ struct Apply: ParsableCommand {
             let lines = fw + plan.map(Planner.describe)
             emit(lines.isEmpty ? "no changes\n" : lines.joined(separator: "\n") + "\n")
             if dryRun { return }
-            Interrupts.install()
-            let (undoFirewall, _) = try commitBundleRules(store, from: current.bundles, to: desired.bundles, dryRun: false)
-            do {
-                try Executor(client: client).run(plan, before: current, lineOf: { src.line(of: plan[$0]) },
-                                                 interrupted: { Interrupts.raised })
-            } catch {
-                undoFirewall()
-                throw error
-            }
-            for d in drLines { try d.applyFromFile() }
+            try applyChanges(plan, current: current, desired: desired, client: client, store: store, source: src, drLines: drLines)
         }
     }
 }
