@@ -12,8 +12,10 @@ fails=0
 check() { if [ "$2" == "$3" ]; then echo "  ok: $1"; else echo "  FAILED: $1 (wanted $2, got $3)"; fails=$((fails+1)); fi; }
 
 lab_up
-echo "== real servers rs1 (192.0.2.11) and rs2 (192.0.2.12): VIP $VIP on lo, ARP for it suppressed"
-lab_rs_by_hand
+echo "== real servers rs1 (192.0.2.11) and rs2 (192.0.2.12): accept the VIP, never answer ARP for it"
+step $LVSCTL --netns rs1 dr setup --vip $VIP
+step $LVSCTL --netns rs2 dr setup --vip $VIP
+step $LVSCTL --netns rs1 dr status
 
 echo "== the director: one bundle for HTTP+HTTPS, persistent for 60 s, two direct-routing real servers"
 step $LVSCTL bundle add web --vip $VIP --ports 80,443 --mark 80 -s rr -p 60
@@ -53,6 +55,10 @@ step $LVSCTL restore /tmp/lvsctl.conf
 r1=$(fetch 80); r2=$(fetch 443)
 check "after restore, VIP:80 and VIP:443 reach the same real server" "$r1" "$r2"
 step $LVSCTL list
+
+echo; echo "== a real server's own boot file: its dr setup is part of lvsctl save"
+step $LVSCTL --netns rs1 save
+check "rs1's saved state holds its dr setup line" "dr setup --vip $VIP --method sysctl" "$($LVSCTL --netns rs1 save | grep '^dr setup')"
 
 echo
 if [ $fails -eq 0 ]; then echo "demo: all checks passed"; else echo "demo: $fails check(s) FAILED"; fi

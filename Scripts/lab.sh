@@ -35,17 +35,15 @@ threading.Event().wait()' $n &
     LAB_PIDS+=($!)
   done
   # Warm up the bridge and neighbour tables so the first measured connection is not the one that waits for them.
-  for a in 192.0.2.1 192.0.2.11 192.0.2.12; do ip netns exec client ping -c1 -W2 $a >/dev/null 2>&1; done
+  # (No ping here: a TCP connection attempt resolves the neighbour just as well.)
+  for a in 192.0.2.1 192.0.2.11 192.0.2.12; do ip netns exec client timeout 2 bash -c "exec 3<>/dev/tcp/$a/80" >/dev/null 2>&1; done
   sleep 1
 }
 
-# The real-server side of direct routing by hand (seed 003 method, sysctl variant), for the director demo.
-lab_rs_by_hand() {
-  for n in rs1 rs2; do
-    ip netns exec $n sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
-    ip netns exec $n sysctl -qw net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2
-    ip -n $n addr add $VIP/32 dev lo
-  done
+# The real-server side of direct routing (seed 003), with lvsctl: sysctl method (arp_ignore=1, arp_announce=2,
+# VIP /32 on lo), run inside each real server's namespace.
+lab_rs_setup() {
+  for n in rs1 rs2; do $LVSCTL --netns $n dr setup --vip $VIP "$@" || return 1; done
 }
 
 # fetch PORT: one TCP connection from the client to VIP:PORT; prints the real server's name.

@@ -9,8 +9,24 @@ import Glibc
 @main
 enum Entry {
     static func main() {
-        let args = normalizeArguments(Array(CommandLine.arguments.dropFirst()))
+        let args = normalizeArguments(hoistGlobalOptions(Array(CommandLine.arguments.dropFirst())))
         exit(run(args))
+    }
+
+    /// `--netns NAME` is global: `lvsctl --netns rs1 dr status` works like `lvsctl dr status --netns rs1`.
+    /// Leading global options are moved after the subcommand words, where ArgumentParser looks for them.
+    static func hoistGlobalOptions(_ a: [String]) -> [String] {
+        var lead: [String] = []
+        var i = 0
+        while i < a.count {
+            if a[i] == "--netns", i + 1 < a.count { lead += [a[i], a[i + 1]]; i += 2 }
+            else if a[i].hasPrefix("--netns=") { lead.append(a[i]); i += 1 }
+            else { break }
+        }
+        if lead.isEmpty { return a }
+        var rest = Array(a[i...])
+        if let dd = rest.firstIndex(of: "--") { rest.insert(contentsOf: lead, at: dd) } else { rest += lead }
+        return rest
     }
 
     /// Runs one command line (also used for each line of a restore file by tests) and returns the exit code.

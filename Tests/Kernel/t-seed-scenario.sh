@@ -12,7 +12,7 @@ done <<< "$out"
 [ $rc -eq 0 ] && ok "seed scenario: demo script exit 0" || bad "seed scenario: demo script exit $rc" "$(tail -20 <<< "$out")"
 # Persistence templates are visible while they live.
 source "$REPO/Scripts/lab.sh"
-lab_up; lab_rs_by_hand
+lab_up; lab_rs_setup
 $LVSCTL bundle add web2 --vip $VIP --ports 80,443 --mark 81 -s rr -p 120 >/dev/null
 $LVSCTL rs add --bundle web2 -r 192.0.2.11; $LVSCTL rs add --bundle web2 -r 192.0.2.12
 fetch 80 >/dev/null; fetch 443 >/dev/null

@@ -158,11 +158,30 @@ public final class IPTablesBackend: FirewallBackend, Sendable {
         self.lockTimeout = max(0, lockTimeout)
     }
 
+    /// The tables instantiated in this thread's network namespace (`/proc/thread-self/net/ip{,6}_tables_names`),
+    /// or nil when that cannot be read (no module yet, or no privilege: then `iptc_init` reports the reason).
+    static func instantiatedTables(_ family: AddressFamily) -> Set<String>? {
+        let path = "/proc/thread-self/net/" + (family == .inet ? "ip_tables_names" : "ip6_tables_names")
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buf = [UInt8](repeating: 0, count: 4096)
+        var text: [UInt8] = []
+        while true {
+            let n = read(fd, &buf, buf.count)
+            if n > 0 { text += buf[0..<n] } else if n < 0 && errno == EINTR { continue } else if n < 0 { return nil } else { break }
+        }
+        return Set(String(decoding: text, as: UTF8.self).split(separator: "\n").map(String.init))
+    }
+
     static func label(_ table: FirewallTable, _ family: AddressFamily) -> String {
         family == .inet ? "\(table.rawValue) table" : "ipv6 \(table.rawValue) table"
     }
 
     public func rules(table: FirewallTable, family: AddressFamily) throws -> [FirewallRule] {
+        // Reading a table makes the kernel instantiate it in this namespace (an empty table appears in
+        // iptables-save). A table the kernel does not list yet holds no rules: answer without touching it.
+        if let names = Self.instantiatedTables(family), !names.contains(table.rawValue) { return [] }
         let ops = IPTCOps.of(family)
         let h = try initHandle(ops, table)
         defer { ops.free(h) }

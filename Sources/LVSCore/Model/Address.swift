@@ -74,6 +74,8 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
     public var isUnspecified: Bool { bytes.allSatisfy { $0 == 0 } }
     /// True for IPv4 224.0.0.0/4 and IPv6 ff00::/8.
     public var isMulticast: Bool { family == .inet ? bytes[0] >= 224 && bytes[0] <= 239 : bytes[0] == 0xff }
+    /// True for 127.0.0.0/8 and ::1.
+    public var isLoopback: Bool { family == .inet ? bytes[0] == 127 : bytes == [UInt8](repeating: 0, count: 15) + [1] }
     /// True for 255.255.255.255.
     public var isBroadcast: Bool { family == .inet && bytes.allSatisfy { $0 == 0xff } }
     /// True for IPv4 addresses above 240.0.0.0 other than broadcast (reserved class E).

@@ -1,4 +1,4 @@
-// The only file that calls libnl. Each function names the libnl call it wraps.
+// With Route.swift, the only files that call libnl. Each function names the libnl call it wraps.
 import CNetlink
 #if canImport(Glibc)
 import Glibc

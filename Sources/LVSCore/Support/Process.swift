@@ -25,8 +25,9 @@ public func runProgram(_ path: String, _ argv: [String], quiet: Bool = true) -> 
     return (status & 0x7f) == 0 ? (status >> 8) & 0xff : -1
 }
 
-/// Runs a program and captures its standard output (stderr discarded). Returns nil if it could not start.
-public func captureProgram(_ path: String, _ argv: [String]) -> (status: Int32, output: String)? {
+/// Runs a program and captures its standard output (stderr discarded, or captured too with `withStderr`).
+/// Returns nil if it could not start.
+public func captureProgram(_ path: String, _ argv: [String], withStderr: Bool = false) -> (status: Int32, output: String)? {
     var fds: [Int32] = [0, 0]
     guard pipe(&fds) == 0 else { return nil }
     var pid: pid_t = 0
@@ -35,7 +36,8 @@ public func captureProgram(_ path: String, _ argv: [String]) -> (status: Int32, 
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
     posix_spawn_file_actions_addclose(&actions, fds[0])
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    if withStderr { posix_spawn_file_actions_adddup2(&actions, fds[1], 2) }
+    else { posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0) }
     var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
     defer { for p in cargs { free(p) } }
     let env: [UnsafeMutablePointer<CChar>?] = [strdup("PATH=/usr/sbin:/usr/bin:/sbin:/bin"), nil]

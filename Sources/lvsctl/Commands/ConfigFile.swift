@@ -86,10 +86,10 @@ enum ConfigFile {
     static let allowed = "vs add, rs add, bundle add, timeout set, daemon start, dr setup (or ipvsadm-save -A/-a lines)"
 
     /// Parses a whole file onto `base`. Every error names `FILE:LINE`; nothing is applied here.
-    static func parse(name: String, text: String, base: ClusterConfig) throws -> (ClusterConfig, SourceMap, [DRLine]) {
+    static func parse(name: String, text: String, base: ClusterConfig) throws -> (ClusterConfig, SourceMap, [DRFileLine]) {
         var config = base
         var src = SourceMap(file: name)
-        var dr: [DRLine] = []
+        var dr: [DRFileLine] = []
         var lineNo = 0
         // "\r\n" is one Character in Swift: normalise CRLF files first so lines split as they should.
         let text = text.contains("\r\n") ? text.replacingOccurrences(of: "\r\n", with: "\n") : text
@@ -116,7 +116,13 @@ enum ConfigFile {
                     throw UsageError(Entry.usageMessage(error))
                 }
                 if let d = parsed as? DRLine {
-                    dr.append(d); continue
+                    for r in try d.requests() {
+                        if let prev = dr.first(where: { $0.request.vip == r.vip }) {
+                            throw UsageError("VIP \(r.vip) is already set up at line \(prev.line)")
+                        }
+                        dr.append(DRFileLine(file: name, line: lineNo, request: r))
+                    }
+                    continue
                 }
                 guard let c = parsed as? ConfigLine else {
                     throw UsageError("\(shown(words.prefix(2).joined(separator: " "))) cannot appear in a configuration file (allowed: \(allowed))")
@@ -132,9 +138,30 @@ enum ConfigFile {
     }
 }
 
-/// A `dr setup` line of a file (applied by `restore` on real servers).
+/// A `dr setup` line of a file (applied by `restore` and `apply` on real servers).
 protocol DRLine {
-    func applyFromFile() throws
+    func requests() throws -> [DRRequest]
+}
+
+/// One VIP of a file's `dr setup` lines, with where it came from.
+struct DRFileLine {
+    var file: String
+    var line: Int
+    var request: DRRequest
+
+    /// Plans the file's dr lines (nil when there are none); errors name the line of the VIP they concern.
+    static func plan(_ lines: [DRFileLine]) throws -> (DirectRouting, DirectRouting.Plan)? {
+        if lines.isEmpty { return nil }
+        do {
+            let dr = try DirectRouting(firewall: IPTablesBackend())
+            return (dr, try dr.plan(lines.map(\.request)))
+        } catch let e as DRError {
+            let at = lines.first { l in e.description.contains("VIP \(l.request.vip) ") || e.description.contains("'\(l.request.interface ?? "\u{0}")'") }
+            let msg = at.map { "\($0.file):\($0.line): \(e.description)" } ?? e.description
+            if e.isUsage { throw UsageError(msg) }
+            throw DRError(msg)
+        }
+    }
 }
 
 extension VS.Add: ConfigLine {

@@ -33,7 +33,7 @@ struct Save: ParsableCommand {
         } else {
             let state = try runningState(client, BundleStore.system())
             text = LVSCtlFormat.render(state, header: "lvsctl \(lvsctlVersion) configuration; load with: lvsctl restore FILE",
-                                       extraLines: try DRState.savedLines())
+                                       extraLines: try DRSaved.savedLines())
         }
         if let f = file, f != "-" { try writeFileAtomically(f, text) } else { emit(text) }
     }
@@ -73,20 +73,27 @@ func commitBundleRules(_ store: BundleStore, from current: [MarkBundle], to desi
     return ({ undo.reversed().forEach { $0() } }, lines)
 }
 
-/// The apply step shared by `restore` and `apply`: commit the bundle rules, run the IPVS plan with rollback
-/// (SIGINT/SIGTERM included), revert the rules if the plan fails, then the file's `dr` lines.
+/// The apply step shared by `restore` and `apply`: the file's `dr` lines (planned before anything changed), the
+/// bundle rules, then the IPVS plan with rollback (SIGINT/SIGTERM included); a failure undoes the earlier parts.
 func applyChanges(_ plan: [IPVSRequest], current: ClusterConfig, desired: ClusterConfig, client: IPVSClient,
-                  store: BundleStore, source src: SourceMap, drLines: [DRLine]) throws {
+                  store: BundleStore, source src: SourceMap, dr: (DirectRouting, DirectRouting.Plan)?) throws {
     Interrupts.install()
-    let (undoFirewall, _) = try commitBundleRules(store, from: current.bundles, to: desired.bundles, dryRun: false)
+    let undoDR = try dr.map { try $0.0.execute($0.1) } ?? {}
+    let undoFirewall: () -> Void
+    do {
+        (undoFirewall, _) = try commitBundleRules(store, from: current.bundles, to: desired.bundles, dryRun: false)
+    } catch {
+        undoDR()
+        throw error
+    }
     do {
         try Executor(client: client).run(plan, before: current, lineOf: { src.line(of: plan[$0]) },
                                          interrupted: { Interrupts.raised })
     } catch {
         undoFirewall()
+        undoDR()
         throw error
     }
-    for d in drLines { try d.applyFromFile() }
 }
 
 /// `lvsctl restore`.
@@ -132,12 +139,14 @@ struct Restore: ParsableCommand {
                 desired = merged
             }
             let plan = noFlush ? Planner.diff(from: current, to: desired) : Planner.load(desired, flush: true, current: current)
+            let dr = try DRFileLine.plan(drLines)
             if dryRun {
                 let (_, fw) = try commitBundleRules(store, from: current.bundles, to: desired.bundles, dryRun: true)
-                emit((fw + plan.map(Planner.describe)).joined(separator: "\n") + (plan.isEmpty && fw.isEmpty ? "" : "\n"))
+                let lines = (dr?.1.changes ?? []) + fw + plan.map(Planner.describe)
+                emit(lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n"))
                 return
             }
-            try applyChanges(plan, current: current, desired: desired, client: client, store: store, source: src, drLines: drLines)
+            try applyChanges(plan, current: current, desired: desired, client: client, store: store, source: src, dr: dr)
         }
     }
 }
@@ -161,11 +170,12 @@ struct Apply: ParsableCommand {
             let current = try runningState(client, store)
             if desired.timeouts == nil { desired.timeouts = current.timeouts }
             let plan = Planner.diff(from: current, to: desired)
+            let dr = try DRFileLine.plan(drLines)
             let (_, fw) = try commitBundleRules(store, from: current.bundles, to: desired.bundles, dryRun: true)
-            let lines = fw + plan.map(Planner.describe)
+            let lines = (dr?.1.changes ?? []) + fw + plan.map(Planner.describe)
             emit(lines.isEmpty ? "no changes\n" : lines.joined(separator: "\n") + "\n")
             if dryRun { return }
-            try applyChanges(plan, current: current, desired: desired, client: client, store: store, source: src, drLines: drLines)
+            try applyChanges(plan, current: current, desired: desired, client: client, store: store, source: src, dr: dr)
         }
     }
 }
