@@ -1,10 +1,31 @@
 import ArgumentParser
 import LVSCore
 
-/// `lvsctl import piranha`: not built yet (issue 5 leaves it open).
+/// `lvsctl import piranha FILE`: converts another tool's configuration to the lvsctl format.
 struct Import: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Convert other tools' configurations (piranha: not built yet).")
-    @Argument var kind: String
-    @Argument var file: String
-    func run() throws { throw UsageErrorSystem("import is not built yet") }
+    static let configuration = CommandConfiguration(
+        abstract: "Convert another tool's configuration to the lvsctl format (piranha's lvs.cf).",
+        discussion: """
+        Keys lvsctl does not act on (heartbeat, health checks, VIP interfaces) become '# ignored:' comments.
+        Example: lvsctl import piranha /etc/sysconfig/ha/lvs.cf -o /etc/lvsctl/lvsctl.conf
+        Guide: Documentation/migrating-from-piranha.md
+        """)
+    @Argument(help: "What to convert: piranha.") var kind: String
+    @Argument(help: "The file to convert (- for standard input).") var file: String
+    @Option(name: [.customShort("o"), .customLong("output")], help: "Write this file (atomically) instead of standard output.")
+    var output: String?
+
+    func run() throws {
+        guard kind == "piranha" else { throw UsageError("unknown import kind \(shown(kind)) (expected piranha)") }
+        let (name, text) = try ConfigFile.read(file)
+        let conversion: Piranha.Conversion
+        do {
+            conversion = try Piranha.convert(text, source: name == "-" ? "standard input" : name)
+        } catch let e as Piranha.ParseError {
+            throw UsageError("\(name):\(e.line): \(e.message)")
+        }
+        if let o = output, o != "-" { try writeFileAtomically(o, conversion.text) } else { emit(conversion.text) }
+        let n = conversion.ignored.count
+        if n > 0 { notice("note: \(n) piranha \(n == 1 ? "key" : "keys") not converted (see # ignored comments)") }
+    }
 }

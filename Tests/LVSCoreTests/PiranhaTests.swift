@@ -1,0 +1,302 @@
+import XCTest
+@testable import LVSCore
+
+/// `lvsctl import piranha`: Piranha's lvs.cf grammar (after piranha's lvsconfig.c) and its conversion to the
+/// lvsctl format (after what piranha's lvsd and nanny passed to ipvsadm). Fixtures: Tests/Fixtures/piranha/.
+/// That the output loads with lvsctl's restore parser is checked in LVSCtlTests/ImportTests.swift.
+final class PiranhaTests: XCTestCase {
+    static let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/piranha")
+
+    func fixture(_ name: String) throws -> String {
+        try String(contentsOf: Self.dir.appendingPathComponent(name), encoding: .utf8)
+    }
+
+    func convert(_ text: String) throws -> Piranha.Conversion { try Piranha.convert(text, source: "lvs.cf") }
+
+    /// The error for `text`, or a failure when it converts.
+    func error(_ text: String, file: StaticString = #filePath, line: UInt = #line) -> Piranha.ParseError? {
+        do {
+            _ = try convert(text)
+            XCTFail("no error for:\n\(text)", file: file, line: line)
+        } catch let e as Piranha.ParseError {
+            return e
+        } catch {
+            XCTFail("unexpected error \(error)", file: file, line: line)
+        }
+        return nil
+    }
+
+    let ip = { (s: String) in IPAddress(s)! }
+
+    // MARK: - Whole fixtures, output compared exactly
+
+    func testDirectRoutingFixtureOutputExactly() throws {
+        let c = try Piranha.convert(try fixture("lvs.cf"), source: "lvs.cf")
+        XCTAssertEqual(c.text, try fixture("lvs.expected.conf"))
+    }
+
+    func testNATFixtureOutputExactly() throws {
+        let c = try Piranha.convert(try fixture("nat.cf"), source: "nat.cf")
+        XCTAssertEqual(c.text, try fixture("nat.expected.conf"))
+    }
+
+    func testDirectRoutingFixtureModel() throws {
+        let c = try convert(try fixture("lvs.cf"))
+        XCTAssertEqual(c.config.entries.count, 2, "the inactive virtual smtp is skipped")
+        let http = c.config.entries[0], mark = c.config.entries[1]
+        XCTAssertEqual(http.service.key, .address(.tcp, Endpoint(address: ip("192.0.2.10"), port: 80)))
+        XCTAssertEqual(http.service.scheduler, "wlc")
+        XCTAssertEqual(http.service.persistence, Persistence(timeout: 300, netmask: Netmask.ipv4Wire(prefix: 24)))
+        XCTAssertEqual(http.servers, [RealServer(address: ip("198.51.100.11"), port: 80, forwarding: .directRoute, weight: 1),
+                                      RealServer(address: ip("198.51.100.12"), port: 80, forwarding: .directRoute, weight: 2)],
+                       "web3 is inactive and not added")
+        XCTAssertEqual(mark.service.key, .fwmark(80, .inet))
+        XCTAssertEqual(mark.service.scheduler, "rr")
+        XCTAssertEqual(mark.service.persistence, Persistence(timeout: 600, netmask: 0xFFFF_FFFF))
+        XCTAssertEqual(mark.servers.map(\.weight), [1, 3])
+        XCTAssertEqual(mark.servers.map(\.port), [80, 80], "nanny gave ipvsadm RIP:PORT; ipvsadm keeps it for fwmark services")
+        XCTAssertEqual(c.config.timeouts, Timeouts(tcp: 900, tcpFin: 120, udp: 300))
+        XCTAssertEqual(c.config.daemons, [SyncDaemon(state: .master, interface: "eth1", syncID: 7)])
+        XCTAssertTrue(c.text.contains("\n# daemon on the standby router. On the standby, use instead: daemon start backup --mcast-interface eth1 --syncid 7\n"))
+        XCTAssertTrue(c.text.contains("\n# inactive virtual smtp skipped (line 78: active = 0); piranha's lvsd did not load it\n# vs add -t 192.0.2.12:25 -s lc\n"))
+        XCTAssertTrue(c.text.contains("\n# rs add -t 192.0.2.10:80 -r 198.51.100.13:80 -g -w 1\n"), "inactive server emitted commented out")
+        XCTAssertTrue(c.text.contains("#   bundle add webmark --vip 192.0.2.11 --ports PORTS --mark 80 -s rr -p 600\n"))
+    }
+
+    func testEveryIgnoredKeyIsReportedWithItsLine() throws {
+        let c = try convert(try fixture("lvs.cf"))
+        let expected: [(String, Int)] = [
+            ("serial_no", 3), ("primary", 4), ("service", 5), ("backup_active", 6), ("backup", 7), ("heartbeat", 8),
+            ("heartbeat_port", 9), ("keepalive", 10), ("deadtime", 11), ("debug_level", 13), ("monitor_links", 14),
+            ("address (interface)", 23), ("vip_nmask", 24), ("send", 28), ("expect", 29), ("use_regex", 30),
+            ("load_monitor", 31), ("timeout", 34), ("reentry", 35), ("quiesce_server", 36),
+            ("address (interface)", 55), ("vip_nmask", 56), ("send_program", 60), ("expect", 61), ("protocol", 63),
+            ("timeout", 64), ("reentry", 65), ("sorry_server", 66),
+        ]
+        XCTAssertEqual(c.ignored.map(\.key), expected.map(\.0))
+        XCTAssertEqual(c.ignored.map(\.line), expected.map(\.1))
+        // Each appears in the output as its comment, exactly once.
+        for i in c.ignored {
+            XCTAssertEqual(c.text.components(separatedBy: i.comment + "\n").count, 2, i.comment)
+        }
+        XCTAssertEqual(c.ignored.first { $0.key == "send" }?.comment,
+                       #"# ignored: send = "GET / HTTP/1.0\r\n\r\n" (line 28): nanny health check; lvsctl adds real servers statically and runs no health checks"#)
+    }
+
+    func testNATFixtureModel() throws {
+        let c = try convert(try fixture("nat.cf"))
+        let dns = c.config.entries[0], intra = c.config.entries[1]
+        XCTAssertEqual(dns.service.key, .address(.udp, Endpoint(address: ip("192.0.2.20"), port: 53)))
+        XCTAssertEqual(dns.servers, [RealServer(address: ip("198.51.100.31"), port: 53, forwarding: .masquerade, weight: 5),
+                                     RealServer(address: ip("198.51.100.32"), port: 5353, forwarding: .masquerade, weight: 0)])
+        // No port key: piranha's default 80; pmask 255.255.255.255 is the full mask (no -M).
+        XCTAssertEqual(intra.service.key, .address(.tcp, Endpoint(address: ip("192.0.2.21"), port: 80)))
+        XCTAssertEqual(intra.service.persistence, Persistence(timeout: 60, netmask: 0xFFFF_FFFF))
+        XCTAssertEqual(intra.servers.map(\.port), [8080])
+        XCTAssertNil(c.config.timeouts)
+        XCTAssertEqual(c.config.daemons, [])
+        XCTAssertEqual(Set(c.ignored.map(\.key)), ["service", "primary", "backup_active", "heartbeat", "heartbeat_port", "keepalive",
+                                                   "deadtime", "nat_router", "nat_nmask", "address (interface)", "send", "timeout"])
+    }
+
+    // MARK: - Key by key
+
+    func testNetworkChoosesForwardingAndDefaultsToNAT() throws {
+        let v = "virtual a {\n active = 1\n address = 192.0.2.1\n server s {\n address = 198.51.100.1\n active = 1\n }\n}\n"
+        XCTAssertEqual(try convert(v).config.entries[0].servers[0].forwarding, .masquerade)
+        XCTAssertTrue(try convert(v).text.contains("piranha's default is nat"))
+        XCTAssertEqual(try convert("network = direct\n" + v).config.entries[0].servers[0].forwarding, .directRoute)
+        let tun = try convert("network = tunnel\n" + v)
+        XCTAssertEqual(tun.config.entries[0].servers[0].forwarding, .tunnel)
+        XCTAssertTrue(tun.text.contains("rs add -t 192.0.2.1:80 -r 198.51.100.1:80 -i -w 1 --tun-type ipip\n"))
+    }
+
+    func testMissingActiveMeansInactiveAsInPiranha() throws {
+        let c = try convert("virtual a {\n address = 192.0.2.1\n server s {\n address = 198.51.100.1\n }\n}\n")
+        XCTAssertEqual(c.config.entries, [])
+        XCTAssertTrue(c.text.contains("# inactive virtual a skipped (line 1: no 'active = 1')"))
+        let s = try convert("virtual a {\n active = 1\n address = 192.0.2.1\n server s {\n address = 198.51.100.1\n }\n}\n")
+        XCTAssertEqual(s.config.entries[0].servers, [])
+        XCTAssertTrue(s.text.contains("# inactive server s (line 4): piranha did not add it"))
+        // Piranha's own sample: an inactive virtual with no address parses (piranha fails only when starting it).
+        let sample = try convert("virtual vpn443 {\n port = 443\n persistent = 10\n scheduler = rr\n}\n")
+        XCTAssertEqual(sample.config.entries, [])
+        XCTAssertTrue(sample.text.hasSuffix("# inactive virtual vpn443 skipped (line 1: no 'active = 1'); piranha's lvsd did not load it\n"))
+    }
+
+    func testPersistenceAndNetmask() throws {
+        func svc(_ body: String) throws -> VirtualService {
+            try convert("virtual a {\n active = 1\n address = 192.0.2.1\n\(body)}\n").config.entries[0].service
+        }
+        XCTAssertNil(try svc("persistent = 0\n").persistence)
+        XCTAssertEqual(try svc("persistent = 0x3c\n").timeout, 60, "strtol base 0 reads hex, as piranha")
+        XCTAssertEqual(try svc("persistent = 30\n pmask = 255.255.0.0\n").netmask, Netmask.ipv4Wire(prefix: 16))
+        let noP = try convert("virtual a {\n active = 1\n address = 192.0.2.1\n pmask = 255.255.0.0\n}\n")
+        XCTAssertNil(noP.config.entries[0].service.persistence)
+        XCTAssertEqual(noP.ignored.map(\.key), ["pmask"])
+        XCTAssertEqual(try svc("port = 0\n persistent = 60\n").key.port, 0)
+        XCTAssertEqual(try svc("port = https\n").key.port, 443)
+    }
+
+    func testTimeoutsAndSyncDaemonDefaults() throws {
+        let c = try convert("udp_timeout = 60\nsyncdaemon = 1\n")
+        XCTAssertEqual(c.config.timeouts, Timeouts(tcp: 0, tcpFin: 0, udp: 60), "0 = unchanged, as piranha's ipvsadm --set")
+        XCTAssertTrue(c.text.contains("\ntimeout set --tcp 0 --tcpfin 0 --udp 60\n"))
+        XCTAssertEqual(c.config.daemons, [SyncDaemon(state: .master, interface: "eth0", syncID: 0)], "piranha's defaults")
+        let off = try convert("syncdaemon = 0\nsyncd_iface = eth3\nsyncd_id = 4\n")
+        XCTAssertEqual(off.config.daemons, [])
+        XCTAssertEqual(off.ignored.map(\.key), ["syncd_iface", "syncd_id"])
+    }
+
+    func testNATFwmarkUsesThePortAsPiranhaDidAndSaysSo() throws {
+        let c = try convert("network = nat\nvirtual m {\n active = 1\n fwmark = 5\n port = 443\n server s {\n address = 198.51.100.1\n active = 1\n }\n}\n")
+        XCTAssertEqual(c.config.entries[0].servers[0].port, 443)
+        XCTAssertTrue(c.text.contains("# NAT to a fwmark service: as in piranha, connections go to port 443"))
+        XCTAssertTrue(c.text.contains("--vip VIP --ports PORTS --mark 5"), "no address: placeholder VIP in the bundle hint")
+    }
+
+    func testDirectRoutingServerPortIsReported() throws {
+        let c = try convert("network = direct\nvirtual a {\n active = 1\n address = 192.0.2.1\n server s {\n address = 198.51.100.1\n active = 1\n port = 8080\n }\n}\n")
+        XCTAssertEqual(c.config.entries[0].servers[0].port, 80)
+        XCTAssertEqual(c.ignored.map(\.key), ["port"])
+        XCTAssertEqual(c.ignored[0].line, 8)
+    }
+
+    func testDuplicateKeysLastWinsAndTheFirstIsReported() throws {
+        let c = try convert("virtual a {\n active = 1\n address = 192.0.2.1\n port = 81\n port = 82\n}\n")
+        XCTAssertEqual(c.config.entries[0].service.key.port, 82)
+        XCTAssertEqual(c.ignored, [Piranha.IgnoredKey(key: "port", value: "81", line: 4, reason: "overridden by line 5 (the last value wins, as in piranha)")])
+    }
+
+    func testFailoverBlocksAndUnknownKeysAreReported() throws {
+        let c = try convert("service = fos\nfrobnicate = 1\nfailover ftp {\n address = 192.0.2.9 eth0:1\n start_cmd = \"/etc/init.d/vsftpd start\"\n}\n")
+        XCTAssertEqual(c.ignored.map(\.key), ["service", "frobnicate", "failover ftp { ... }"])
+        XCTAssertTrue(c.ignored[0].reason.contains("fos"))
+        XCTAssertEqual(c.ignored[1].reason, "not a piranha lvs.cf key lvsctl knows; not converted")
+        XCTAssertEqual(c.ignored[2].comment, "# ignored: failover ftp { ... } (line 3): a failover service (fos, lines 3-6) is not IPVS; not converted")
+    }
+
+    // MARK: - Syntax
+
+    func testSyntaxVariants() throws {
+        // CRLF, tabs, key=value without blanks, quoted values with blanks, comment lines and trailing comments.
+        let text = "# comment\r\nnetwork=direct\r\n\tvirtual a {\r\n\tactive =1 # on\r\n\taddress= 192.0.2.1\teth0:1\r\n\tsend = 'GET / HTTP/1.0'\r\n}\r\n"
+        let c = try convert(text)
+        XCTAssertEqual(c.config.entries[0].service.key, .address(.tcp, Endpoint(address: ip("192.0.2.1"), port: 80)))
+        XCTAssertEqual(c.ignored.map(\.line), [5, 6])
+        XCTAssertEqual(c.ignored.last?.value, "'GET / HTTP/1.0'")
+        let doc = try Piranha.parse("a = \"x # y\" z\n")
+        XCTAssertEqual(doc.globals[0].words, ["x # y", "z"])
+        XCTAssertEqual(try Piranha.parse("").globals, [])
+    }
+
+    func testOutputIsOneCommandOrCommentPerLine() throws {
+        for f in ["lvs.cf", "nat.cf"] {
+            for line in try convert(try fixture(f)).text.split(separator: "\n") {
+                XCTAssertTrue(line.hasPrefix("#") || line.hasPrefix("vs add ") || line.hasPrefix("rs add ")
+                              || line.hasPrefix("timeout set ") || line.hasPrefix("daemon start "), String(line))
+                XCTAssertFalse(line.unicodeScalars.contains { $0.value < 32 }, String(line))
+            }
+        }
+        // A control character inside a reported value is escaped in its comment.
+        let c = try convert("virtual a {\n active = 1\n address = 192.0.2.1\n expect = \"a\tb\"\n}\n")
+        XCTAssertTrue(c.text.contains(#"# ignored: expect = "a\x9b" (line 4)"#), c.text)
+    }
+
+    // MARK: - Bad input: the line and the value
+
+    func testBadInputNamesLineAndValue() {
+        let v = "virtual a {\n active = 1\n address = 192.0.2.1\n"
+        let cases: [(String, Int, String)] = [
+            ("network = bridge\n", 1, "'bridge'"),
+            ("network\n", 1, "expected 'KEY = VALUE'"),
+            ("network =\n", 1, "network needs a value"),
+            ("network = nat direct\n", 1, "'direct'"),
+            ("tcp_timeout = 99999999\n", 1, "'99999999'"),
+            ("tcp_timeout = -1\n", 1, "'-1'"),
+            ("syncdaemon = 1\nsyncd_id = 256\n", 2, "'256'"),
+            ("syncdaemon = yes\n", 1, "'yes' (expected 0 or 1)"),
+            ("syncdaemon = 1\nsyncd_iface = a/b\n", 2, "'a/b'"),
+            ("}\n", 1, "'}' without"),
+            ("server s {\n}\n", 1, "outside a virtual"),
+            ("virtual a {\n server s {\n server t {\n }\n }\n}\n", 3, "inside server 's' (line 2)"),
+            ("= 5\n", 1, "expected 'KEY = VALUE'"),
+            ("=5\n", 1, "expected 'KEY = VALUE'"),
+            ("virtual a\n", 1, "expected 'virtual NAME {'"),
+            ("virtual a {\nvirtual b {\n}\n}\n", 2, "is a '}' missing?"),
+            ("virtual a {\n active = 1\n", 1, "not closed"),
+            ("send = \"abc\n", 1, "unterminated quote"),
+            ("a = b\u{1}\n", 1, "control character"),
+            (v + " port = 70000\n}\n", 4, "'70000'"),
+            (v + " port = gopherish\n}\n", 4, "'gopherish'"),
+            (v + " port = 0\n}\n", 4, "needs persistence"),
+            (v + " port = 080\n}\n", 4, "octal"),
+            (v + " protocol = sctp\n}\n", 4, "'sctp'"),
+            (v + " scheduler = fastest\n}\n", 4, "'fastest'"),
+            (v + " persistent = 2678401\n}\n", 4, "'2678401'"),
+            (v + " persistent = 60\n pmask = 255.0.255.0\n}\n", 5, "'255.0.255.0'"),
+            (v + " active = 2\n}\n", 4, "'2'"),
+            (v + " fwmark = 4294967296\n}\n", 4, "'4294967296'"),
+            ("virtual a {\n active = 1\n}\n", 1, "has no address"),
+            ("virtual a {\n active = 1\n address = www.example.com eth0:1\n}\n", 3, "'www.example.com'"),
+            ("virtual a {\n active = 1\n address = 224.0.0.1\n}\n", 3, "not a usable unicast"),
+            ("virtual a {\n active = 1\n address = 192.0.2.1 eth0 extra\n}\n", 3, "'extra'"),
+            (v + " server s {\n active = 1\n }\n}\n", 4, "has no address"),
+            (v + " server s {\n address = 198.51.100.1\n active = 1\n weight = 65536\n }\n}\n", 7, "'65536'"),
+            (v + " server s {\n address = 2001:db8::1\n active = 1\n }\n}\n", 5, "mixed families"),
+            (v + " server s {\n address = 198.51.100.1\n active = 1\n }\n server t {\n address = 198.51.100.1\n active = 1\n }\n}\n",
+             8, "same real server"),
+            (v + "}\n" + v + "}\n", 5, "same service -t 192.0.2.1:80 as virtual 'a' (line 1)"),
+        ]
+        for (text, line, needle) in cases {
+            guard let e = error(text) else { continue }
+            XCTAssertEqual(e.line, line, "\(text): \(e)")
+            XCTAssertTrue(e.message.contains(needle), "\(text): \(e.message)")
+            XCTAssertFalse(e.message.contains("\n"), e.message)
+        }
+    }
+
+    func testBadFixtures() throws {
+        for (f, line, needle) in [("bad-weight.cf", 9, "'-3'"), ("bad-unclosed.cf", 2, "virtual 'web' is not closed"),
+                                  ("bad-network.cf", 2, "'bridge'")] {
+            guard let e = error(try fixture(f)) else { continue }
+            XCTAssertEqual(e.line, line, f)
+            XCTAssertTrue(e.message.contains(needle), "\(f): \(e.message)")
+        }
+    }
+
+    /// Random byte edits of the fixtures never trap: each converts or throws a ParseError.
+    func testMutatedInputNeverTraps() throws {
+        var rng = SplitMix(seed: 0x5eed)
+        let alphabet = Array("{}=#\"' \t\n\r0123456789abcdefvirtualserveradresport.:-x\u{0}\u{7f}é")
+        for f in ["lvs.cf", "nat.cf"] {
+            let base = Array(try fixture(f))
+            for _ in 0..<400 {
+                var t = base
+                for _ in 0..<(1 + Int(rng.next() % 6)) {
+                    let i = Int(rng.next() % UInt64(t.count))
+                    switch rng.next() % 3 {
+                    case 0: t[i] = alphabet[Int(rng.next() % UInt64(alphabet.count))]
+                    case 1: t.remove(at: i)
+                    default: t.insert(alphabet[Int(rng.next() % UInt64(alphabet.count))], at: i)
+                    }
+                }
+                do { _ = try convert(String(t)) } catch is Piranha.ParseError {} catch { XCTFail("\(error)") }
+            }
+        }
+    }
+}
+
+/// A small deterministic PRNG for the mutation test.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
