@@ -33,8 +33,8 @@ public enum Planner {
         }
         out += destOps
         if let t = desired.timeouts, t != current.timeouts { out.append(.setTimeouts(t)) }
-        for d in current.daemons where !desired.daemons.contains(d) { out.append(.stopDaemon(d.state)) }
-        for d in desired.daemons where !current.daemons.contains(d) { out.append(.startDaemon(d)) }
+        for d in current.daemons where !desired.daemons.contains(where: { d.satisfies($0) }) { out.append(.stopDaemon(d.state)) }
+        for d in desired.daemons where !current.daemons.contains(where: { $0.satisfies(d) }) { out.append(.startDaemon(d)) }
         return out
     }
 
@@ -44,8 +44,8 @@ public enum Planner {
         for e in desired.entries { out.append(.addService(e.service)) }
         for e in desired.entries { for d in e.servers { out.append(.addDest(e.service.key, d)) } }
         if let t = desired.timeouts, t != current.timeouts { out.append(.setTimeouts(t)) }
-        for d in current.daemons where flush && !desired.daemons.contains(d) { out.append(.stopDaemon(d.state)) }
-        for d in desired.daemons where !current.daemons.contains(d) { out.append(.startDaemon(d)) }
+        for d in current.daemons where flush && !desired.daemons.contains(where: { d.satisfies($0) }) { out.append(.stopDaemon(d.state)) }
+        for d in desired.daemons where !current.daemons.contains(where: { $0.satisfies(d) }) { out.append(.startDaemon(d)) }
         return out
     }
 

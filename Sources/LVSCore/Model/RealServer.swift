@@ -187,6 +187,15 @@ public struct SyncDaemon: Hashable, Sendable {
         self.state = state; self.interface = interface; self.syncID = syncID; self.maxLength = maxLength
         self.group = group; self.port = port; self.ttl = ttl
     }
+
+    /// Whether this (running) daemon is what `wanted` asks for, where `wanted`'s unset fields mean the kernel's
+    /// defaults: any sync length (the kernel derives it from the MTU), group 224.0.0.81, port 8848, TTL 1.
+    public func satisfies(_ wanted: SyncDaemon) -> Bool {
+        let g = IPAddress("224.0.0.81")
+        return state == wanted.state && interface == wanted.interface && syncID == wanted.syncID &&
+            (wanted.maxLength == nil || wanted.maxLength == maxLength) &&
+            (wanted.group ?? g) == (group ?? g) && (wanted.port ?? 8848) == (port ?? 8848) && (wanted.ttl ?? 1) == (ttl ?? 1)
+    }
 }
 
 /// IPVS version and connection-table size (`IPVS_CMD_GET_INFO`).
