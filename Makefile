@@ -9,7 +9,7 @@ BUILD_DEPS    = libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libiptc-dev pkg-c
 RUNTIME_DEPS  = ipvsadm iptables arptables iproute2 kmod
 VM_DEPS       = qemu-system-x86 busybox-static cpio xz-utils python3 strace
 
-.PHONY: all build deps test unit-test kernel-test demo bench install uninstall clean vm-setup
+.PHONY: all build deps test unit-test kernel-test demo bench install uninstall install-check clean vm-setup
 
 all: build
 
@@ -31,7 +31,8 @@ SHELL := /bin/bash
 test: build vm-setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test 2>&1 | tee .build/unit-test.log; test $${PIPESTATUS[0]} -eq 0
-	Scripts/vm/run --timeout 2400 Tests/Kernel/run-all.sh
+	Tests/install-check.sh
+	Scripts/vm/run --timeout 3600 Tests/Kernel/run-all.sh
 
 unit-test: build
 	$(SWIFT) test
@@ -47,12 +48,20 @@ bench: vm-setup
 	$(SWIFT) build -c release
 	Scripts/bench/run
 
-install:
+# The release binary, lvsctl(8) man pages, bash/zsh/fish completions, the systemd unit, an example config and
+# the guides; uninstall removes exactly the files listed in PREFIX/share/lvsctl/manifest.
+install: deps
 	$(SWIFT) build -c release
-	install -D -m 0755 .build/release/lvsctl $(BINDIR)/lvsctl
+	$(SWIFT) package --allow-writing-to-package-directory generate-manual --multi-page --section 8 \
+	  --authors 'lvsctl developers' >/dev/null
+	Scripts/install/install.sh install "$(PREFIX)" "$(DESTDIR)"
 
 uninstall:
-	rm -f $(BINDIR)/lvsctl
+	Scripts/install/install.sh uninstall "$(PREFIX)" "$(DESTDIR)"
+
+# make install DESTDIR=<temporary dir> puts every file in place, and uninstall removes exactly those.
+install-check:
+	Tests/install-check.sh
 
 clean:
 	rm -rf .build

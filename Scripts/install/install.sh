@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# make install / make uninstall. Usage: install.sh install|uninstall PREFIX DESTDIR
+# install: the release binary, lvsctl(8) man pages (generated from the ArgumentParser definitions), bash/zsh/fish
+# completions, the systemd unit and an example config; the list of files goes to PREFIX/share/lvsctl/manifest,
+# which uninstall reads, so uninstall removes exactly what install put in place.
+set -euo pipefail
+op=$1; PREFIX=${2:-/usr/local}; DESTDIR=${3:-}
+root="$DESTDIR$PREFIX"
+manifest="$root/share/lvsctl/manifest"
+if [ "$op" == uninstall ]; then
+  [ -f "$manifest" ] || { echo "lvsctl is not installed under $root (no $manifest)" >&2; exit 1; }
+  while read -r f; do rm -f "$DESTDIR$f"; done < "$manifest"
+  rm -f "$manifest"; rmdir "$root/share/lvsctl" 2>/dev/null || true
+  exit 0
+fi
+bin=.build/release/lvsctl
+[ -x "$bin" ] || { echo "build first: swift build -c release" >&2; exit 1; }
+man=.build/plugins/GenerateManual/outputs/lvsctl
+files=()
+put() { install -D -m "$1" "$2" "$DESTDIR$3"; files+=("$3"); }
+put 0755 "$bin" "$PREFIX/bin/lvsctl"
+for p in "$man"/*.8; do put 0644 "$p" "$PREFIX/share/man/man8/$(basename "$p")"; done
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+"$bin" --generate-completion-script bash > "$tmp/lvsctl.bash"
+"$bin" --generate-completion-script zsh > "$tmp/_lvsctl"
+"$bin" --generate-completion-script fish > "$tmp/lvsctl.fish"
+put 0644 "$tmp/lvsctl.bash" "$PREFIX/share/bash-completion/completions/lvsctl"
+put 0644 "$tmp/_lvsctl" "$PREFIX/share/zsh/vendor-completions/_lvsctl"
+put 0644 "$tmp/lvsctl.fish" "$PREFIX/share/fish/vendor_completions.d/lvsctl.fish"
+sed "s|@BINDIR@|$PREFIX/bin|g" Scripts/install/lvsctl.service.in > "$tmp/lvsctl.service"
+put 0644 "$tmp/lvsctl.service" "$PREFIX/lib/systemd/system/lvsctl.service"
+put 0644 Scripts/install/lvsctl.conf.example "/etc/lvsctl/lvsctl.conf.example"
+for d in Documentation/*.md; do put 0644 "$d" "$PREFIX/share/doc/lvsctl/$(basename "$d")"; done
+mkdir -p "$(dirname "$manifest")"
+printf '%s\n' "${files[@]}" "$PREFIX/share/lvsctl/manifest" > "$manifest"
+echo "installed ${#files[@]} files under ${DESTDIR:-/}; enable boot restore with: systemctl enable lvsctl"
