@@ -250,10 +250,79 @@ public enum IPVSRequest: Hashable, Sendable {
     }
 
     /// The encoded attribute bytes (after `genlmsghdr`).
+    ///
+    /// The requests a restore sends by the ten thousand (new/set service, new/set destination) are written
+    /// straight into the encoder; building the ``attributes`` enum arrays first cost ~14,000 instructions per
+    /// request. The bytes are the same (checked against ``encodedAttributesGeneric()`` and the golden captures).
     public func encodedAttributes() -> [UInt8] {
+        var e = AttributeEncoder(capacity: 160)
+        switch self {
+        case .addService(let s) where s.unknown.isEmpty, .editService(let s) where s.unknown.isEmpty:
+            e.nested(1) { n in
+                IPVSRequest.putKey(s.key, &n)
+                n.string(6, s.scheduler.rawValue)
+                if let pe = s.persistenceEngine, !pe.isEmpty { n.string(11, pe) }
+                IPVSRequest.putFlags(s.flags.rawValue, ~0, &n)
+                n.u32(8, s.timeout)
+                n.u32(9, s.netmask)
+            }
+        case .addDest(let k, let d) where d.unknown.isEmpty, .editDest(let k, let d) where d.unknown.isEmpty:
+            IPVSRequest.putRequestKey(k, &e)
+            e.nested(2) { n in
+                n.u16(11, d.address.family.rawValue)
+                n.addr16(1, d.address.bytes)
+                n.be16(2, d.port)
+                n.u32(3, d.forwarding.rawValue)
+                n.u32(4, UInt32(bitPattern: d.weight))
+                n.u8(13, d.tunnelType.rawValue)
+                n.be16(14, d.tunnelPort)
+                n.u16(15, d.tunnelChecksum.rawValue)
+                n.u32(5, d.upperThreshold)
+                n.u32(6, d.lowerThreshold)
+            }
+        case .deleteService(let k):
+            IPVSRequest.putRequestKey(k, &e)
+        default:
+            for a in attributes { a.encode(&e) }
+        }
+        return e.bytes
+    }
+
+    /// The encoding through the ``attributes`` enum values (the reference for ``encodedAttributes()``).
+    func encodedAttributesGeneric() -> [UInt8] {
         var e = AttributeEncoder(capacity: 160)
         for a in attributes { a.encode(&e) }
         return e.bytes
+    }
+
+    /// ``ServiceKey/attributes``, written directly.
+    static func putKey(_ k: ServiceKey, _ n: inout AttributeEncoder) {
+        switch k {
+        case .address(let p, let ep):
+            n.u16(1, ep.address.family.rawValue)
+            n.u16(2, p.rawValue)
+            n.addr16(3, ep.address.bytes)
+            n.be16(4, ep.port)
+        case .fwmark(let m, let f):
+            n.u16(1, f.rawValue)
+            n.u32(5, m)
+        }
+    }
+
+    /// `IPVS_SVC_ATTR_FLAGS`: `struct ip_vs_flags {flags, mask}`.
+    static func putFlags(_ flags: UInt32, _ mask: UInt32, _ n: inout AttributeEncoder) {
+        n.appendHeader(len: 12, type: 7); n.le(flags); n.le(mask)
+    }
+
+    /// ``ServiceKey/requestAttributes`` as the nested `IPVS_CMD_ATTR_SERVICE`, written directly.
+    static func putRequestKey(_ k: ServiceKey, _ e: inout AttributeEncoder) {
+        e.nested(1) { n in
+            putKey(k, &n)
+            n.string(6, "")
+            putFlags(0, ~0, &n)
+            n.u32(8, 0)
+            n.u32(9, VirtualService.fullNetmask(k.family))
+        }
     }
 }
 
