@@ -45,8 +45,9 @@ demo: build vm-setup
 	Scripts/vm/run Scripts/demo.sh
 
 bench: vm-setup
+	@command -v gnuplot > /dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y gnuplot-nox; }
 	$(SWIFT) build -c release
-	Scripts/bench/run
+	BENCH_NO_BUILD=1 Scripts/bench/run
 
 # The release binary, lvsctl(8) man pages, bash/zsh/fish completions, the systemd unit, an example config and
 # the guides; uninstall removes exactly the files listed in PREFIX/share/lvsctl/manifest.

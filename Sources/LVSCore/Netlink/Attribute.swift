@@ -80,6 +80,12 @@ public struct AttributeEncoder: Sendable {
         bytes[start] = UInt8(truncatingIfNeeded: len)
         bytes[start + 1] = UInt8(truncatingIfNeeded: len >> 8)
     }
+    /// Appends a 16-byte address field (`union nf_inet_addr`): the 4 or 16 address bytes, zero-padded to 16.
+    public mutating func addr16(_ type: UInt16, _ address: [UInt8]) {
+        appendHeader(len: 20, type: type)
+        bytes.append(contentsOf: address)
+        for _ in address.count..<16 { bytes.append(0) }
+    }
     /// Appends an already decoded attribute unchanged.
     public mutating func raw(_ a: RawAttribute) { put(a.type, flags: a.flags, a.payload) }
 
@@ -87,7 +93,8 @@ public struct AttributeEncoder: Sendable {
         le(UInt16(truncatingIfNeeded: len)); le(type)
     }
     @inline(__always) mutating func le<T: FixedWidthInteger>(_ v: T) {
-        withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) }
+        // byte by byte: append(contentsOf:) of a raw buffer takes the slow generic path
+        for i in 0..<MemoryLayout<T>.size { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * i))) }
     }
     @inline(__always) mutating func pad() {
         while bytes.count & 3 != 0 { bytes.append(0) }

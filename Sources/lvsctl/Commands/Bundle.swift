@@ -29,6 +29,55 @@ struct BundleStore {
     }
 }
 
+/// A `bundle add` line as plain values: what `bundle add` and the fast file parser validate and add.
+struct BundleSpec: ConfigLine {
+    var name: String
+    var vips: [String]
+    var ports: String
+    var proto: String = "tcp"
+    var mark: String?
+    var settings: SettingsSpec
+
+    /// The validated bundle (mark may be 0 = pick one) and its service.
+    func model() throws -> (MarkBundle, VirtualService) {
+        try validateBundleName(name)
+        if vips.isEmpty { throw UsageError("give at least one --vip") }
+        var addrs: [IPAddress] = []
+        for v in vips {
+            guard let a = IPAddress(v) else { throw UsageError("invalid VIP \(shown(v))") }
+            try checkUnicast(a, what: "VIP")
+            if let f = addrs.first, f.family != a.family { throw UsageError("VIP \(shown(v)) is \(a.family) but \(f) is \(f.family); one bundle holds one family") }
+            if !addrs.contains(a) { addrs.append(a) }
+        }
+        let pr = try parsePortList(ports)
+        let protos: [IPProtocol]
+        switch proto {
+        case "tcp": protos = [.tcp]
+        case "udp": protos = [.udp]
+        case "both": protos = [.tcp, .udp]
+        default: throw UsageError("invalid protocol \(shown(proto)) (expected tcp, udp or both)")
+        }
+        let m = try mark.map(parseMark) ?? 0
+        let b = MarkBundle(name: name, vips: addrs, ports: pr, protocols: protos, mark: m)
+        var s = VirtualService(key: .fwmark(m == 0 ? 1 : m, b.family))
+        try settings.apply(to: &s, isNew: true)
+        return (b, s)
+    }
+
+    func add(to config: inout ClusterConfig, source: inout SourceMap) throws {
+        var (b, s) = try model()
+        if config.bundles.contains(where: { $0.name == b.name }) { throw UsageError("bundle \(shown(b.name)) is defined twice") }
+        let used = Set(config.entries.compactMap { if case .fwmark(let m, _) = $0.service.key { return m }; return nil } + config.bundles.map(\.mark))
+        if b.mark == 0 { b.mark = lowestFree(used) }
+        else if used.contains(b.mark) { throw UsageError("mark \(b.mark) is already used by another bundle or fwmark service") }
+        s.key = b.serviceKey
+        config.bundles.append(b)
+        config.entries.append(ServiceEntry(service: s, servers: []))
+        source.services[s.key] = source.current
+        source.entryIndex[s.key] = config.entries.count - 1
+    }
+}
+
 /// `lvsctl bundle add|delete|list`.
 struct Bundle: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -50,44 +99,15 @@ struct Bundle: ParsableCommand {
         @OptionGroup var settings: ServiceSettings
         @OptionGroup var global: GlobalOptions
 
-        /// The validated bundle (mark may be 0 = pick one) and its service.
-        func model() throws -> (MarkBundle, VirtualService) {
-            try validateBundleName(name)
-            if vips.isEmpty { throw UsageError("give at least one --vip") }
-            var addrs: [IPAddress] = []
-            for v in vips {
-                guard let a = IPAddress(v) else { throw UsageError("invalid VIP \(shown(v))") }
-                try checkUnicast(a, what: "VIP")
-                if let f = addrs.first, f.family != a.family { throw UsageError("VIP \(shown(v)) is \(a.family) but \(f) is \(f.family); one bundle holds one family") }
-                if !addrs.contains(a) { addrs.append(a) }
-            }
-            let pr = try parsePortList(ports)
-            let protos: [IPProtocol]
-            switch proto {
-            case "tcp": protos = [.tcp]
-            case "udp": protos = [.udp]
-            case "both": protos = [.tcp, .udp]
-            default: throw UsageError("invalid protocol \(shown(proto)) (expected tcp, udp or both)")
-            }
-            let m = try mark.map(parseMark) ?? 0
-            let b = MarkBundle(name: name, vips: addrs, ports: pr, protocols: protos, mark: m)
-            var s = VirtualService(key: .fwmark(m == 0 ? 1 : m, b.family))
-            try settings.apply(to: &s, isNew: true)
-            return (b, s)
+        /// The plain values, shared with the fast file parser.
+        var spec: BundleSpec {
+            BundleSpec(name: name, vips: vips, ports: ports, proto: proto, mark: mark, settings: settings.spec)
         }
 
-        func add(to config: inout ClusterConfig, source: inout SourceMap) throws {
-            var (b, s) = try model()
-            if config.bundles.contains(where: { $0.name == b.name }) { throw UsageError("bundle \(shown(b.name)) is defined twice") }
-            let used = Set(config.entries.compactMap { if case .fwmark(let m, _) = $0.service.key { return m }; return nil } + config.bundles.map(\.mark))
-            if b.mark == 0 { b.mark = lowestFree(used) }
-            else if used.contains(b.mark) { throw UsageError("mark \(b.mark) is already used by another bundle or fwmark service") }
-            s.key = b.serviceKey
-            config.bundles.append(b)
-            config.entries.append(ServiceEntry(service: s, servers: []))
-            source.services[s.key] = source.current
-            source.entryIndex[s.key] = config.entries.count - 1
-        }
+        /// The validated bundle (mark may be 0 = pick one) and its service.
+        func model() throws -> (MarkBundle, VirtualService) { try spec.model() }
+
+        func add(to config: inout ClusterConfig, source: inout SourceMap) throws { try spec.add(to: &config, source: &source) }
 
         func run() throws {
             _ = try model()

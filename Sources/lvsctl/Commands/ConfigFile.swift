@@ -13,11 +13,22 @@ struct SourceMap {
     var file = "-"
     var current = 0
     var services: [ServiceKey: Int] = [:]
-    var dests: [String: Int] = [:]
+    /// The real servers in file order (searched only when an error needs a line number).
+    var dests: [(key: DestKey, line: Int)] = []
     var other: [String: Int] = [:]
     /// Where each service sits in the config being built (a fast lookup for `rs add`).
     var entryIndex: [ServiceKey: Int] = [:]
+    /// The last service specifier parsed and its key: the `rs add` lines after a `vs add` repeat it.
+    var lastSpec = ServiceSpec()
+    var lastKey: ServiceKey?
+    /// True when `spec` is the last specifier parsed (compared in place, without copying it).
+    func isLastSpec(_ spec: ServiceSpec) -> Bool {
+        lastKey != nil && lastSpec.tcp == spec.tcp && lastSpec.udp == spec.udp && lastSpec.sctp == spec.sctp
+            && lastSpec.fwmark == spec.fwmark && lastSpec.ipv6 == spec.ipv6
+    }
     var here: String { "\(file):\(current)" }
+
+    func destLine(_ k: DestKey) -> Int? { dests.last(where: { $0.key == k })?.line }
 
     /// The `FILE:LINE` of request `r`, if it came from the file.
     func line(of r: IPVSRequest) -> String? {
@@ -25,14 +36,20 @@ struct SourceMap {
         switch r {
         case .addService(let s), .editService(let s): n = services[s.key]
         case .deleteService(let k): n = services[k]
-        case .addDest(let k, let d), .editDest(let k, let d): n = dests["\(k) \(d.endpoint)"]
-        case .deleteDest(let k, let e): n = dests["\(k) \(e)"]
+        case .addDest(let k, let d), .editDest(let k, let d): n = destLine(DestKey(service: k, endpoint: d.endpoint))
+        case .deleteDest(let k, let e): n = destLine(DestKey(service: k, endpoint: e))
         case .startDaemon(let d): n = other["daemon \(d.state)"]
         case .setTimeouts: n = other["timeout"]
         default: n = nil
         }
         return n.map { "\(file):\($0)" }
     }
+}
+
+/// A real server of a service, as a dictionary key.
+struct DestKey: Hashable {
+    var service: ServiceKey
+    var endpoint: Endpoint
 }
 
 /// Reads and parses configuration files in the lvsctl format or unmodified `ipvsadm-save` output.
@@ -52,13 +69,16 @@ enum ConfigFile {
             guard let d = FileManager.default.contents(atPath: name) else { throw UsageError("\(shown(name)): cannot read (permission denied?)") }
             data = d
         }
-        if data.contains(0) { throw UsageError("\(name): binary data (NUL byte), not a configuration file") }
+        // memchr, not Data.contains: that walks the bytes through an iterator, ~10 instructions... per byte on a 2 MB file.
+        let hasNUL = data.withUnsafeBytes { $0.count > 0 && memchr($0.baseAddress!, 0, $0.count) != nil }
+        if hasNUL { throw UsageError("\(name): binary data (NUL byte), not a configuration file") }
         guard let text = String(data: data, encoding: .utf8) else { throw UsageError("\(name): not UTF-8 text") }
         return (name, text)
     }
 
     /// Splits a line into words: whitespace separated, `'...'` and `"..."` quoted, `#` starts a comment.
     static func tokenize(_ line: Substring) throws -> [String] {
+        if let words = tokenizePlainASCII(line) { return words }
         var out: [String] = []
         var cur = ""
         var inWord = false
@@ -82,6 +102,31 @@ enum ConfigFile {
         return out
     }
 
+    /// ``tokenize(_:)`` for the common line: printable ASCII (and tabs) without quotes. Returns nil for anything
+    /// else (quotes, control characters, non-ASCII), which the general tokenizer handles, errors included.
+    static func tokenizePlainASCII(_ line: Substring) -> [String]? {
+        let r = line.utf8.withContiguousStorageIfAvailable { b -> [String]? in
+            var out: [String] = []
+            out.reserveCapacity(16)
+            var start = -1
+            for i in 0..<b.count {
+                let c = b[i]
+                if c == 32 || c == 9 {
+                    if start >= 0 { out.append(String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)); start = -1 }
+                    continue
+                }
+                if c < 32 || c >= 127 || c == 34 || c == 39 { return nil }  // control, non-ASCII, " or '
+                if start < 0 {
+                    if c == 35 { break }  // '#' at the start of a word: a comment
+                    start = i
+                }
+            }
+            if start >= 0 { out.append(String(decoding: UnsafeBufferPointer(rebasing: b[start..<b.count]), as: UTF8.self)) }
+            return out
+        }
+        return r ?? nil
+    }
+
     /// The commands allowed in files.
     static let allowed = "vs add, rs add, bundle add, timeout set, daemon start, dr setup (or ipvsadm-save -A/-a lines)"
 
@@ -92,19 +137,40 @@ enum ConfigFile {
         var dr: [DRFileLine] = []
         var lineNo = 0
         // "\r\n" is one Character in Swift: normalise CRLF files first so lines split as they should.
-        let text = text.contains("\r\n") ? text.replacingOccurrences(of: "\r\n", with: "\n") : text
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // (Foundation's contains() is slow on big texts: look for a CR byte first.)
+        var text = text
+        if text.withUTF8({ $0.count > 0 && memchr($0.baseAddress!, 13, $0.count) != nil }) && text.contains("\r\n") {
+            text = text.replacingOccurrences(of: "\r\n", with: "\n")
+        }
+        // Splitting the UTF-8 bytes at LF gives the same lines as splitting the characters (LF always ends a
+        // grapheme once CRLF is gone), much faster: find the byte ranges with memchr, then slice.
+        let ranges: [Range<Int>] = text.withUTF8 { b in
+            var out: [Range<Int>] = []
+            guard let base = b.baseAddress else { return [0..<0] }
+            var start = 0
+            while start <= b.count {
+                let p = start < b.count ? memchr(base + start, 10, b.count - start) : nil
+                let end = p.map { UnsafeRawPointer($0) - UnsafeRawPointer(base) } ?? b.count
+                out.append(start..<end)
+                start = end + 1
+            }
+            return out
+        }
+        let utf8 = text.utf8
+        for r in ranges {
             lineNo += 1
             src.current = lineNo
-            var line = raw
-            if line.hasSuffix("\r") { line = line.dropLast() }
+            let lo = utf8.index(utf8.startIndex, offsetBy: r.lowerBound), hi = utf8.index(lo, offsetBy: r.count)
+            var line = Substring(utf8[lo..<hi])
+            if r.count > 0 && utf8[utf8.index(before: hi)] == 13 { line = line.dropLast() }
             do {
                 var words = try tokenize(line)
                 if words.isEmpty { continue }
                 if words[0] == "lvsctl" { words.removeFirst() }
                 if words.first == "-A" { words = ["vs", "add"] + words.dropFirst() }
                 else if words.first == "-a" { words = ["rs", "add"] + words.dropFirst() }
-                let normalized = Entry.normalizeArguments(words)
+                // (normalizeArguments only ever changes a line holding -p or --persistent)
+                let normalized = words.contains(where: { $0 == "-p" || $0 == "--persistent" }) ? Entry.normalizeArguments(words) : words
                 if let fast = FastLine.parse(normalized) {
                     try fast.add(to: &config, source: &src)
                     continue
@@ -181,7 +247,7 @@ struct ServiceLine: ConfigLine {
     var spec: ServiceSpec
     var settings: SettingsSpec
     func add(to config: inout ClusterConfig, source: inout SourceMap) throws {
-        var s = VirtualService(key: try spec.key()!)
+        var s = VirtualService(key: try FastLine.key(spec, &source))
         try settings.apply(to: &s, isNew: true)
         if source.entryIndex[s.key] != nil { throw UsageError("service \(s.key) is defined twice") }
         config.entries.append(ServiceEntry(service: s, servers: []))
@@ -203,15 +269,15 @@ struct ServerLine: ConfigLine {
                 throw UsageError("bundle \(shown(b)) is not defined above this line")
             }
             key = bundle.serviceKey
-        } else { key = try spec.key()! }
-        let d = try server.model(for: key)
+        } else { key = try FastLine.key(spec, &source) }
+        let d = try FastLine.model(server, for: key)
         guard let i = source.entryIndex[key] ?? config.index(of: key) else { throw UsageError("service \(key) is not defined above this line") }
-        let dk = "\(key) \(d.endpoint)"
-        if source.dests[dk] != nil || config.entries[i].servers.contains(where: { $0.endpoint == d.endpoint }) {
+        // (every real server recorded in source.dests is also in config.entries[i].servers, so this one check covers both)
+        if config.entries[i].servers.contains(where: { $0.endpoint == d.endpoint }) {
             throw UsageError("real server \(d.endpoint) of \(key) is defined twice")
         }
         config.entries[i].servers.append(d)
-        source.dests[dk] = source.current
+        source.dests.append((DestKey(service: key, endpoint: d.endpoint), source.current))
     }
 }
 
@@ -221,7 +287,87 @@ struct ServerLine: ConfigLine {
 enum FastLine {
     /// The service-specifier options shared by `vs add` and `rs add`.
     static func serviceOption(_ o: String) -> Bool {
-        ["-t", "--tcp-service", "-u", "--udp-service", "--sctp-service", "-f", "--fwmark-service", "-6"].contains(o)
+        switch o {
+        case "-t", "--tcp-service", "-u", "--udp-service", "--sctp-service", "-f", "--fwmark-service", "-6": return true
+        default: return false
+        }
+    }
+
+    /// `spec.key()`, remembering the last specifier so that the `rs add` lines of a service do not parse it again,
+    /// and parsing plain `A.B.C.D:PORT` services without the general endpoint parser.
+    static func key(_ spec: ServiceSpec, _ source: inout SourceMap) throws -> ServiceKey {
+        if source.isLastSpec(spec), let k = source.lastKey { return k }
+        var key: ServiceKey?
+        if spec.fwmark == nil, !spec.ipv6 {
+            let given = [spec.tcp, spec.udp, spec.sctp]
+            if given.filter({ $0 != nil }).count == 1, let i = given.firstIndex(where: { $0 != nil }),
+               let (a, p) = plainIPv4Endpoint(given[i]!), let port = p {
+                try checkUnicast(a, what: "virtual service address")
+                key = .address([IPProtocol.tcp, .udp, .sctp][i], Endpoint(address: a, port: port))
+            }
+        }
+        let k = try key ?? spec.key()!
+        source.lastSpec = spec
+        source.lastKey = k
+        return k
+    }
+
+    /// `server.model(for: key)`, parsing a plain `A.B.C.D[:PORT]` real server of an IPv4 service without the
+    /// general endpoint parser; the port rules are those of ``ServerSpec/endpoint(for:forwarding:)``.
+    static func model(_ server: ServerSpec, for key: ServiceKey) throws -> RealServer {
+        guard key.family == .inet, let (a, p) = plainIPv4Endpoint(server.realServer) else { return try server.model(for: key) }
+        try checkUnicast(a, what: "real server address")
+        let fwd = server.forwardingGiven ?? .directRoute
+        var port = p ?? key.port ?? 0
+        if let sp = key.port, fwd == .directRoute || fwd == .tunnel { port = sp }
+        var d = RealServer(address: a, port: port, forwarding: fwd)
+        // A plain weight (1..5 digits, in range) is set here rather than through parseNumber, which costs ~2,500
+        // instructions a call; apply() reads nothing back from d.weight, so the result and errors are the same.
+        var sv = server
+        var weight: Int32?
+        if let w = sv.weight, let v = smallDecimal(w), v <= Int(RealServer.maxWeight) { weight = Int32(v); sv.weight = nil }
+        try sv.apply(to: &d, isNew: true)
+        if let w = weight { d.weight = w }
+        return d
+    }
+
+    /// 1..5 decimal digits as a number (what parseDecimal gives for them), else nil.
+    static func smallDecimal(_ s: String) -> Int? {
+        var v = 0, n = 0
+        for c in s.utf8 {
+            guard c >= 48, c <= 57, n < 5 else { return nil }
+            v = v * 10 + Int(c - 48); n += 1
+        }
+        return n > 0 ? v : nil
+    }
+
+    /// Parses exactly `A.B.C.D` or `A.B.C.D:PORT` in canonical form (octets 0..255 without leading zeros, as
+    /// `inet_pton` accepts them; a decimal port up to 65535). Anything else is nil, for the general parser.
+    static func plainIPv4Endpoint(_ text: String) -> (IPAddress, UInt16?)? {
+        var t = text
+        return t.withUTF8 { b -> (IPAddress, UInt16?)? in
+            var octets: [UInt8] = []
+            octets.reserveCapacity(4)
+            var i = 0
+            while true {
+                var v = 0, n = 0
+                while i < b.count, b[i] >= 48, b[i] <= 57, n < 4 { v = v * 10 + Int(b[i] - 48); n += 1; i += 1 }
+                if n == 0 || n > 3 || v > 255 || (n > 1 && b[i - n] == 48) { return nil }
+                octets.append(UInt8(v))
+                if octets.count == 4 { break }
+                guard i < b.count, b[i] == 46 else { return nil }
+                i += 1
+            }
+            guard let a = IPAddress(bytes: octets) else { return nil }
+            if i == b.count { return (a, nil) }
+            guard b[i] == 58, b.count - i - 1 >= 1, b.count - i - 1 <= 5 else { return nil }
+            var port = 0
+            for j in (i + 1)..<b.count {
+                guard b[j] >= 48, b[j] <= 57 else { return nil }
+                port = port * 10 + Int(b[j] - 48)
+            }
+            return port <= 65535 ? (a, UInt16(port)) : nil
+        }
     }
 
     static func parse(_ w: [String]) -> ConfigLine? {
@@ -277,6 +423,45 @@ enum FastLine {
                 i += 1
             }
             return haveR ? ServerLine(spec: spec, bundle: bundle, server: sv) : nil
+        }
+        if w[0] == "bundle" {
+            // bundle add NAME --vip V [--vip V...] --ports P [--proto P] [--mark M] [settings]; anything unusual
+            // (options before the name, repeated single options, --netns, --opt=value) takes the full grammar.
+            guard w.count >= 3, !w[2].hasPrefix("-") else { return nil }
+            var b = BundleSpec(name: w[2], vips: [], ports: "", settings: SettingsSpec())
+            var seen = Set<String>()
+            func value() -> String? { i += 1; return i < w.count && !w[i].hasPrefix("-") ? w[i] : nil }
+            i = 3
+            while i < w.count {
+                let o = w[i]
+                if o != "--vip" {
+                    let canonical: String
+                    switch o {
+                    case "-s": canonical = "--scheduler"
+                    case "-b": canonical = "--sched-flags"
+                    case "-p": canonical = "--persistent"
+                    case "-M": canonical = "--netmask"
+                    case "-o": canonical = "--ops"
+                    default: canonical = o
+                    }
+                    if !seen.insert(canonical).inserted { return nil }
+                }
+                switch o {
+                case "--vip": guard let v = value() else { return nil }; b.vips.append(v)
+                case "--ports": guard let v = value() else { return nil }; b.ports = v
+                case "--proto": guard let v = value() else { return nil }; b.proto = v
+                case "--mark": guard let v = value() else { return nil }; b.mark = v
+                case "-s", "--scheduler": guard let v = value() else { return nil }; b.settings.scheduler = v
+                case "-b", "--sched-flags": guard let v = value() else { return nil }; b.settings.schedFlags = v
+                case "-p", "--persistent": guard let v = value() else { return nil }; b.settings.persistent = v
+                case "-M", "--netmask": guard let v = value() else { return nil }; b.settings.netmask = v
+                case "--pe": guard let v = value() else { return nil }; b.settings.pe = v
+                case "-o", "--ops": b.settings.ops = true
+                default: return nil
+                }
+                i += 1
+            }
+            return seen.contains("--ports") ? b : nil
         }
         return nil
     }

@@ -1,0 +1,327 @@
+#!/usr/bin/env python3
+"""Turns the raw benchmark measurements into the table, Documentation/benchmarks.md and benchmarks.png.
+
+report.py --job JOBDIR --host OUTDIR --doc DOCDIR
+
+JOBDIR: the VM job folder (results.tsv, checks.tsv, meta.txt, stdout); OUTDIR: host-results.tsv, host-meta.txt.
+Every ratio compares two tools measured in the same run: the ratio of their medians, with the range of the
+per-repetition ratios (tools paired by repetition number) in brackets.
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+from collections import defaultdict
+
+
+def read_tsv(path):
+    rows = []
+    if not os.path.exists(path):
+        return rows
+    with open(path) as f:
+        for line in f:
+            p = line.rstrip("\n").split("\t")
+            if len(p) == 7:
+                rows.append({"test": p[0], "tool": p[1], "n": int(p[2]), "rep": int(p[3]),
+                             "ms": float(p[4]), "rss": int(p[5]), "rc": int(p[6])})
+    return rows
+
+
+def read_meta(path):
+    m = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                if "\t" in line:
+                    k, v = line.rstrip("\n").split("\t", 1)
+                    m[k] = v
+    return m
+
+
+class Data:
+    def __init__(self, rows):
+        self.ms = defaultdict(dict)   # (test, tool, n) -> {rep: ms}
+        self.rss = defaultdict(dict)
+        for r in rows:
+            if r["rep"] < 1:
+                continue  # warm-up
+            k = (r["test"], r["tool"], r["n"])
+            self.ms[k][r["rep"]] = r["ms"]
+            self.rss[k][r["rep"]] = r["rss"]
+        # the two restores of the bundle test, added per repetition
+        a, b = self.ms.get(("bundles", "iptables-restore", 1000), {}), self.ms.get(("bundles", "ipvsadm-R", 1000), {})
+        both = {rep: a[rep] + b[rep] for rep in a if rep in b}
+        if both:
+            self.ms[("bundles", "restores", 1000)] = both
+
+    def has(self, test, tool, n):
+        return bool(self.ms.get((test, tool, n)))
+
+    def stat(self, test, tool, n, what="ms"):
+        v = list((self.ms if what == "ms" else self.rss).get((test, tool, n), {}).values())
+        if not v:
+            return None
+        return statistics.median(v), min(v), max(v), len(v)
+
+    def ratio(self, test, num, den, n, den_test=None, n_den=None):
+        """median(num) / median(den), and the range of the per-repetition ratios."""
+        a = self.ms.get((test, num, n), {})
+        b = self.ms.get((den_test or test, den, n if n_den is None else n_den), {})
+        if not a or not b:
+            return None
+        r = statistics.median(a.values()) / statistics.median(b.values())
+        per = [a[k] / b[k] for k in a if k in b and b[k] > 0]
+        return r, (min(per) if per else r), (max(per) if per else r)
+
+
+def fmt_ms(s):
+    if s is None:
+        return "n/a"
+    med, lo, hi, n = s
+    return f"{med:,.0f} ms [{lo:,.0f}-{hi:,.0f}]" if med >= 100 else f"{med:,.1f} ms [{lo:,.1f}-{hi:,.1f}]"
+
+
+def fmt_ratio(r):
+    if r is None:
+        return "n/a"
+    return f"{r[0]:.2f}x [{r[1]:.2f}-{r[2]:.2f}]"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--job", required=True)
+    ap.add_argument("--host", required=True)
+    ap.add_argument("--doc", required=True)
+    a = ap.parse_args()
+    rows = read_tsv(os.path.join(a.job, "results.tsv")) + read_tsv(os.path.join(a.host, "host-results.tsv"))
+    d = Data(rows)
+    meta = read_meta(os.path.join(a.job, "meta.txt"))
+    meta.update(read_meta(os.path.join(a.host, "host-meta.txt")))
+    checks = []
+    if os.path.exists(os.path.join(a.job, "checks.tsv")):
+        with open(os.path.join(a.job, "checks.tsv")) as f:
+            checks = [l.rstrip("\n").split("\t") for l in f if l.strip()]
+    failed_checks = [c for c in checks if len(c) == 3 and c[1] != c[2]]
+    nonzero = [r for r in rows if r["rc"] != 0 and not (r["test"] == "start-host" and r["tool"] == "ipvsadm")]
+    sizes = sorted({r["n"] for r in rows if r["test"] == "load"})
+    big = 10000 if 10000 in sizes else (sizes[-1] if sizes else 0)
+
+    # ---------- the goal table ----------
+    goals = []  # (work, compared with, measured, goal text, met?)
+
+    def speedup(label, test, other, n, goal, other_label):
+        r = d.ratio(test, other, "lvsctl", n)
+        goals.append((label, other_label, f"{fmt_ms(d.stat(test, 'lvsctl', n))} vs {fmt_ms(d.stat(test, other, n))}",
+                      f"{fmt_ratio(r)} faster", f">= {goal}x faster", None if r is None else r[0] >= goal))
+
+    def within(label, test, other, n, goal, other_label, inverse_word="of"):
+        r = d.ratio(test, "lvsctl", other, n)
+        goals.append((label, other_label, f"{fmt_ms(d.stat(test, 'lvsctl', n))} vs {fmt_ms(d.stat(test, other, n))}",
+                      f"lvsctl/other {fmt_ratio(r)}", f"<= {goal}x", None if r is None else r[0] <= goal))
+
+    speedup(f"load {big:,} x 4", "load", "ipvsadm", big, 5, "ipvsadm -R")
+    within(f"load {big:,} x 4", "load", "floor", big, 1.25, "raw netlink floor (ipvs-floor)")
+    speedup(f"list {big:,} x 4", "list", "ipvsadm", big, 3, "ipvsadm -Ln")
+    speedup(f"save {big:,} x 4", "save", "ipvsadm", big, 3, "ipvsadm -Sn")
+    speedup("1,000 bundles", "bundles", "rclocal", 1000, 50, "1,000 iptables-legacy -A + 1,000 ipvsadm -A")
+    within("1,000 bundles", "bundles", "restores", 1000, 1.2, "iptables-legacy-restore + ipvsadm -R")
+    within("one vs add", "vsadd", "ipvsadm", 1, 1.0, "ipvsadm -A")
+    within("lvsctl --version (host)", "start-host", "ipvsadm", 0, 1.5, "ipvsadm -v (host)")
+    mem = d.stat("mem", "lvsctl", big, "rss") if d.has("mem", "lvsctl", big) else None
+    mem_ip = d.stat("mem", "ipvsadm", big, "rss") if d.has("mem", "ipvsadm", big) else None
+    if mem:
+        goals.append((f"peak RSS, load {big:,} x 4", "ipvsadm -R",
+                      f"{mem[0] / 1024:.1f} MiB [{mem[1] / 1024:.1f}-{mem[2] / 1024:.1f}] vs "
+                      + (f"{mem_ip[0] / 1024:.1f} MiB" if mem_ip else "n/a"),
+                      f"{mem[0] / 1024:.1f} MiB", "< 64 MiB", mem[0] < 64 * 1024))
+
+    def verdict(ok):
+        return "n/a" if ok is None else ("met" if ok else "MISSED")
+
+    # ---------- console table ----------
+    print()
+    print(f"{'work':<28} {'compared with':<44} {'ratio (median [per-rep range])':<34} {'goal':<16} result")
+    for g in goals:
+        print(f"{g[0]:<28} {g[1]:<44} {g[3]:<34} {g[4]:<16} {verdict(g[5])}")
+    print()
+    print(f"{'test':<10} {'tool':<20} {'N':>7}  median [min-max] over reps")
+    for (test, tool, n) in sorted(d.ms, key=lambda k: (k[0], k[2], k[1])):
+        print(f"{test:<10} {tool:<20} {n:>7}  {fmt_ms(d.stat(test, tool, n))} (x{len(d.ms[(test, tool, n)])})")
+    if failed_checks:
+        print(f"\n{len(failed_checks)} FAILED CHECKS:")
+        for c in failed_checks:
+            print("  " + " | ".join(c))
+    if nonzero:
+        print(f"\n{len(nonzero)} measurements exited non-zero")
+
+    # ---------- plot ----------
+    os.makedirs(a.doc, exist_ok=True)
+    dat = os.path.join(a.host, "scaling.dat")
+    tools = {"load": ["lvsctl", "ipvsadm", "floor"], "list": ["lvsctl", "ipvsadm", "floor"],
+             "save": ["lvsctl", "lvsctl-ipvsadmfmt", "ipvsadm"]}
+    with open(dat, "w") as f:
+        for test, ts in tools.items():
+            for t in ts:
+                f.write(f"# {test} {t}\n")
+                for n in sizes:
+                    s = d.stat(test, t, n)
+                    if s:
+                        f.write(f"{n} {s[0] / 1000:.4f} {s[1] / 1000:.4f} {s[2] / 1000:.4f}\n")
+                f.write("\n\n")
+    names = {"lvsctl": "lvsctl", "ipvsadm": "ipvsadm", "floor": "raw netlink floor",
+             "lvsctl-ipvsadmfmt": "lvsctl save --format ipvsadm"}
+    cmds = {"load": ("lvsctl restore", "ipvsadm -R", "ipvs-floor"), "list": ("lvsctl list -n", "ipvsadm -Ln", "ipvs-floor --dump"),
+            "save": ("lvsctl save", "lvsctl save --format ipvsadm", "ipvsadm -Sn")}
+    png = os.path.join(a.doc, "benchmarks.png")
+    gp = [
+        "set terminal pngcairo size 1500,520 font 'DejaVu Sans,10'",
+        f"set output '{png}'",
+        "set multiplot layout 1,3 title 'lvsctl vs ipvsadm in the IPVS VM (TCG): median of the repetitions, bars = min..max'",
+        "set key top left", "set grid", "set xlabel 'services (x 4 real servers)'", "set ylabel 'seconds'",
+        "set logscale xy", "set xrange [700:28000]", "set xtics (1000, 2000, 5000, 10000, 20000)", "set format x '%.0s%c'",
+    ]
+    idx = 0
+    for test, ts in tools.items():
+        title = {"load": "load the table", "list": "list it numerically", "save": "save it"}[test]
+        plots = []
+        for i, t in enumerate(ts):
+            plots.append(f"'{dat}' index {idx} using 1:2:3:4 with yerrorlines lw 2 pt 7 title '{cmds[test][i]}'")
+            idx += 1
+        gp.append(f"set title '{title}'")
+        gp.append("plot " + ", ".join(plots))
+    gp.append("unset multiplot")
+    gpfile = os.path.join(a.host, "scaling.gp")
+    with open(gpfile, "w") as f:
+        f.write("\n".join(gp) + "\n")
+    try:
+        subprocess.run(["gnuplot", gpfile], check=True)
+    except Exception as e:  # the table and the document still get written
+        print(f"report: gnuplot failed: {e}", file=sys.stderr)
+
+    # ---------- the document ----------
+    L = []
+    w = L.append
+    w("# Benchmarks")
+    w("")
+    w("Generated by `make bench` (`Scripts/bench/run`); do not edit by hand. "
+      f"Run: {meta.get('date', '?')}, lvsctl {meta.get('lvsctl_commit', '?')}, "
+      f"VM part {int(meta.get('vm_seconds', '0')) // 60} min {int(meta.get('vm_seconds', '0')) % 60} s.")
+    w("")
+    w("Absolute times are from a software-emulated VM (qemu TCG) on a shared 2-core host and mean little; "
+      "every comparison below is a ratio of two tools measured in the same VM run, with their runs interleaved. "
+      "A ratio is the ratio of the medians; the bracket holds the smallest and largest ratio of single "
+      "repetitions paired by number.")
+    w("")
+    w("## Goals")
+    w("")
+    w("| work | compared with | lvsctl vs other: median [min-max] | ratio | goal | result |")
+    w("|---|---|---|---|---|---|")
+    for g in goals:
+        w(f"| {g[0]} | {g[1]} | {g[2]} | {g[3]} | {g[4]} | {verdict(g[5])} |")
+    w("")
+    ceil = []
+    for test, other, label in [("load", "ipvsadm", "`ipvsadm -R`"), ("list", "ipvsadm", "`ipvsadm -Ln`")]:
+        r = d.ratio(test, other, "floor", big)
+        if r:
+            ceil.append(f"{r[0]:.2f}x faster than {label}")
+    if ceil:
+        w(f"For scale: at {big:,} services the raw netlink floor (the same kernel requests with no user-space work) "
+          f"is {' and '.join(ceil)}; no tool can beat that ratio by much in this VM.")
+        w("")
+    w("## How cost grows with the table")
+    w("")
+    w("![load, list and save time against table size](benchmarks.png)")
+    w("")
+    w("| N services (x 4) | lvsctl restore | ipvsadm -R | floor | ipvsadm / lvsctl | lvsctl / floor |"
+      " lvsctl list -n | ipvsadm -Ln | ipvsadm / lvsctl | lvsctl save | ipvsadm -Sn | ipvsadm / lvsctl |")
+    w("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for n in sizes:
+        w(f"| {n:,} | {fmt_ms(d.stat('load', 'lvsctl', n))} | {fmt_ms(d.stat('load', 'ipvsadm', n))} | "
+          f"{fmt_ms(d.stat('load', 'floor', n))} | {fmt_ratio(d.ratio('load', 'ipvsadm', 'lvsctl', n))} | "
+          f"{fmt_ratio(d.ratio('load', 'lvsctl', 'floor', n))} | {fmt_ms(d.stat('list', 'lvsctl', n))} | "
+          f"{fmt_ms(d.stat('list', 'ipvsadm', n))} | {fmt_ratio(d.ratio('list', 'ipvsadm', 'lvsctl', n))} | "
+          f"{fmt_ms(d.stat('save', 'lvsctl', n))} | {fmt_ms(d.stat('save', 'ipvsadm', n))} | "
+          f"{fmt_ratio(d.ratio('save', 'ipvsadm', 'lvsctl', n))} |")
+    w("")
+    w("## Every measurement")
+    w("")
+    w("| test | tool | N | median [min-max] | reps | peak RSS (median) |")
+    w("|---|---|---:|---:|---:|---:|")
+    for (test, tool, n) in sorted(d.ms, key=lambda k: (k[0], k[2], k[1])):
+        if test == "mem":
+            s = d.stat(test, tool, n, "rss")
+            w(f"| {test} | {tool} | {n:,} | {s[0] / 1024:.1f} MiB [{s[1] / 1024:.1f}-{s[2] / 1024:.1f}] | {s[3]} | |")
+            continue
+        s, r = d.stat(test, tool, n), d.stat(test, tool, n, "rss")
+        rss = f"{r[0] / 1024:.1f} MiB" if r and r[0] > 0 else ""
+        w(f"| {test} | {tool} | {n:,} | {fmt_ms(s)} | {s[3]} | {rss} |")
+    w("")
+    w("Tools: `lvsctl` = `lvsctl restore FILE` (load), `lvsctl list -n`, `lvsctl save` (its own format, which also "
+      "reads the mangle table and the dr state); `lvsctl-ipvsadmfmt` = `lvsctl save --format ipvsadm`; "
+      "`lvsctl-ipvsadmfile` = `lvsctl restore` of the ipvsadm-save file; `floor` = `ipvs-floor` "
+      "(load) or `ipvs-floor --dump` (list); bundles: `rclocal` = one process per rule and per service, "
+      "`iptables-restore` + `ipvsadm-R` = the two restores (`restores` is their sum per repetition); "
+      "`start-vm` = process start inside the VM (extra row); `mem` = `/usr/bin/time -v` maximum resident set size.")
+    w("")
+    w("## Checks")
+    w("")
+    w(f"{len(checks) - len(failed_checks)} of {len(checks)} checks passed"
+      + (":" if not failed_checks else "; FAILED:"))
+    for c in failed_checks:
+        w(f"- {c[0]}: wanted `{c[1]}`, got `{c[2]}`")
+    if not failed_checks:
+        w("every load left exactly N services and 4N real servers; the first repetition of every tool left the same "
+          "table (`ipvsadm -Sn` digest); `lvsctl list -n` printed exactly what `ipvsadm -Ln` printed and "
+          "`lvsctl save --format ipvsadm` exactly what `ipvsadm -Sn` printed; the three bundle methods built the same "
+          "mangle table and the same 1,000 fwmark services.")
+    if nonzero:
+        w(f"\n{len(nonzero)} measurement(s) exited non-zero.")
+    w("")
+    w("## Method")
+    w("")
+    w("- `make bench` runs `Scripts/bench/run` on the host: `swift build -c release`; `cc -O2` of "
+      "`Scripts/bench/timeit.c` and of the raw netlink floor `ipvs-floor.c` (from `IPVS_FLOOR_SRC`); "
+      "`Scripts/bench/gen.py` writes each table twice, as `vs add`/`rs add` lines for lvsctl and as ipvsadm-save "
+      "lines for `ipvsadm -R` and the floor: N TCP services (VIPs in 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, "
+      "ports from 1000), wlc, each with 4 NAT real servers (198.51.100.0/24, 203.0.113.0/24, port 8080, weights 1-4).")
+    w("- Process start (`lvsctl --version` against `ipvsadm -v`) is timed on the HOST, "
+      f"{len(d.ms.get(('start-host', 'lvsctl', 0), {}))} alternating repetitions. The host kernel has no IPVS, so "
+      "`ipvsadm -v` there runs `modprobe ip_vs`, fails and exits 2; that is what it costs on this host. The same pair "
+      "inside the VM, where `ipvsadm -v` succeeds, is the `start-vm` row.")
+    w("- Everything else runs in one boot of the IPVS VM (`Scripts/vm/run Scripts/bench/guest.sh`, Debian kernel "
+      f"{meta.get('guest_kernel', '?')}, {meta.get('guest_cpus', '?')} vCPUs, TCG). The inputs are copied to the "
+      "guest's tmpfs first. Every command is timed by `timeit` (fork/exec/wait4, CLOCK_MONOTONIC) started *inside* "
+      "the namespace (`ip netns exec NS timeit ... -- CMD`), so namespace entry is not timed.")
+    w(f"- Load: {meta.get('reps', '3')} repetitions per size and tool; each run gets a FRESH network namespace "
+      "(`ip netns add`, `lo` up), which is deleted afterwards; namespaces are never reused. After each deletion the "
+      "script waits until the guest CPUs are idle (under 15 % busy over 0.2 s) so the kernel's asynchronous "
+      "namespace cleanup does not overlap the next run. The order of the tools rotates with the repetition. "
+      "A warm-up round (repetition 0, not counted) loads the binaries and libraries into the page cache.")
+    w("- List and save: one fresh namespace per size, loaded with `ipvsadm -R` (untimed), then the list and save "
+      "commands of every tool in rotating order, output to /dev/null.")
+    w("- Bundles: `lvsctl restore` of 1,000 `bundle add NAME --vip V --ports P,P+1 --mark M -s wlc` lines. The "
+      "equivalents are taken from what lvsctl built in a scratch namespace (`iptables-legacy-save -t mangle`, "
+      "`ipvsadm -Sn`), so every method builds the same chain, PREROUTING jump, 1,000 MARK rules and 1,000 fwmark "
+      "services: the rc.local way is a bash script of one `iptables-legacy -t mangle ...` per rule and one "
+      "`ipvsadm -A -f M -s wlc` per service; the restore way is `iptables-legacy-restore` then `ipvsadm -R`, timed "
+      "separately in the same namespace and added.")
+    w("- One `vs add`: `lvsctl vs add -t 192.0.2.1:80 -s wlc` and `ipvsadm -A -t 192.0.2.2:80 -s wlc` in the same "
+      f"fresh namespace, {len(d.ms.get(('vsadd', 'lvsctl', 1), {}))} repetitions.")
+    w(f"- Peak memory: `/usr/bin/time -v` (maximum resident set size) of `lvsctl restore` and `ipvsadm -R` of the "
+      f"{big:,} x 4 table, each in a fresh namespace.")
+    w("")
+    w("## Environment")
+    w("")
+    for k in ["host_cpu_model", "host_cpus", "host_kernel", "host_load", "qemu_version", "guest_kernel", "guest_cpus",
+              "guest_mem_mib", "ipvsadm_version", "iptables_version", "lvsctl_version", "lvsctl_commit", "swift_version"]:
+        if k in meta:
+            w(f"- {k}: {meta[k]}")
+    w("")
+    with open(os.path.join(a.doc, "benchmarks.md"), "w") as f:
+        f.write("\n".join(L))
+    print(f"\nwrote {os.path.join(a.doc, 'benchmarks.md')} and {png}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+import XCTest
+@testable import lvsctl
+@testable import LVSCore
+
+/// The restore fast path (byte tokenizer, IPv4 endpoints, key cache, `bundle add`) gives the same configuration
+/// and the same errors as the full ArgumentParser grammar.
+final class FastPathTests: XCTestCase {
+    /// Each line parsed alone through the full grammar, in order.
+    func slowParse(_ lines: [String]) throws -> ClusterConfig {
+        var c = ClusterConfig(); var src = SourceMap()
+        for l in lines {
+            var w = try ConfigFile.tokenize(Substring(l))
+            if w.isEmpty { continue }
+            if w[0] == "-A" { w = ["vs", "add"] + w.dropFirst() } else if w[0] == "-a" { w = ["rs", "add"] + w.dropFirst() }
+            let cmd = try LVSCtl.parseAsRoot(Entry.normalizeArguments(w))
+            try XCTUnwrap(cmd as? ConfigLine).add(to: &c, source: &src)
+        }
+        return c
+    }
+
+    func testSameConfiguration() throws {
+        let lines = [
+            "vs add -t 192.0.2.1:80 -s rr",
+            "rs add -t 192.0.2.1:80 -r 198.51.100.2:8080 -m -w 5",
+            "rs add -t 192.0.2.1:80 -r 198.51.100.3 -g -w 00007",
+            "rs add -t 192.0.2.1:80 -r 198.51.100.4:0080 -i -w 65535",
+            "rs add\t-t 192.0.2.1:80   -r 198.51.100.5 # comment",
+            "-A -u 192.0.2.2:53 -s sh -p",
+            "-a -u 192.0.2.2:53 -r [2001:db8::2]:53 -i --tun-type ipip",
+            "vs add -t 192.0.2.3:443 -s wlc -p 60 -M 24",
+            "rs add -t 192.0.2.3:443 -r 203.0.113.9 -w 0",
+            "bundle add web --vip 192.0.2.10 --ports 80,443 --mark 80 -s rr -p 60",
+            "bundle add two --vip 192.0.2.11 --vip 192.0.2.12 --ports 8000:8010 --proto both",
+            "rs add --bundle web -r 198.51.100.20 -g -w 2",
+            "rs add -f 80 -r 198.51.100.21",
+            "bundle add v6 --vip 2001:db8::10 --ports 443 --mark 0x10 --scheduler mh --sched-flags mh-port",
+        ]
+        let (fast, _, _) = try ConfigFile.parse(name: "t", text: lines.joined(separator: "\n"), base: ClusterConfig())
+        let slow = try slowParse(lines)
+        XCTAssertEqual(fast.entries, slow.entries)
+        XCTAssertEqual(fast.bundles, slow.bundles)
+        XCTAssertEqual(fast.entries.count, 6)
+        XCTAssertEqual(fast.bundles.count, 3)
+    }
+
+    func testTokenizerAgrees() throws {
+        for l in ["vs add -t 192.0.2.1:80", "  a\tb  #c", "a#b c", "#x", "", "a 'b c' \"d\"", "é x", "a\u{1}b"] {
+            let fast = ConfigFile.tokenizePlainASCII(Substring(l))
+            if let f = fast { XCTAssertEqual(f, try ConfigFile.tokenize(Substring(l)), l) }
+        }
+        XCTAssertNil(ConfigFile.tokenizePlainASCII("a 'b c'"))
+        XCTAssertNil(ConfigFile.tokenizePlainASCII("a\u{1}b"))
+        XCTAssertEqual(ConfigFile.tokenizePlainASCII("a#b c #d"), ["a#b", "c"])
+    }
+
+    func testIPv4Endpoints() {
+        XCTAssertEqual(FastLine.plainIPv4Endpoint("192.0.2.1:80")?.0, IPAddress("192.0.2.1"))
+        XCTAssertEqual(FastLine.plainIPv4Endpoint("192.0.2.1:80")?.1, 80)
+        XCTAssertNotNil(FastLine.plainIPv4Endpoint("0.0.0.0"))
+        for bad in ["192.0.2.01:80", "192.0.2.256", "192.0.2", "192.0.2.1:", "192.0.2.1:65536", "192.0.2.1:123456",
+                    "1.2.3.4.5", "192.0.2.1:8a", "[192.0.2.1]:80", "192.0.2.1%eth0", "2001:db8::1", "1234.0.0.1"] {
+            XCTAssertNil(FastLine.plainIPv4Endpoint(bad), bad)
+        }
+    }
+
+    func testSameErrors() {
+        let cases: [[String]] = [
+            ["vs add -t 192.0.2.1:80", "rs add -t 192.0.2.1:80 -r 198.51.100.2 -w 70000"],
+            ["vs add -t 192.0.2.1:80", "rs add -t 192.0.2.1:80 -r 224.0.0.1"],
+            ["vs add -t 192.0.2.1:80", "rs add -t 192.0.2.1:80 -r 198.51.100.2 -g -m"],
+            ["vs add -t 192.0.2.1:80", "rs add -t 192.0.2.1:80 -r 198.51.100.02"],
+            ["vs add -t 255.255.255.255:80"],
+            ["vs add -t 192.0.2.1"],
+            ["vs add -t 192.0.2.1:80", "rs add -t 192.0.2.1:80 -r 198.51.100.2", "rs add -t 192.0.2.1:80 -r 198.51.100.2:80"],
+            ["bundle add web --vip 192.0.2.10 --ports 0"],
+            ["bundle add web --vip 192.0.2.10 --ports 80 --mark 1", "bundle add x --vip 192.0.2.11 --ports 81 --mark 1"],
+            ["bundle add -x --vip 192.0.2.10 --ports 80"],
+            ["bundle add web --vip 192.0.2.10"],
+        ]
+        for lines in cases {
+            var fastError = "", slowError = ""
+            do { _ = try ConfigFile.parse(name: "t", text: lines.joined(separator: "\n"), base: ClusterConfig()) } catch { fastError = "\(error)" }
+            do { _ = try slowParse(lines) } catch let e as UsageError { slowError = e.description } catch { slowError = Entry.usageMessage(error) }
+            XCTAssertFalse(fastError.isEmpty, "\(lines)")
+            XCTAssertTrue(fastError.hasSuffix(slowError), "\(lines): fast \(fastError) / slow \(slowError)")
+        }
+    }
+}
