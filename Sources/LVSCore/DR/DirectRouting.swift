@@ -286,7 +286,7 @@ public final class DirectRouting {
     public func plan(_ requests: [DRRequest]) throws -> Plan {
         let state = try loadState()
         let ifaces = try route.interfaces()
-        let addrs = try route.addresses()
+        let addrs = try route.addresses(interfaces: ifaces)
         guard let lo = ifaces.first(where: { $0.isLoopback }) else { throw DRError("no loopback interface in this namespace") }
         var plan = Plan()
         var seen = Set<IPAddress>()
@@ -294,6 +294,7 @@ public final class DirectRouting {
         var sysctlOrder: [(String, String)] = []
         var arpListed: [[String]]?
         var natAdds: [AddressFamily: [FirewallRule]] = [:]
+        var arpSteps: [Step] = [], addrSteps: [Step] = []
 
         for req in requests {
             guard seen.insert(req.vip).inserted else { throw DRError("VIP \(req.vip) is given twice", usage: true) }
@@ -331,7 +332,7 @@ public final class DirectRouting {
                 if holders.isEmpty {
                     let prefix = req.vip.family == .inet ? 32 : 128
                     rec.addedAddress = DRAddress(device: lo.name, prefixLength: prefix)
-                    plan.steps.append(addressStep(req.vip, prefix, lo))
+                    addrSteps.append(addressStep(req.vip, prefix, lo))
                 }
             case .arptables:
                 guard let f = faceName, let itf = ifaces.first(where: { $0.name == f }) else {
@@ -347,12 +348,12 @@ public final class DirectRouting {
                               ["OUTPUT", "-s", req.vip.description, "-j", "mangle", "--mangle-ip-s", rip.address.description]]
                 for r in wanted where !ARPTables.contains(arpListed!, r) {
                     rec.arpRules.append(r)
-                    plan.steps.append(Step(describe: "arptables -A \(r.joined(separator: " "))",
-                                           run: { try ARPTables.run("-A", r) }, undo: { try? ARPTables.run("-D", r) }))
+                    arpSteps.append(Step(describe: "arptables -A \(r.joined(separator: " "))",
+                                         run: { try ARPTables.run("-A", r) }, undo: { try? ARPTables.run("-D", r) }))
                 }
                 if !holders.contains(where: { $0.interfaceIndex == itf.index }) {
                     rec.addedAddress = DRAddress(device: f, prefixLength: 32)
-                    plan.steps.append(addressStep(req.vip, 32, itf))
+                    addrSteps.append(addressStep(req.vip, 32, itf))
                 }
             case .redirect:
                 if let h = onReal.first {
@@ -391,8 +392,6 @@ public final class DirectRouting {
                                      undo: { try? fw.replaceRules(old, table: .nat, family: f) }))
             }
         }
-        let arpSteps = plan.steps.filter { $0.describe.hasPrefix("arptables") }
-        let addrSteps = plan.steps.filter { !$0.describe.hasPrefix("arptables") }
         plan.steps = sysSteps + arpSteps + natSteps + addrSteps
         return plan
     }
@@ -421,10 +420,9 @@ public final class DirectRouting {
             for s in done.reversed() { s.undo() }
             throw error
         }
-        let statePath = self.statePath
-        return { [weak self] in
+        return {
             for s in done.reversed() { s.undo() }
-            if let self { try? self.saveState(before) } else { _ = statePath }
+            try? self.saveState(before)
         }
     }
 
@@ -443,12 +441,13 @@ public final class DirectRouting {
         var changes: [String] = []
         var failures: [String] = []
         let ifaces = try route.interfaces()
+        let addrs = try route.addresses(interfaces: ifaces)
         var arpListed: [[String]]?
         for rec in chosen.reversed() {
             var ok = true
             if let a = rec.addedAddress, let vip = IPAddress(rec.vip) {
                 if let itf = ifaces.first(where: { $0.name == a.device }),
-                   try route.addresses().contains(where: { $0.address == vip && $0.interfaceIndex == itf.index }) {
+                   addrs.contains(where: { $0.address == vip && $0.interfaceIndex == itf.index }) {
                     do { try route.deleteAddress(vip, prefixLength: a.prefixLength, interface: itf.index); changes.append("ip addr del \(vip)/\(a.prefixLength) dev \(a.device)") }
                     catch { ok = false; failures.append("\(error)") }
                 }
@@ -494,7 +493,7 @@ public final class DirectRouting {
     public func status() throws -> [DRStatus] {
         let state = try loadState()
         let ifaces = try route.interfaces()
-        let addrs = try route.addresses()
+        let addrs = try route.addresses(interfaces: ifaces)
         let loIndex = ifaces.first(where: { $0.isLoopback })?.index
         var arpListed: [[String]]?
         var nat: [AddressFamily: [FirewallRule]] = [:]

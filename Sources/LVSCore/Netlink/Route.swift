@@ -59,27 +59,30 @@ public final class RouteSocket {
         let rc = rtnl_link_alloc_cache(sock, AF_UNSPEC, &cache)
         guard rc >= 0, let c = cache else { throw NetlinkError(operation: "list interfaces", errno: libnlErrno(rc)) }
         defer { nl_cache_free(c) }
-        var out: [NetworkInterface] = []
-        var obj = nl_cache_get_first(c)
-        while let o = obj {
+        return Self.objects(of: c).map { o in
             let flags = rtnl_link_get_flags(o)
-            out.append(NetworkInterface(index: rtnl_link_get_ifindex(o), name: rtnl_link_get_name(o).map { String(cString: $0) } ?? "?",
-                                        isUp: flags & UInt32(IFF_UP) != 0, isLoopback: flags & UInt32(IFF_LOOPBACK) != 0))
-            obj = nl_cache_get_next(o)
+            return NetworkInterface(index: rtnl_link_get_ifindex(o), name: rtnl_link_get_name(o).map { String(cString: $0) } ?? "?",
+                                    isUp: flags & UInt32(IFF_UP) != 0, isLoopback: flags & UInt32(IFF_LOOPBACK) != 0)
         }
+    }
+
+    /// The objects of a libnl cache (`nl_cache_get_first`, `nl_cache_get_next`).
+    private static func objects(of cache: OpaquePointer) -> [OpaquePointer] {
+        var out: [OpaquePointer] = []
+        var obj = nl_cache_get_first(cache)
+        while let o = obj { out.append(o); obj = nl_cache_get_next(o) }
         return out
     }
 
-    /// Every IPv4 and IPv6 address (`rtnl_addr_alloc_cache`).
-    public func addresses() throws -> [InterfaceAddress] {
-        let names = Dictionary(try interfaces().map { ($0.index, $0.name) }, uniquingKeysWith: { a, _ in a })
+    /// Every IPv4 and IPv6 address (`rtnl_addr_alloc_cache`). `known` saves listing the interfaces again.
+    public func addresses(interfaces known: [NetworkInterface]? = nil) throws -> [InterfaceAddress] {
+        let names = Dictionary(try (known ?? interfaces()).map { ($0.index, $0.name) }, uniquingKeysWith: { a, _ in a })
         var cache: OpaquePointer?
         let rc = rtnl_addr_alloc_cache(sock, &cache)
         guard rc >= 0, let c = cache else { throw NetlinkError(operation: "list addresses", errno: libnlErrno(rc)) }
         defer { nl_cache_free(c) }
         var out: [InterfaceAddress] = []
-        var obj = nl_cache_get_first(c)
-        while let o = obj {
+        for o in Self.objects(of: c) {
             let fam = rtnl_addr_get_family(o)
             if fam == AF_INET || fam == AF_INET6, let local = rtnl_addr_get_local(o), let raw = nl_addr_get_binary_addr(local) {
                 let n = Int(nl_addr_get_len(local))
@@ -90,7 +93,6 @@ public final class RouteSocket {
                                                 prefixLength: Int(rtnl_addr_get_prefixlen(o))))
                 }
             }
-            obj = nl_cache_get_next(o)
         }
         return out
     }

@@ -50,13 +50,7 @@ struct BundleSpec: ConfigLine {
             if !addrs.contains(a) { addrs.append(a) }
         }
         let pr = try parsePortList(ports)
-        let protos: [IPProtocol]
-        switch proto {
-        case "tcp": protos = [.tcp]
-        case "udp": protos = [.udp]
-        case "both": protos = [.tcp, .udp]
-        default: throw UsageError("invalid protocol \(shown(proto)) (expected tcp, udp or both)")
-        }
+        let protos = try parseProtocols(proto)
         let m = try mark.map(parseMark) ?? 0
         let b = MarkBundle(name: name, vips: addrs, ports: pr, protocols: protos, mark: m)
         var s = VirtualService(key: .fwmark(m == 0 ? 1 : m, b.family))
@@ -204,6 +198,16 @@ func lowestFree(_ used: Set<UInt32>) -> UInt32 {
     var m: UInt32 = 1
     while used.contains(m) { m += 1 }
     return m
+}
+
+/// Parses `--proto tcp|udp|both`.
+func parseProtocols(_ s: String) throws -> [IPProtocol] {
+    switch s {
+    case "tcp": return [.tcp]
+    case "udp": return [.udp]
+    case "both": return [.tcp, .udp]
+    default: throw UsageError("invalid protocol \(shown(s)) (expected tcp, udp or both)")
+    }
 }
 
 /// Parses `80,443,8000:8010`: ports 1..65535, ranges low:high with low <= high.

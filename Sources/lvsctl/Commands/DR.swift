@@ -55,12 +55,7 @@ struct DR: ParsableCommand {
             if m == .redirect {
                 guard let p = ports else { throw UsageError("--method redirect needs --ports (e.g. --ports 80,443)") }
                 pr = try parsePortList(p)
-                switch proto ?? "tcp" {
-                case "tcp": protos = [.tcp]
-                case "udp": protos = [.udp]
-                case "both": protos = [.tcp, .udp]
-                default: throw UsageError("invalid protocol \(shown(proto ?? "")) (expected tcp, udp or both)")
-                }
+                protos = try parseProtocols(proto ?? "tcp")
             } else {
                 if let p = ports { throw UsageError("--ports \(shown(p)) applies to --method redirect only") }
                 if let p = proto { throw UsageError("--proto \(shown(p)) applies to --method redirect only") }
