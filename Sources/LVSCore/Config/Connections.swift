@@ -54,7 +54,8 @@ public enum ConnectionTable {
     }
 
     /// ipvsadm's `-Lnc` lines (title included).
-    public static func format(_ conns: [Connection], persistent: Bool) -> String {
+    /// With `names`, addresses and ports are names where the resolver has them (ipvsadm's `-Lc`).
+    public static func format(_ conns: [Connection], persistent: Bool, names: NameResolver? = nil) -> String {
         var out = "IPVS connection entries\n"
         if persistent {
             out += "pro expire \(pad("state", 11)) \(pad("source", 18)) \(pad("virtual", 18)) \(pad("destination", 18)) \(pad("pe name", 16)) pe_data\n"
@@ -63,11 +64,13 @@ public enum ConnectionTable {
         }
         for c in conns {
             let exp = (c.expires / 60 < 10 ? "0" : "") + "\(c.expires / 60):" + (c.expires % 60 < 10 ? "0" : "") + "\(c.expires % 60)"
-            let head = "\(pad(c.proto, 3)) \(pad(exp, 6)) \(pad(c.state, 11)) \(pad(c.client.description, 18)) \(pad(c.virtual.description, 18)) "
+            let proto: IPProtocol = c.proto == "UDP" ? .udp : c.proto == "TCP" ? .tcp : .sctp
+            func name(_ e: Endpoint) -> String { names?.endpoint(e, proto: proto) ?? e.description }
+            let head = "\(pad(c.proto, 3)) \(pad(exp, 6)) \(pad(c.state, 11)) \(pad(name(c.client), 18)) \(pad(name(c.virtual), 18)) "
             if persistent, let n = c.peName, let d = c.peData {
-                out += head + "\(pad(c.destination.description, 16)) \(pad(n, 18)) \(d)\n"
+                out += head + "\(pad(name(c.destination), 16)) \(pad(n, 18)) \(d)\n"
             } else {
-                out += head + "\(c.destination)\n"
+                out += head + "\(name(c.destination))\n"
             }
         }
         return out

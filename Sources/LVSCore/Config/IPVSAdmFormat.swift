@@ -30,11 +30,12 @@ public enum IPVSAdmFormat {
     }
 
     /// The service name column: `TCP  192.0.2.1:80`, `FWM  80 IPv6`.
-    public static func serviceName(_ k: ServiceKey) -> String {
+    /// With `names`, the address and port are names where the resolver has them (ipvsadm without `-n`).
+    public static func serviceName(_ k: ServiceKey, names: NameResolver? = nil) -> String {
         switch k {
         case .fwmark(let m, let f): return "FWM  \(Int32(bitPattern: m))" + (f == .inet6 ? " IPv6" : "")
         case .address(let p, let e):
-            let s = pad(p.label, 4) + " " + e.description
+            let s = pad(p.label, 4) + " " + (names?.endpoint(e, proto: p) ?? e.description)
             return e.address.family == .inet6 ? s : String(s.prefix(33))
         }
     }
@@ -45,9 +46,14 @@ public enum IPVSAdmFormat {
     }
 
     /// The lines of one service and its real servers, as `ipvsadm -Ln` prints them.
-    public static func list(_ e: ServiceEntry, columns: ListColumns, exact: Bool, sorted: Bool = true) -> String {
+    /// With `names`, addresses and ports are printed as names where the resolver has them (ipvsadm's `-L`).
+    public static func list(_ e: ServiceEntry, columns: ListColumns, exact: Bool, sorted: Bool = true,
+                            names: NameResolver? = nil) -> String {
         let s = e.service
-        let name = serviceName(s.key)
+        let name = serviceName(s.key, names: names)
+        // A fwmark service has no protocol of its own (ipvsadm leaves its real servers' ports as numbers).
+        var proto: IPProtocol? = nil
+        if case .address(let p, _) = s.key { proto = p }
         var out = ""
         let st = s.stats ?? Stats()
         switch columns {
@@ -68,7 +74,7 @@ public enum IPVSAdmFormat {
         }
         out += "\n"
         for d in sorted ? sortedDests(e.servers) : e.servers {
-            var dn = d.endpoint.description
+            var dn = names?.endpoint(d.endpoint, proto: proto) ?? d.endpoint.description
             if d.address.family != .inet6 { dn = String(dn.prefix(28)) }
             let ds = d.stats ?? Stats()
             switch columns {

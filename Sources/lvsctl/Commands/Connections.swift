@@ -27,14 +27,20 @@ struct Connections: ParsableCommand {
         discussion: "Example: lvsctl connections\nipvsadm: ipvsadm -Lnc")
     @Flag(name: .customLong("persistent-conn"), help: "Show persistence-engine columns.") var persistent = false
     @Flag(name: [.customShort("n"), .customLong("numeric")], help: "Numeric (the default).") var numeric = false
+    @Flag(name: .customLong("resolve"), help: "Print host and service names instead of numbers, as ipvsadm -Lc without -n.")
+    var resolve = false
     @OptionGroup var output: OutputOptions
     @OptionGroup var global: GlobalOptions
+    func validate() throws {
+        if resolve && numeric { throw ValidationError("--resolve conflicts with -n/--numeric") }
+        if resolve && output.json { throw ValidationError("--resolve has no effect with --json (addresses stay numeric)") }
+    }
     func run() throws {
         let conns = try readConnections(global)
         if output.json {
             try printJSON(ConnectionsDoc(conns))
         } else {
-            emit(ConnectionTable.format(conns, persistent: persistent))
+            emit(ConnectionTable.format(conns, persistent: persistent, names: resolve ? NameResolver() : nil))
         }
     }
 }

@@ -22,7 +22,7 @@ struct List: ParsableCommand {
     @OptionGroup var service: ServiceOptions
     @Flag(name: [.customShort("n"), .customLong("numeric")], help: "Numeric output (the default; accepted for ipvsadm habits).")
     var numeric = false
-    @Flag(name: .customLong("resolve"), help: "Resolve addresses and ports to names (not implemented: numeric output is printed).")
+    @Flag(name: .customLong("resolve"), help: "Print host and service names (resolver, /etc/services) instead of numbers, as ipvsadm -L without -n.")
     var resolve = false
     @Flag(name: .customLong("stats"), help: "Counters.") var stats = false
     @Flag(name: .customLong("rate"), help: "Rates.") var rate = false
@@ -40,6 +40,8 @@ struct List: ParsableCommand {
             throw ValidationError("give one of --stats, --rate, --thresholds, --persistent-conn, --tun-info")
         }
         if sort && nosort { throw ValidationError("--sort conflicts with --nosort") }
+        if resolve && numeric { throw ValidationError("--resolve conflicts with -n/--numeric") }
+        if resolve && output.json { throw ValidationError("--resolve has no effect with --json (addresses stay numeric)") }
     }
 
     var columns: ListColumns {
@@ -58,7 +60,8 @@ struct List: ParsableCommand {
         var out = ""
         if key == nil { out += IPVSAdmFormat.header(try c.info()) }
         out += IPVSAdmFormat.title(columns)
-        for e in table { out += IPVSAdmFormat.list(e, columns: columns, exact: exact, sorted: !nosort) }
+        let names = resolve ? NameResolver() : nil
+        for e in table { out += IPVSAdmFormat.list(e, columns: columns, exact: exact, sorted: !nosort, names: names) }
         emit(out)
     }
 }

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Edit, delete, zero and clear: after the same starting table, lvsctl's command leaves the kernel exactly as
+# ipvsadm's equivalent does (read back with ipvsadm in both namespaces). Also `list --resolve` against `ipvsadm -L`.
+source "$(dirname "$0")/lib.sh"
+
+# name | starting table (ipvsadm commands, run in both namespaces) | ipvsadm command | lvsctl command
+# lvsctl's edits change only what they are given; ipvsadm -E/-e reset what is not given, so its side spells out
+# the settings being kept.
+CASES=(
+  "vs edit scheduler|-A -t 192.0.2.1:80 -s rr;-a -t 192.0.2.1:80 -r 198.51.100.2 -g -w 3|-E -t 192.0.2.1:80 -s wlc|vs edit -t 192.0.2.1:80 -s wlc"
+  "vs edit adds persistence|-A -t 192.0.2.1:80 -s rr;-a -t 192.0.2.1:80 -r 198.51.100.2 -g|-E -t 192.0.2.1:80 -s rr -p 300|vs edit -t 192.0.2.1:80 -p 300"
+  "vs edit persistence netmask|-A -t 192.0.2.1:80 -s rr -p 60|-E -t 192.0.2.1:80 -s rr -p 60 -M 255.255.255.0|vs edit -t 192.0.2.1:80 -M 255.255.255.0"
+  "vs edit netmask as prefix|-A -t 192.0.2.1:80 -s rr -p 60|-E -t 192.0.2.1:80 -s rr -p 60 -M 255.255.0.0|vs edit -t 192.0.2.1:80 -M 16"
+  "vs edit turns persistence off|-A -t 192.0.2.1:80 -s rr -p 60 -M 255.255.255.0|-E -t 192.0.2.1:80 -s rr|vs edit -t 192.0.2.1:80 --no-persistent"
+  "vs edit sched flags|-A -t 192.0.2.1:80 -s sh|-E -t 192.0.2.1:80 -s sh -b sh-port,sh-fallback|vs edit -t 192.0.2.1:80 -b sh-port,sh-fallback"
+  "vs edit one-packet on|-A -u 192.0.2.1:53 -s rr|-E -u 192.0.2.1:53 -s rr -o|vs edit -u 192.0.2.1:53 -o"
+  "vs edit one-packet off|-A -u 192.0.2.1:53 -s rr -o|-E -u 192.0.2.1:53 -s rr|vs edit -u 192.0.2.1:53 --no-ops"
+  "vs edit persistence engine|-A -u 192.0.2.4:5060 -s rr -p 60|-E -u 192.0.2.4:5060 -s rr -p 60 --pe sip|vs edit -u 192.0.2.4:5060 --pe sip"
+  "vs edit IPv6 fwmark|-A -f 5 -6 -s rr -p 60 -M 64;-a -f 5 -6 -r 2001:db8::2 -g|-E -f 5 -6 -s wrr -p 120 -M 64|vs edit -f 5 -6 -s wrr -p 120"
+  "vs edit IPv6 tcp|-A -t [2001:db8::1]:443 -s rr|-E -t [2001:db8::1]:443 -s mh -b mh-port|vs edit -t [2001:db8::1]:443 -s mh -b mh-port"
+  "vs edit keeps real servers|-A -t 192.0.2.1:80 -s rr;-a -t 192.0.2.1:80 -r 198.51.100.2 -m -w 4 -x 9 -y 2;-a -t 192.0.2.1:80 -r 198.51.100.3 -g|-E -t 192.0.2.1:80 -s lc|vs edit -t 192.0.2.1:80 -s lc"
+  "vs delete tcp|-A -t 192.0.2.1:80 -s rr;-a -t 192.0.2.1:80 -r 198.51.100.2 -g;-A -t 192.0.2.1:443 -s rr|-D -t 192.0.2.1:80|vs delete -t 192.0.2.1:80"
+  "vs delete udp|-A -u 192.0.2.1:53 -s rr;-A -t 192.0.2.1:53 -s rr|-D -u 192.0.2.1:53|vs delete -u 192.0.2.1:53"
+  "vs delete sctp|-A --sctp-service 192.0.2.1:9 -s rr;-A -t 192.0.2.1:9 -s rr|-D --sctp-service 192.0.2.1:9|vs delete --sctp-service 192.0.2.1:9"
+  "vs delete fwmark|-A -f 7 -s rr;-a -f 7 -r 198.51.100.2 -g;-A -f 7 -6 -s rr|-D -f 7|vs delete -f 7"
+  "vs delete IPv6 fwmark|-A -f 7 -s rr;-A -f 7 -6 -s rr;-a -f 7 -6 -r 2001:db8::7 -g|-D -f 7 -6|vs delete -f 7 -6"
+  "vs delete IPv6 udp|-A -u [2001:db8::1]:53 -s rr;-A -u 192.0.2.1:53 -s rr|-D -u [2001:db8::1]:53|vs delete -u [2001:db8::1]:53"
+  "rs edit weight|-A -t 192.0.2.1:80 -s wrr;-a -t 192.0.2.1:80 -r 198.51.100.2 -g -w 3|-e -t 192.0.2.1:80 -r 198.51.100.2 -g -w 7|rs edit -t 192.0.2.1:80 -r 198.51.100.2 -w 7"
+  "rs edit weight 0 (drain)|-A -t 192.0.2.1:80 -s wrr;-a -t 192.0.2.1:80 -r 198.51.100.2 -g -w 3|-e -t 192.0.2.1:80 -r 198.51.100.2 -g -w 0|rs edit -t 192.0.2.1:80 -r 198.51.100.2 -w 0"
+  "rs edit thresholds|-A -t 192.0.2.1:80 -s wlc;-a -t 192.0.2.1:80 -r 198.51.100.2:8080 -m -w 5|-e -t 192.0.2.1:80 -r 198.51.100.2:8080 -m -w 5 -x 100 -y 10|rs edit -t 192.0.2.1:80 -r 198.51.100.2:8080 -x 100 -y 10"
+  "rs edit clears a threshold|-A -t 192.0.2.1:80 -s wlc;-a -t 192.0.2.1:80 -r 198.51.100.2:8080 -m -w 5 -x 100 -y 10|-e -t 192.0.2.1:80 -r 198.51.100.2:8080 -m -w 5 -x 0 -y 10|rs edit -t 192.0.2.1:80 -r 198.51.100.2:8080 -x 0"
+  "rs edit forwarding dr to tunnel|-A -t 192.0.2.1:80 -s rr;-a -t 192.0.2.1:80 -r 198.51.100.2 -g -w 2|-e -t 192.0.2.1:80 -r 198.51.100.2 -i -w 2|rs edit -t 192.0.2.1:80 -r 198.51.100.2 -i"
+  "rs edit tunnel to gue|-A -t 192.0.2.1:80 -s rr;-a -t 192.0.2.1:80 -r 198.51.100.2 -i|-e -t 192.0.2.1:80 -r 198.51.100.2 -i -w 1 --tun-type gue --tun-port 6080 --tun-remcsum|rs edit -t 192.0.2.1:80 -r 198.51.100.2 -i --tun-type gue --tun-port 6080 --tun-remcsum"
+  "rs edit fwmark server|-A -f 9 -s rr;-a -f 9 -r 198.51.100.2 -g -w 1|-e -f 9 -r 198.51.100.2 -g -w 9 -x 50|rs edit -f 9 -r 198.51.100.2 -w 9 -x 50"
+  "rs edit IPv6 server|-A -t [2001:db8::1]:80 -s wrr;-a -t [2001:db8::1]:80 -r [2001:db8::2]:8080 -m -w 1|-e -t [2001:db8::1]:80 -r [2001:db8::2]:8080 -m -w 4|rs edit -t [2001:db8::1]:80 -r [2001:db8::2]:8080 -w 4"
+  "rs delete|-A -t 192.0.2.1:80 -s rr;-a -t 192.0.2.1:80 -r 198.51.100.2 -g;-a -t 192.0.2.1:80 -r 198.51.100.3 -g|-d -t 192.0.2.1:80 -r 198.51.100.2|rs delete -t 192.0.2.1:80 -r 198.51.100.2"
+  "rs delete masq port|-A -t 192.0.2.1:80 -s rr;-a -t 192.0.2.1:80 -r 198.51.100.2:8080 -m;-a -t 192.0.2.1:80 -r 198.51.100.2:8081 -m|-d -t 192.0.2.1:80 -r 198.51.100.2:8081|rs delete -t 192.0.2.1:80 -r 198.51.100.2:8081"
+  "rs delete fwmark|-A -f 3 -s rr;-a -f 3 -r 198.51.100.2 -g;-a -f 3 -r 198.51.100.3 -g|-d -f 3 -r 198.51.100.3|rs delete -f 3 -r 198.51.100.3"
+  "rs delete IPv6|-A -u [2001:db8::1]:53 -s rr;-a -u [2001:db8::1]:53 -r [2001:db8::2]:53 -m;-a -u [2001:db8::1]:53 -r [2001:db8::3]:53 -m|-d -u [2001:db8::1]:53 -r [2001:db8::2]:53|rs delete -u [2001:db8::1]:53 -r [2001:db8::2]:53"
+  "rs delete mixed-family tunnel|-A -t 192.0.2.1:80 -s rr;-a -t 192.0.2.1:80 -r 2001:db8::9 -i;-a -t 192.0.2.1:80 -r 198.51.100.9 -i|-d -t 192.0.2.1:80 -r 2001:db8::9|rs delete -t 192.0.2.1:80 -r 2001:db8::9"
+  "clear|-A -t 192.0.2.1:80 -s rr;-a -t 192.0.2.1:80 -r 198.51.100.2 -g;-A -f 4 -6 -s rr;-A -u 192.0.2.2:53 -s rr|-C|clear"
+)
+
+view() { nsx "$1" ipvsadm -Sn; nsx "$1" ipvsadm -Ln --thresholds | tail -n +2; nsx "$1" ipvsadm -Ln --tun-info | tail -n +2; nsx "$1" ipvsadm -Ln --persistent-conn | tail -n +2; }
+n=0
+for c in "${CASES[@]}"; do
+  n=$((n+1))
+  IFS='|' read -r name setup iop lop <<< "$c"
+  A=oa$n; B=ob$n; new_ns $A; new_ns $B
+  IFS=';' read -ra cmds <<< "$setup"
+  for cmd in "${cmds[@]}"; do
+    # shellcheck disable=SC2086
+    nsx $A ipvsadm $cmd; nsx $B ipvsadm $cmd
+  done
+  before=$(view $B)
+  # shellcheck disable=SC2086
+  nsx $A ipvsadm $iop || bad "$name: ipvsadm $iop"
+  # shellcheck disable=SC2086
+  if out=$(nsx $B $LVSCTL $lop 2>&1); then
+    [ "$before" != "$(view $B)" ] || bad "$name: the command changed something" "$out"
+    same "$name: lvsctl $lop == ipvsadm $iop" "$(view $A)" "$(view $B)"
+  else
+    bad "$name: lvsctl $lop" "$out"
+  fi
+  ip netns del $A; ip netns del $B
+done
+echo "# $n edit/delete cases"
+
+# Zero: real traffic gives the counters something to clear. A local client's SYN to the VIP is scheduled by
+# IPVS (LOCAL_OUT) and sent to a real server behind a dummy link, so the service and server counters move.
+traffic_ns() {
+  new_ns "$1"
+  nsx "$1" ip link add d0 type dummy; nsx "$1" ip link set d0 up
+  nsx "$1" ip addr add 198.51.100.1/24 dev d0; nsx "$1" ip addr add 192.0.2.1/32 dev d0; nsx "$1" ip addr add 192.0.2.2/32 dev d0
+  for v in 192.0.2.1 192.0.2.2; do
+    nsx "$1" ipvsadm -A -t $v:80 -s rr; nsx "$1" ipvsadm -a -t $v:80 -r 198.51.100.2 -m
+  done
+  for v in 192.0.2.1 192.0.2.2; do
+    nsx "$1" timeout 2 bash -c "echo > /dev/tcp/$v/80" 2>/dev/null
+  done
+}
+stats() { nsx "$1" ipvsadm -Ln --stats --exact | tail -n +2 | awk '{print $1, $2, $3, $4}'; }
+traffic_ns za; traffic_ns zb
+s=$(stats za)
+if echo "$s" | grep -q '^TCP 192.0.2.1:80 [1-9]'; then ok "zero: traffic moved the counters"; else bad "zero: traffic moved the counters" "$s"; fi
+nsx za ipvsadm -Z -t 192.0.2.1:80; nsx zb $LVSCTL zero -t 192.0.2.1:80
+same "zero one service == ipvsadm -Z -t" "$(stats za)" "$(stats zb)"
+if stats zb | grep -q '^TCP 192.0.2.2:80 [1-9]'; then ok "zero one service leaves the other's counters"; else bad "zero one service leaves the other's counters" "$(stats zb)"; fi
+nsx za ipvsadm -Z; nsx zb $LVSCTL zero
+same "zero all == ipvsadm -Z" "$(stats za)" "$(stats zb)"
+if stats zb | awk '$1 ~ /TCP|->/ && $3 ~ /^[0-9]+$/ && $3 != 0 {exit 1}'; then ok "zero all clears every counter"; else bad "zero all clears every counter" "$(stats zb)"; fi
+
+# list --resolve == ipvsadm -L (no -n), with names from a private /etc/hosts; nsswitch says files only, so no
+# resolver query leaves the namespace.
+printf '127.0.0.1 localhost\n192.0.2.1 vip.example.test vip\n198.51.100.2 rs1.example.test\n2001:db8::2 rs6.example.test\n' > /tmp/rhosts
+printf 'hosts: files\nservices: files\n' > /tmp/rnss
+new_ns rv
+for cmd in "-A -t 192.0.2.1:80 -s rr -p 60" "-a -t 192.0.2.1:80 -r 198.51.100.2 -g" "-a -t 192.0.2.1:80 -r 198.51.100.3 -g -w 2" \
+           "-A -u 192.0.2.1:53 -s rr" "-a -u 192.0.2.1:53 -r 198.51.100.2:53 -m" "-A -t 192.0.2.1:443 -s wlc" "-a -t 192.0.2.1:443 -r 198.51.100.2 -g" \
+           "-A -t 192.0.2.9:8443 -s rr" "-A --sctp-service 192.0.2.1:80 -s rr" "-A -f 80 -s rr" "-a -f 80 -r 198.51.100.2:80 -g" \
+           "-A -t [2001:db8::1]:80 -s rr" "-a -t [2001:db8::1]:80 -r [2001:db8::3]:80 -m"; do
+  # shellcheck disable=SC2086
+  nsx rv ipvsadm $cmd
+done
+named() { nsx rv unshare -m bash -c 'mount --bind /tmp/rhosts /etc/hosts && mount --bind /tmp/rnss /etc/nsswitch.conf && "$@"' _ "$@"; }
+same "list --resolve == ipvsadm -L" "$(named ipvsadm -L --nosort | grep -v 2001:db8 | sort)" "$(named $LVSCTL list --resolve --nosort | grep -v 2001:db8 | sort)"
+same "list --resolve --thresholds == ipvsadm -L --thresholds" "$(named ipvsadm -L --thresholds | grep -v 2001)" "$(named $LVSCTL list --resolve --thresholds | grep -v 2001)"
+r=$(named $LVSCTL list --resolve)
+for want in "TCP  vip.example.test:http rr persistent 60" "-> rs1.example.test:http" "UDP  vip.example.test:domain rr" "-> rs1.example.test:domain" \
+            "TCP  vip.example.test:https wlc" "TCP  192.0.2.9:8443 rr" "SCTP vip.example.test:80 rr" "FWM  80 rr" "-> rs1.example.test:80" "-> 198.51.100.3:http" \
+            "TCP  [2001:db8::1]:http rr" "-> [2001:db8::3]:http"; do
+  case $r in *"$want"*) ok "list --resolve shows '$want'" ;; *) bad "list --resolve shows '$want'" "$r" ;; esac
+done
+echo "$r" | grep -q "rs6.example.test" && bad "IPv6 name only where the hosts file has one" "$r" || ok "IPv6 name only where the hosts file has one"
+nsx rv ipvsadm -a -t [2001:db8::1]:80 -r [2001:db8::2]:80 -m
+case $(named $LVSCTL list --resolve) in *"-> [rs6.example.test]:http"*) ok "list --resolve names IPv6 real servers (ipvsadm 1.31 cannot)" ;;
+  *) bad "list --resolve names IPv6 real servers" "$(named $LVSCTL list --resolve)" ;; esac
+same "list without --resolve stays numeric" "$(nsx rv ipvsadm -Ln)" "$(named $LVSCTL list)"
+expect_rc "--resolve with -n is a usage error" 2 nsx rv $LVSCTL list --resolve -n
+expect_rc "--resolve with --json is a usage error" 2 nsx rv $LVSCTL list --resolve --json
+summary
