@@ -151,59 +151,95 @@ public enum IPVSAdmFormat {
 
     // MARK: ipvsadm's sort order (libipvs comparators, glibc merge sort)
 
-    static func wrapCompare(_ a: UInt32, _ b: UInt32) -> Int32 { Int32(bitPattern: a &- b) }
-    static func words(_ a: IPAddress) -> [UInt32] {
-        stride(from: 0, to: a.bytes.count, by: 4).map {
-            (i: Int) -> UInt32 in
-            let b0 = UInt32(a.bytes[i]) << 24, b1 = UInt32(a.bytes[i + 1]) << 16
-            let b2 = UInt32(a.bytes[i + 2]) << 8, b3 = UInt32(a.bytes[i + 3])
-            return b0 | b1 | b2 | b3
+    /// What the comparators read from a service or a real server, taken out once per element so that sorting
+    /// never allocates: the fwmark, family and protocol, up to four address words and the port.
+    struct SortKey {
+        var mark: UInt32 = 0, family: UInt16 = 0, proto: UInt16 = 0
+        var w0: UInt32 = 0, w1: UInt32 = 0, w2: UInt32 = 0, w3: UInt32 = 0
+        var nwords = 0
+        var port: UInt16 = 0
+
+        init(address a: IPAddress?, port: UInt16) {
+            self.port = port
+            guard let a else { return }
+            a.bytes.withUnsafeBufferPointer { b in
+                func word(_ i: Int) -> UInt32 {
+                    UInt32(b[i]) << 24 | UInt32(b[i + 1]) << 16 | UInt32(b[i + 2]) << 8 | UInt32(b[i + 3])
+                }
+                nwords = b.count / 4
+                w0 = word(0)
+                if nwords == 4 { w1 = word(4); w2 = word(8); w3 = word(12) }
+            }
         }
+        /// The key of `ipvs_cmp_services`.
+        init(service k: ServiceKey) {
+            switch k {
+            case .fwmark(let m, let f): self.init(address: nil, port: 0); mark = m; family = f.rawValue; proto = 6
+            case .address(let p, let e): self.init(address: e.address, port: e.port); family = e.address.family.rawValue; proto = p.rawValue
+            }
+        }
+        func word(_ i: Int) -> UInt32 { i == 0 ? w0 : i == 1 ? w1 : i == 2 ? w2 : w3 }
     }
-    static func cmpAddr(_ a: IPAddress, _ b: IPAddress) -> Int32 {
-        let wa = words(a), wb = words(b)
+
+    static func wrapCompare(_ a: UInt32, _ b: UInt32) -> Int32 { Int32(bitPattern: a &- b) }
+    /// libipvs compares addresses word by word with a wrapping subtraction, over the shorter of the two.
+    static func cmpAddr(_ a: SortKey, _ b: SortKey) -> Int32 {
         var r: Int32 = 0
         var i = 0
-        while r == 0 && i < min(wa.count, wb.count) { r = wrapCompare(wa[i], wb[i]); i += 1 }
+        let n = min(a.nwords, b.nwords)
+        while r == 0 && i < n { r = wrapCompare(a.word(i), b.word(i)); i += 1 }
         return r
     }
     /// `ipvs_cmp_services`.
-    static func cmpServices(_ x: VirtualService, _ y: VirtualService) -> Int32 {
-        func parts(_ k: ServiceKey) -> (UInt32, UInt16, UInt16, IPAddress?, UInt16) {
-            switch k {
-            case .fwmark(let m, let f): return (m, f.rawValue, 6, nil, 0)
-            case .address(let p, let e): return (0, e.address.family.rawValue, p.rawValue, e.address, e.port)
-            }
-        }
-        let a = parts(x.key), b = parts(y.key)
-        var r = wrapCompare(a.0, b.0); if r != 0 { return r }
-        r = Int32(a.1) - Int32(b.1); if r != 0 { return r }
-        r = Int32(a.2) - Int32(b.2); if r != 0 { return r }
-        if let aa = a.3, let ba = b.3 { r = cmpAddr(aa, ba); if r != 0 { return r } }
-        return Int32(a.4) - Int32(b.4)
+    static func cmpServices(_ a: SortKey, _ b: SortKey) -> Int32 {
+        var r = wrapCompare(a.mark, b.mark); if r != 0 { return r }
+        r = Int32(a.family) - Int32(b.family); if r != 0 { return r }
+        r = Int32(a.proto) - Int32(b.proto); if r != 0 { return r }
+        r = cmpAddr(a, b); if r != 0 { return r }
+        return Int32(a.port) - Int32(b.port)
     }
     /// `ipvs_cmp_dests`.
-    static func cmpDests(_ x: RealServer, _ y: RealServer) -> Int32 {
-        let r = cmpAddr(x.address, y.address)
-        return r != 0 ? r : Int32(x.port) - Int32(y.port)
+    static func cmpDests(_ a: SortKey, _ b: SortKey) -> Int32 {
+        let r = cmpAddr(a, b)
+        return r != 0 ? r : Int32(a.port) - Int32(b.port)
     }
-    /// glibc's `msort`: a stable top-down merge sort, so that even ipvsadm's wrapping comparator gives its order.
-    static func mergeSort<T>(_ a: [T], _ cmp: (T, T) -> Int32) -> [T] {
-        if a.count <= 1 { return a }
-        let n1 = a.count / 2
-        let l = mergeSort(Array(a[..<n1]), cmp), r = mergeSort(Array(a[n1...]), cmp)
-        var out: [T] = []; out.reserveCapacity(a.count)
-        var i = 0, j = 0
-        while i < l.count && j < r.count {
-            if cmp(l[i], r[j]) <= 0 { out.append(l[i]); i += 1 } else { out.append(r[j]); j += 1 }
+    /// glibc's `msort`: a stable top-down merge sort (halves of n/2 and n - n/2, ties to the left), so that even
+    /// ipvsadm's wrapping comparator gives its order. Sorts indices into `keys` in place, with one scratch buffer.
+    static func mergeSortOrder(_ keys: [SortKey], _ cmp: (SortKey, SortKey) -> Int32) -> [Int] {
+        var order = Array(0..<keys.count)
+        if keys.count <= 1 { return order }
+        var tmp = [Int](repeating: 0, count: keys.count)
+        keys.withUnsafeBufferPointer { k in
+            order.withUnsafeMutableBufferPointer { a in
+                tmp.withUnsafeMutableBufferPointer { t in
+                    func sort(_ lo: Int, _ n: Int) {
+                        if n <= 1 { return }
+                        let n1 = n / 2
+                        sort(lo, n1); sort(lo + n1, n - n1)
+                        var i = lo, j = lo + n1, o = 0
+                        let iEnd = lo + n1, jEnd = lo + n
+                        while i < iEnd && j < jEnd {
+                            if cmp(k[a[i]], k[a[j]]) <= 0 { t[o] = a[i]; i += 1 } else { t[o] = a[j]; j += 1 }
+                            o += 1
+                        }
+                        while i < iEnd { t[o] = a[i]; i += 1; o += 1 }
+                        for x in 0..<o { a[lo + x] = t[x] }  // what is left of the right half is already in place
+                    }
+                    sort(0, keys.count)
+                }
+            }
         }
-        out += l[i...]; out += r[j...]
-        return out
+        return order
     }
     /// Services in ipvsadm's order.
-    public static func sortedServices(_ s: [ServiceEntry]) -> [ServiceEntry] { mergeSort(s) { cmpServices($0.service, $1.service) } }
+    public static func sortedServices(_ s: [ServiceEntry]) -> [ServiceEntry] {
+        mergeSortOrder(s.map { SortKey(service: $0.service.key) }, cmpServices).map { s[$0] }
+    }
     /// Real servers in ipvsadm's order.
-    public static func sortedDests(_ d: [RealServer]) -> [RealServer] { mergeSort(d, cmpDests) }
+    public static func sortedDests(_ d: [RealServer]) -> [RealServer] {
+        if d.count <= 1 { return d }
+        return mergeSortOrder(d.map { SortKey(address: $0.address, port: $0.port) }, cmpDests).map { d[$0] }
+    }
 }
 
 /// Left-justifies `s` in `w` columns (`%-Ns`).
