@@ -88,7 +88,13 @@ func parseEndpoint(_ text: String, what: String) throws -> (IPAddress, UInt16?) 
     } catch let e as Endpoint.ParseError {
         switch e {
         case .badAddress(let s): throw UsageError("invalid \(what) address \(shown(s)) in \(shown(text))")
-        case .badPort(let s): throw UsageError("invalid port \(shown(s)) in \(shown(text)) (expected 0..65535)")
+        case .badPort(let s):
+            // A service name from /etc/services (`192.0.2.10:http`), as ipvsadm accepts; the address is parsed again.
+            if let port = NameResolver.port(named: s), let colon = text.lastIndex(of: ":") {
+                let (a, _) = try parseEndpoint(String(text[..<colon]), what: what)
+                return (a, port)
+            }
+            throw UsageError("invalid port \(shown(s)) in \(shown(text)) (expected 0..65535 or a service name)")
         case .missingPort: throw UsageError("\(what) \(shown(text)) needs a port")
         }
     }

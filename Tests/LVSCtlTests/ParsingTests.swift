@@ -41,6 +41,11 @@ final class ParsingTests: XCTestCase {
         XCTAssertEqual(sh.flags, [.sched1, .sched2])
         XCTAssertEqual(try service(["vs", "add", "-u", "192.0.2.5:53", "-o"]).flags, .onePacket)
         XCTAssertEqual(try service(["vs", "add", "-t", "192.0.2.1:80"]).scheduler, "wlc")
+        // Ports may be service names from /etc/services, as in ipvsadm.
+        XCTAssertEqual(try service(["vs", "add", "-t", "192.0.2.1:https"]).key.port, 443)
+        XCTAssertEqual(try service(["vs", "add", "-u", "[2001:db8::1]:domain"]).key.port, 53)
+        XCTAssert(usageError(["vs", "add", "-t", "192.0.2.1:nosuchservice"]).contains("'nosuchservice'"))
+        XCTAssert(usageError(["vs", "add", "-t", "192.0.2.1:ht;tp"]).contains("'ht;tp'"))
     }
 
     func testRealServerPortRules() throws {

@@ -69,4 +69,17 @@ public final class NameResolver {
         let u = Array(s.utf8)
         return u.count <= 59 ? s : String(decoding: u[..<59], as: UTF8.self)
     }
+
+    /// The port of a service name in `/etc/services` (`http` -> 80), as ipvsadm accepts in `ADDR:PORT`; nil when
+    /// the name is unknown or not a plain name.
+    public static func port(named name: String) -> UInt16? {
+        guard let f = name.utf8.first, (f >= 65 && f <= 90) || (f >= 97 && f <= 122), name.utf8.count < 64,
+              name.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 45 })
+        else { return nil }
+        var ent = servent()
+        var result: UnsafeMutablePointer<servent>? = nil
+        var buf = [CChar](repeating: 0, count: 4096)
+        guard getservbyname_r(name, nil, &ent, &buf, buf.count, &result) == 0, result != nil else { return nil }
+        return UInt16(bigEndian: UInt16(truncatingIfNeeded: ent.s_port))
+    }
 }

@@ -61,7 +61,7 @@ struct BundleSpec: ConfigLine {
     func add(to config: inout ClusterConfig, source: inout SourceMap) throws {
         var (b, s) = try model()
         if config.bundles.contains(where: { $0.name == b.name }) { throw UsageError("bundle \(shown(b.name)) is defined twice") }
-        let used = Set(config.entries.compactMap { if case .fwmark(let m, _) = $0.service.key { return m }; return nil } + config.bundles.map(\.mark))
+        let used = source.usedMarks(config)
         if b.mark == 0 { b.mark = lowestFree(used) }
         else if used.contains(b.mark) { throw UsageError("mark \(b.mark) is already used by another bundle or fwmark service") }
         s.key = b.serviceKey

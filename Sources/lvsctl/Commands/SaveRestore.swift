@@ -58,10 +58,12 @@ func commitBundleRules(_ store: BundleStore, from current: [MarkBundle], to desi
         let keepForeign = old.filter { !$0.owner.hasPrefix("bundle ") }
         let new = keepForeign + desired.filter { $0.family == f }.flatMap(\.rules)
         if old == new { continue }
-        let oldSet = Set(old), newSet = Set(new)
-        for r in old where !newSet.contains(r) { lines.append("- " + r.iptablesArguments.map(quoteIfNeeded).joined(separator: " ")) }
-        for r in new where !oldSet.contains(r) { lines.append("+ " + r.iptablesArguments.map(quoteIfNeeded).joined(separator: " ")) }
-        if dryRun { continue }
+        if dryRun {  // the plan's lines are printed only for a dry run
+            let oldSet = Set(old), newSet = Set(new)
+            for r in old where !newSet.contains(r) { lines.append("- " + r.iptablesArguments.map(quoteIfNeeded).joined(separator: " ")) }
+            for r in new where !oldSet.contains(r) { lines.append("+ " + r.iptablesArguments.map(quoteIfNeeded).joined(separator: " ")) }
+            continue
+        }
         do {
             try store.firewall.replaceRules(new, table: .mangle, family: f)
         } catch {
