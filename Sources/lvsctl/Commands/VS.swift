@@ -50,7 +50,12 @@ struct VS: ParsableCommand {
             // Validate what can be checked without the kernel first.
             var probe = VirtualService(key: key)
             if settings.netmask != nil && settings.persistent == nil { probe.flags.insert(.persistent) }
-            try settings.apply(to: &probe, isNew: true)
+            // -b alone is checked against the running scheduler below; here, against the one its flags name.
+            var probeSettings = settings
+            if probeSettings.scheduler == nil, let f = settings.schedFlags, f.hasPrefix("sh-") || f.hasPrefix("mh-") {
+                probeSettings.scheduler = String(f.prefix(2))
+            }
+            try probeSettings.apply(to: &probe, isNew: true)
             let c = try global.client()
             guard var s = try c.services().first(where: { $0.key == key }) else {
                 throw IPVSError(request: .editService(VirtualService(key: key)), errno: ESRCH)
