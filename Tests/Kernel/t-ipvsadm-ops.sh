@@ -29,7 +29,7 @@ CASES=(
   "rs edit weight|-A -t 192.0.2.1:80 -s wrr;-a -t 192.0.2.1:80 -r 198.51.100.2 -g -w 3|-e -t 192.0.2.1:80 -r 198.51.100.2 -g -w 7|rs edit -t 192.0.2.1:80 -r 198.51.100.2 -w 7"
   "rs edit weight 0 (drain)|-A -t 192.0.2.1:80 -s wrr;-a -t 192.0.2.1:80 -r 198.51.100.2 -g -w 3|-e -t 192.0.2.1:80 -r 198.51.100.2 -g -w 0|rs edit -t 192.0.2.1:80 -r 198.51.100.2 -w 0"
   "rs edit thresholds|-A -t 192.0.2.1:80 -s wlc;-a -t 192.0.2.1:80 -r 198.51.100.2:8080 -m -w 5|-e -t 192.0.2.1:80 -r 198.51.100.2:8080 -m -w 5 -x 100 -y 10|rs edit -t 192.0.2.1:80 -r 198.51.100.2:8080 -x 100 -y 10"
-  "rs edit clears a threshold|-A -t 192.0.2.1:80 -s wlc;-a -t 192.0.2.1:80 -r 198.51.100.2:8080 -m -w 5 -x 100 -y 10|-e -t 192.0.2.1:80 -r 198.51.100.2:8080 -m -w 5 -x 0 -y 10|rs edit -t 192.0.2.1:80 -r 198.51.100.2:8080 -x 0"
+  "rs edit clears a threshold|-A -t 192.0.2.1:80 -s wlc;-a -t 192.0.2.1:80 -r 198.51.100.2:8080 -m -w 5 -x 100 -y 10|-e -t 192.0.2.1:80 -r 198.51.100.2:8080 -m -w 5 -x 0 -y 0|rs edit -t 192.0.2.1:80 -r 198.51.100.2:8080 -x 0 -y 0"
   "rs edit forwarding dr to tunnel|-A -t 192.0.2.1:80 -s rr;-a -t 192.0.2.1:80 -r 198.51.100.2 -g -w 2|-e -t 192.0.2.1:80 -r 198.51.100.2 -i -w 2|rs edit -t 192.0.2.1:80 -r 198.51.100.2 -i"
   "rs edit tunnel to gue|-A -t 192.0.2.1:80 -s rr;-a -t 192.0.2.1:80 -r 198.51.100.2 -i|-e -t 192.0.2.1:80 -r 198.51.100.2 -i -w 1 --tun-type gue --tun-port 6080 --tun-remcsum|rs edit -t 192.0.2.1:80 -r 198.51.100.2 -i --tun-type gue --tun-port 6080 --tun-remcsum"
   "rs edit fwmark server|-A -f 9 -s rr;-a -f 9 -r 198.51.100.2 -g -w 1|-e -f 9 -r 198.51.100.2 -g -w 9 -x 50|rs edit -f 9 -r 198.51.100.2 -w 9 -x 50"
@@ -69,6 +69,15 @@ for c in "${CASES[@]}"; do
   ip netns del $A; ip netns del $B
 done
 echo "# $n edit/delete cases"
+
+# An edit that would leave lower above upper is refused before the kernel is asked: exit 2, nothing changed.
+new_ns th
+nsx th ipvsadm -A -t 192.0.2.1:80 -s wlc; nsx th ipvsadm -a -t 192.0.2.1:80 -r 198.51.100.2:8080 -m -x 100 -y 10
+before=$(nsx th ipvsadm -Ln --thresholds)
+out=$(nsx th $LVSCTL rs edit -t 192.0.2.1:80 -r 198.51.100.2:8080 -x 5 2>&1); rc=$?
+[ $rc = 2 ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] && case $out in *"lower threshold 10"*) true ;; *) false ;; esac \
+  && ok "rs edit -x below the kept -y: exit 2, one line naming it" || bad "rs edit -x below the kept -y: exit 2, one line naming it" "rc=$rc $out"
+same "rs edit -x below the kept -y changes nothing" "$before" "$(nsx th ipvsadm -Ln --thresholds)"
 
 # Zero: real traffic gives the counters something to clear. A local client's SYN to the VIP is scheduled by
 # IPVS (LOCAL_OUT) and sent to a real server behind a dummy link, so the service and server counters move.

@@ -77,6 +77,10 @@ struct RS: ParsableCommand {
             }
             d = d.config
             try server.apply(to: &d, isNew: false)
+            // The kernel refuses lower > upper (even upper 0); say so before asking it, naming the kept value.
+            if d.lowerThreshold > d.upperThreshold {
+                throw UsageError("lower threshold \(d.lowerThreshold) would be above upper threshold \(d.upperThreshold) for \(d.endpoint) (give -x and -y together)")
+            }
             try c.perform(.editDest(key, d))
         }
     }
