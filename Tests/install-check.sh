@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make install DESTDIR=$(mktemp -d): every file in place (binary runs, man pages, completions, unit, example
-# config, guides), then make uninstall removes exactly those files. Prints "install check: N passed, N failed".
+# config, guides) with the hand-written man sections, the man pages and completions equal what the current sources
+# generate (Tests/docs-check.sh), then make uninstall removes exactly those files. Prints "install check: N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
 d=$(mktemp -d); trap 'rm -rf "$d"' EXIT
@@ -21,11 +22,20 @@ grep -q '^Before=network-online.target' "$d/usr/local/lib/systemd/system/lvsctl.
 if command -v systemd-analyze >/dev/null; then
   systemd-analyze verify "$d/usr/local/lib/systemd/system/lvsctl.service" >/dev/null 2>"$d.verify" && ok "systemd-analyze verify accepts the unit" || { grep -v -e 'not executable' -e "Command 'man " "$d.verify" | grep -q . && bad "systemd-analyze verify: $(head -1 "$d.verify")" || ok "systemd-analyze verify accepts the unit (binary path not on this host)"; }
 fi
+# The hand-written man sections (Documentation/man) are in the installed pages.
+man8="$d/usr/local/share/man/man8"
+grep -q '^\.Sh EXAMPLES$' "$man8/lvsctl.8" && grep -q '^lvsctl dr setup --vip 192.0.2.10$' "$man8/lvsctl.8" && ok "lvsctl.8 has the hand-written EXAMPLES" || bad "lvsctl.8 has the hand-written EXAMPLES"
+n_ex=0; for e in Documentation/man/EXAMPLES-*.mdoc; do p=$(basename "$e" .mdoc); p=${p#EXAMPLES-}; grep -q '^\.Sh EXAMPLES$' "$man8/$p.8" 2>/dev/null && n_ex=$((n_ex+1)); done
+[ "$n_ex" == "$(ls Documentation/man/EXAMPLES-*.mdoc | wc -l)" ] && ok "all $n_ex pages with hand-written EXAMPLES have them installed" || bad "only $n_ex pages have their EXAMPLES installed"
+grep -q '^\.Sh FILES$' "$man8/lvsctl.8" && grep -q '^\.It Pa /etc/lvsctl/lvsctl.conf$' "$man8/lvsctl.8" && grep -q '^\.It Pa /run/lvsctl/lock$' "$man8/lvsctl.8" \
+  && grep -q 'lvsctl.service$' "$man8/lvsctl.8" && grep -q '^\.Sh FILES$' "$man8/lvsctl.dr.setup.8" && ok "FILES (lvsctl.conf, /run/lvsctl lock and dr state, the unit) in lvsctl.8 and lvsctl.dr.setup.8" || bad "FILES sections installed"
+# Drift: installed man pages and completions equal what the current sources generate (Tests/docs-check.sh).
+if Tests/docs-check.sh "$d/usr/local" > "$d.docs" 2>&1; then ok "docs-check: $(tail -1 "$d.docs")"; else bad "docs-check: $(tail -1 "$d.docs")"; grep FAIL -A5 "$d.docs"; fi
 n=$(find "$d" -type f | wc -l); m=$(wc -l < "$d/usr/local/share/lvsctl/manifest")
 [ "$n" == "$m" ] && ok "manifest lists every installed file ($n)" || bad "manifest lists every installed file ($n files, $m listed)"
 make -s uninstall DESTDIR="$d" PREFIX=/usr/local >/dev/null 2>&1 && ok "make uninstall exits 0" || bad "make uninstall exits 0"
 left=$(find "$d" -type f | wc -l)
 [ "$left" == 0 ] && ok "uninstall removed every installed file" || bad "uninstall left $left files"
-rm -f "$d.log" "$d.verify"
+rm -f "$d.log" "$d.verify" "$d.docs"
 echo "install check: $P passed, $F failed"
 [ $F == 0 ]

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make install / make uninstall. Usage: install.sh install|uninstall PREFIX DESTDIR
-# install: the release binary, lvsctl(8) man pages (generated from the ArgumentParser definitions), bash/zsh/fish
+# install: the release binary, lvsctl(8) man pages (generated from the ArgumentParser definitions and completed with
+# the hand-written sections in Documentation/man by man-pages.sh), bash/zsh/fish
 # completions, the systemd unit and an example config; the list of files goes to PREFIX/share/lvsctl/manifest,
 # which uninstall reads, so uninstall removes exactly what install put in place.
 set -euo pipefail
@@ -19,8 +20,10 @@ man=.build/plugins/GenerateManual/outputs/lvsctl
 files=()
 put() { install -D -m "$1" "$2" "$DESTDIR$3"; files+=("$3"); }
 put 0755 "$bin" "$PREFIX/bin/lvsctl"
-for p in "$man"/*.8; do put 0644 "$p" "$PREFIX/share/man/man8/$(basename "$p")"; done
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+# The generated pages, completed with the hand-written FILES, EXIT STATUS and EXAMPLES (Documentation/man).
+Scripts/install/man-pages.sh "$man" "$tmp/man" Documentation/man
+for p in "$tmp/man"/*.8; do put 0644 "$p" "$PREFIX/share/man/man8/$(basename "$p")"; done
 "$bin" --generate-completion-script bash > "$tmp/lvsctl.bash"
 "$bin" --generate-completion-script zsh > "$tmp/_lvsctl"
 "$bin" --generate-completion-script fish > "$tmp/lvsctl.fish"

@@ -10,9 +10,11 @@ struct LVSCtl: ParsableCommand {
         commandName: "lvsctl",
         abstract: "Run a Linux Virtual Server (IPVS) load balancer from one tool.",
         discussion: """
-        Virtual and real servers (like ipvsadm), firewall-mark bundles in the mangle table, persistence,
+        Virtual and real servers (like ipvsadm), firewall-mark bundles in the mangle table, persistence, \
         save/restore/apply of the whole state, and direct-routing real-server setup.
         Example: lvsctl bundle add web --vip 192.0.2.10 --ports 80,443 -s rr -p 60
+        ipvsadm equivalent: ipvsadm (see Documentation/migrating-from-ipvsadm.md)
+        Start here: Documentation/quick-start.md
         """,
         version: "lvsctl \(lvsctlVersion)",
         subcommands: [VS.self, RS.self, List.self, Bundle.self, Persistence.self, Save.self, Restore.self,

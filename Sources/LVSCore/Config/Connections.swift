@@ -4,14 +4,19 @@
 public struct Connection: Hashable, Sendable {
     /// `TCP`, `UDP`, `SCTP`, or `IP` (templates of fwmark services).
     public var proto: String
+    /// The client address and port (port 0 in a persistence template).
     public var client: Endpoint
+    /// The virtual service address and port (for a fwmark template, the mark as an IPv4 address).
     public var virtual: Endpoint
+    /// The real server the connection (or template) is bound to.
     public var destination: Endpoint
     /// `ESTABLISHED`, `SYN_RECV`, ..., `NONE` for persistence templates.
     public var state: String
     /// Seconds left.
     public var expires: UInt32
+    /// The persistence engine name (e.g. `sip`), with `--persistent-conn`.
     public var peName: String?
+    /// The persistence engine data (e.g. a SIP Call-ID).
     public var peData: String?
     /// True for a persistence template (client network -> real server): templates carry client port 0
     /// (real connections never do); older kernels also print state NONE.

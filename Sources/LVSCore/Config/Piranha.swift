@@ -19,6 +19,7 @@ public enum Piranha {
         public var message: String
         /// Creates an error.
         public init(line: Int, _ message: String) { self.line = line; self.message = message }
+        /// `line N: message`.
         public var description: String { "line \(line): \(message)" }
     }
 
@@ -106,7 +107,7 @@ public enum Piranha {
         return out
     }
 
-    /// Parses the syntax of `lvs.cf`: blocks and `KEY = VALUE` lines. Values are checked by ``convert(_:source:)``.
+    /// Parses the syntax of `lvs.cf`: blocks and `KEY = VALUE` lines. Values are checked by `convert(_:source:)` (the `Document` overload).
     /// Accepts `KEY=VALUE` without blanks too. Throws ``ParseError`` naming the line.
     public static func parse(_ text: String) throws -> Document {
         var doc = Document()

@@ -99,6 +99,7 @@ public struct ApplyError: Error, CustomStringConvertible {
     public var rolledBack: Bool
     /// Rollback requests the kernel refused, if any.
     public var rollbackFailures: [IPVSError] = []
+    /// `FILE:LINE: ` (when known), the kernel refusal, and whether the rollback succeeded.
     public var description: String {
         var s = (line.map { "\($0): " } ?? "") + underlying.description
         s += rolledBack ? "; rolled back, nothing changed" : "; ROLLBACK INCOMPLETE: \(rollbackFailures.map(\.description).joined(separator: "; "))"
@@ -110,6 +111,7 @@ public struct ApplyError: Error, CustomStringConvertible {
 public struct InterruptedError: Error, CustomStringConvertible {
     /// True when the rollback succeeded.
     public var rolledBack: Bool
+    /// Whether the interrupted apply was rolled back.
     public var description: String {
         rolledBack ? "interrupted; rolled back, nothing changed" : "interrupted; ROLLBACK INCOMPLETE"
     }

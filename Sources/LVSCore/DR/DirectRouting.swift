@@ -7,12 +7,15 @@ import Foundation
 
 /// How a real server is kept from answering ARP for the VIP.
 public enum DRMethod: String, Codable, Sendable, CaseIterable {
+    /// `sysctl`: arp_ignore/arp_announce and the VIP on lo; `arptables`: ARP rules and the VIP on the interface; `redirect`: nat REDIRECT, no VIP.
     case sysctl, arptables, redirect
 }
 
 /// One VIP as `dr setup` asks for it (validated for syntax; the interface is checked against the kernel later).
 public struct DRRequest: Hashable, Sendable {
+    /// The virtual IP the real server must accept and must not answer ARP for.
     public var vip: IPAddress
+    /// How ARP for the VIP is suppressed.
     public var method: DRMethod
     /// The interface named with `--interface`; nil picks the one whose subnet holds the VIP.
     public var interface: String?
@@ -21,6 +24,7 @@ public struct DRRequest: Hashable, Sendable {
     /// redirect only.
     public var protocols: [IPProtocol]
 
+    /// Creates a request; call sites validate the VIP and the ports first.
     public init(vip: IPAddress, method: DRMethod, interface: String?, ports: [PortRange], protocols: [IPProtocol]) {
         self.vip = vip; self.method = method; self.interface = interface; self.ports = ports; self.protocols = protocols
     }
@@ -39,20 +43,27 @@ public struct DRRequest: Hashable, Sendable {
 
 /// An error of the dr layer. `isUsage` errors are bad input (exit 2); the others are refusals (exit 1).
 public struct DRError: Error, CustomStringConvertible, Sendable {
+    /// One line for standard error.
     public var description: String
+    /// True for bad input (exit 2); false for a refusal by the system (exit 1).
     public var isUsage: Bool
+    /// Creates an error; `usage: true` marks bad input.
     public init(_ d: String, usage: Bool = false) { description = d; isUsage = usage }
 }
 
 /// What setup did for one VIP, as kept in the state file.
 public struct DRRecord: Codable, Hashable, Sendable {
+    /// The VIP, as text.
     public var vip: String
+    /// The method it was set up with.
     public var method: DRMethod
     /// The interface asked for (nil: automatic).
     public var requestedInterface: String?
     /// The interface used: the ARP interface (sysctl) or the alias interface (arptables).
     public var interface: String?
+    /// redirect only: the ports, as `80` or `8000:8010`.
     public var ports: [String]
+    /// redirect only: `tcp` and/or `udp`.
     public var protocols: [String]
     /// The real server's own address on `interface` (arptables: the mangled ARP source).
     public var realIP: String?
@@ -71,7 +82,9 @@ public struct DRRecord: Codable, Hashable, Sendable {
 
 /// An address lvsctl put on an interface.
 public struct DRAddress: Codable, Hashable, Sendable {
+    /// The interface the address was added to (`lo` for the sysctl method).
     public var device: String
+    /// The prefix length it was added with (32 or 128).
     public var prefixLength: Int
 }
 
@@ -81,6 +94,7 @@ public struct DRSysctl: Codable, Hashable, Sendable {
     public var interface: String
     /// `arp_ignore` or `arp_announce`.
     public var name: String
+    /// The value before lvsctl changed it; teardown restores it once no VIP needs the change.
     public var original: Int
     /// The `sysctl -w` name, e.g. `net.ipv4.conf.all.arp_ignore`.
     public var key: String { "net.ipv4.conf.\(interface.replacingOccurrences(of: ".", with: "/")).\(name)" }
@@ -88,16 +102,23 @@ public struct DRSysctl: Codable, Hashable, Sendable {
 
 /// The state file: every VIP set up in this network namespace, and the sysctls' previous values.
 public struct DRState: Codable, Sendable {
+    /// The state file format version.
     public var version = 1
+    /// One record per VIP set up in this namespace.
     public var records: [DRRecord] = []
+    /// Sysctls lvsctl changed, with their previous values.
     public var sysctls: [DRSysctl] = []
+    /// An empty state (nothing set up).
     public init() {}
 }
 
 /// The live view of one recorded VIP (`lvsctl dr status`).
 public struct DRStatus: Codable, Sendable {
+    /// The VIP, as text.
     public var vip: String
+    /// `sysctl`, `arptables` or `redirect`.
     public var method: String
+    /// The interface used (absent when none).
     public var interface: String?
     /// Interfaces that hold the VIP.
     public var bound_on: [String]
@@ -107,12 +128,15 @@ public struct DRStatus: Codable, Sendable {
     public var rules: [DRRuleStatus]
     /// Missing pieces and conflicts; empty when all is well.
     public var problems: [String]
+    /// Advice, e.g. that services must listen on the wildcard address (redirect).
     public var notes: [String]
 }
 
 /// One rule in `DRStatus`.
 public struct DRRuleStatus: Codable, Sendable {
+    /// The rule in iptables or arptables syntax.
     public var rule: String
+    /// Whether the rule is in place now.
     public var present: Bool
 }
 
@@ -121,6 +145,7 @@ public enum Sysctl {
     /// `/proc/sys/net/ipv4/conf/IF/NAME` of the current thread's network namespace.
     public static func path(_ interface: String, _ name: String) -> String { "/proc/sys/net/ipv4/conf/\(interface)/\(name)" }
 
+    /// Reads `/proc/sys/net/ipv4/conf/IF/NAME` as an integer.
     public static func read(_ interface: String, _ name: String) throws -> Int {
         let p = path(interface, name)
         let fd = open(p, O_RDONLY | O_CLOEXEC)
@@ -134,6 +159,7 @@ public enum Sysctl {
         return v
     }
 
+    /// Writes `VALUE` to `/proc/sys/net/ipv4/conf/IF/NAME`; needs CAP_NET_ADMIN.
     public static func write(_ interface: String, _ name: String, _ value: Int) throws {
         let p = path(interface, name)
         let fd = open(p, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
@@ -149,8 +175,10 @@ public enum Sysctl {
 
 /// The system's arptables (`/usr/sbin/arptables`: nft or legacy, whichever the system chose), run with argument vectors.
 public enum ARPTables {
+    /// Where arptables is looked for, in order.
     public static let candidates = ["/usr/sbin/arptables", "/sbin/arptables", "/usr/sbin/arptables-legacy"]
 
+    /// The first executable arptables of `candidates`, or a `DRError` telling how to install it.
     public static func binary() throws -> String {
         guard let p = candidates.first(where: { access($0, X_OK) == 0 }) else {
             throw DRError("arptables is not installed (Debian: apt-get install arptables)")
@@ -202,12 +230,16 @@ public enum ARPTables {
 
 /// Plans and carries out `dr setup`, `dr teardown` and `dr status` in the current network namespace.
 public final class DirectRouting {
+    /// The rtnetlink socket for interfaces and addresses (libnl-route).
     public let route: RouteSocket
+    /// The backend for the redirect method's nat rules.
     public let firewall: FirewallBackend
+    /// The state file of this namespace (default `/run/lvsctl/dr/netns-COOKIE.json`).
     public let statePath: String
     /// The nat rules' owner (comment `lvsctl: dr`).
     public static let ruleOwner = "dr"
 
+    /// Opens an rtnetlink socket in the current namespace; `statePath` overrides the state file (tests).
     public init(firewall: FirewallBackend, statePath: String? = nil) throws {
         route = try RouteSocket()
         self.firewall = firewall
@@ -232,6 +264,7 @@ public final class DirectRouting {
 
     // MARK: state file
 
+    /// Reads the state file; an absent file is an empty state.
     public func loadState() throws -> DRState {
         let fd = open(statePath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         if fd < 0 {
@@ -250,6 +283,7 @@ public final class DirectRouting {
         }
     }
 
+    /// Writes the state file atomically (mode 0600), creating `/run/lvsctl/dr/` if needed.
     public func saveState(_ s: DRState) throws {
         for d in ["/run/lvsctl", (statePath as NSString).deletingLastPathComponent] { _ = mkdir(d, 0o700) }
         if s.records.isEmpty && s.sysctls.isEmpty {
@@ -278,6 +312,7 @@ public final class DirectRouting {
         var newSysctls: [DRSysctl] = []
         /// One line per change, for `--dry-run` and messages.
         public var changes: [String] { steps.map(\.describe) }
+        /// True when setup would change nothing (`no changes`).
         public var isEmpty: Bool { steps.isEmpty && newRecords.isEmpty }
     }
 

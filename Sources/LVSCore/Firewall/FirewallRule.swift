@@ -6,7 +6,9 @@ import Musl
 
 /// A destination port or an inclusive port range (`high == low` for a single port).
 public struct PortRange: Hashable, Sendable, Comparable, CustomStringConvertible {
+    /// The first port.
     public var low: UInt16
+    /// The last port (equal to `low` for a single port).
     public var high: UInt16
     /// A range `low...high`; `high` must not be below `low` (checked when a rule is built).
     public init(low: UInt16, high: UInt16) { self.low = low; self.high = high }
@@ -27,11 +29,13 @@ public struct PortRange: Hashable, Sendable, Comparable, CustomStringConvertible
     public var slots: Int { isSingle ? 1 : 2 }
     /// `80` or `8000:8010`.
     public var description: String { isSingle ? "\(low)" : "\(low):\(high)" }
+    /// Orders by `low`, then `high`.
     public static func < (a: PortRange, b: PortRange) -> Bool { a.low != b.low ? a.low < b.low : a.high < b.high }
 }
 
 /// The table lvsctl's chain lives in: `mangle` for MARK rules, `nat` for REDIRECT rules.
 public enum FirewallTable: String, Sendable, CaseIterable {
+    /// `mangle` holds the bundles' MARK rules; `nat` the dr redirect rules.
     case mangle, nat
 }
 
@@ -41,6 +45,7 @@ public enum FirewallTable: String, Sendable, CaseIterable {
 /// where the port match is `-m tcp|udp --dport P[:Q]` for exactly one `PortRange`, `-m multiport --dports ...`
 /// (revision 1) for 2...15 slots, and nothing for an empty `ports` (all ports of the protocol).
 public struct FirewallRule: Hashable, Sendable, CustomStringConvertible {
+    /// What a matching packet gets.
     public enum Action: Hashable, Sendable {
         /// `-j MARK --set-xmark m/0xffffffff` (MARK revision 2), in table mangle.
         case mark(UInt32)
@@ -55,8 +60,10 @@ public struct FirewallRule: Hashable, Sendable, CustomStringConvertible {
     public var proto: IPProtocol
     /// Destination ports; see the type comment. Use `split` for lists beyond 15 slots.
     public var ports: [PortRange]
+    /// `-j MARK` (mangle) or `-j REDIRECT` (nat).
     public var action: Action
 
+    /// Creates a rule; `FirewallRule.validate` checks it before it is written.
     public init(owner: String, destination: IPAddress, proto: IPProtocol, ports: [PortRange], action: Action) {
         self.owner = owner; self.destination = destination; self.proto = proto; self.ports = ports; self.action = action
     }
@@ -183,9 +190,11 @@ public struct FirewallError: Error, CustomStringConvertible, Equatable, Sendable
     public var errno: Int32
     /// Human-readable reason.
     public var detail: String
+    /// Creates an error.
     public init(operation: String, errno: Int32, detail: String) {
         self.operation = operation; self.errno = errno; self.detail = detail
     }
+    /// `operation: detail`.
     public var description: String { "\(operation): \(detail)" }
 }
 
@@ -200,9 +209,13 @@ public protocol FirewallBackend {
 
 /// An in-memory backend for tests of higher layers. It validates like the real one.
 public final class FakeFirewallBackend: FirewallBackend {
+    /// A table and an address family: one chain.
     public struct Key: Hashable, Sendable {
+        /// The table.
         public var table: FirewallTable
+        /// IPv4 (iptables) or IPv6 (ip6tables).
         public var family: AddressFamily
+        /// Creates a key.
         public init(table: FirewallTable, family: AddressFamily) { self.table = table; self.family = family }
     }
     /// Current rules per table and family (absent = no chain).
@@ -212,13 +225,16 @@ public final class FakeFirewallBackend: FirewallBackend {
     /// When set, the next call (read or write) throws this error and clears it.
     public var failNext: FirewallError?
 
+    /// A backend holding `tables` (default: no chains).
     public init(tables: [Key: [FirewallRule]] = [:]) { self.tables = tables }
 
+    /// The rules of one table and family, in order; throws `failNext` if set.
     public func rules(table: FirewallTable, family: AddressFamily) throws -> [FirewallRule] {
         if let e = failNext { failNext = nil; throw e }
         return tables[Key(table: table, family: family)] ?? []
     }
 
+    /// Validates and replaces the rules of one table and family, recording the call; throws `failNext` if set.
     public func replaceRules(_ rules: [FirewallRule], table: FirewallTable, family: AddressFamily) throws {
         if let e = failNext { failNext = nil; throw e }
         try FirewallRule.validate(rules, table: table, family: family)

@@ -147,6 +147,7 @@ public final class IPTablesBackend: FirewallBackend, Sendable {
     /// Commits retried after EAGAIN in this process (diagnostics for tests; not synchronised).
     nonisolated(unsafe) static var commitRetries = 0
 
+    /// A backend taking `lockFile` (default `/run/xtables.lock`) for at most `lockTimeout` seconds around each change.
     public init(lockFile: String? = nil, lockTimeout: Double = 10) {
         if let lockFile {
             self.lockFile = lockFile
@@ -178,6 +179,7 @@ public final class IPTablesBackend: FirewallBackend, Sendable {
         family == .inet ? "\(table.rawValue) table" : "ipv6 \(table.rawValue) table"
     }
 
+    /// Reads lvsctl's rules from chain `LVSCTL` of `table` (libiptc/libip6tc), under the xtables lock.
     public func rules(table: FirewallTable, family: AddressFamily) throws -> [FirewallRule] {
         // Reading a table makes the kernel instantiate it in this namespace (an empty table appears in
         // iptables-save). A table the kernel does not list yet holds no rules: answer without touching it.
@@ -189,6 +191,7 @@ public final class IPTablesBackend: FirewallBackend, Sendable {
         return ops.entries(FirewallRule.chain, h).compactMap { XTEntryCodec.rule(from: $0.bytes, family: family) }
     }
 
+    /// Replaces lvsctl's chain in `table` with `rules` in one libiptc commit, under the xtables lock, retried on EAGAIN.
     public func replaceRules(_ rules: [FirewallRule], table: FirewallTable, family: AddressFamily) throws {
         try FirewallRule.validate(rules, table: table, family: family)
         let ops = IPTCOps.of(family)

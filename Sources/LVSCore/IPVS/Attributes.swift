@@ -3,10 +3,15 @@
 
 /// IPVS generic-netlink commands (`IPVS_CMD_*`).
 public enum IPVSCommand: UInt8, Hashable, Sendable {
+    /// `IPVS_CMD_NEW_SERVICE` (1), `SET_SERVICE`, `DEL_SERVICE`, `GET_SERVICE`.
     case newService = 1, setService, delService, getService
+    /// `IPVS_CMD_NEW_DEST`, `SET_DEST`, `DEL_DEST`, `GET_DEST`.
     case newDest, setDest, delDest, getDest
+    /// `IPVS_CMD_NEW_DAEMON`, `DEL_DAEMON`, `GET_DAEMON`.
     case newDaemon, delDaemon, getDaemon
+    /// `IPVS_CMD_SET_CONFIG` (timeouts), `GET_CONFIG`, `SET_INFO`, `GET_INFO`.
     case setConfig, getConfig, setInfo, getInfo
+    /// `IPVS_CMD_ZERO` (counters), `IPVS_CMD_FLUSH` (every service).
     case zero, flush
 }
 
@@ -64,21 +69,31 @@ public enum CommandAttribute: Hashable, Sendable {
 
 /// Service attributes (`IPVS_SVC_ATTR_*`).
 public enum ServiceAttribute: Hashable, Sendable {
+    /// `IPVS_SVC_ATTR_AF`: the address family.
     case af(UInt16)
+    /// `IPVS_SVC_ATTR_PROTOCOL`: `IPPROTO_*`.
     case `protocol`(UInt16)
     /// 16-byte address field.
     case addr([UInt8])
     /// Port in host order (big-endian on the wire).
     case port(UInt16)
+    /// `IPVS_SVC_ATTR_FWMARK`.
     case fwmark(UInt32)
+    /// `IPVS_SVC_ATTR_SCHED_NAME`.
     case schedName(String)
     /// `struct ip_vs_flags {flags, mask}`.
     case flags(flags: UInt32, mask: UInt32)
+    /// `IPVS_SVC_ATTR_TIMEOUT`: persistence seconds.
     case timeout(UInt32)
+    /// `IPVS_SVC_ATTR_NETMASK`: persistence granularity (IPv4 mask, or IPv6 prefix length).
     case netmask(UInt32)
+    /// `..._ATTR_STATS` (32-bit packet and rate counters); `flagged`: sent with `NLA_F_NESTED`.
     case stats([StatsAttribute], flagged: Bool = true)
+    /// `IPVS_SVC_ATTR_PE_NAME`: the persistence engine.
     case peName(String)
+    /// `..._ATTR_STATS64` (all counters 64-bit); `flagged`: sent with `NLA_F_NESTED`.
     case stats64([StatsAttribute], flagged: Bool = true)
+    /// An attribute this version does not know, kept as is for a round trip.
     case other(RawAttribute)
 
     static let ctx = "service"
@@ -128,22 +143,37 @@ public enum ServiceAttribute: Hashable, Sendable {
 
 /// Destination attributes (`IPVS_DEST_ATTR_*`).
 public enum DestAttribute: Hashable, Sendable {
+    /// `IPVS_DEST_ATTR_ADDR`: 16-byte address field.
     case addr([UInt8])
+    /// `IPVS_DEST_ATTR_PORT`: port in host order (big-endian on the wire).
     case port(UInt16)
+    /// `IPVS_DEST_ATTR_FWD_METHOD`: `IP_VS_CONN_F_*` forwarding bits.
     case fwdMethod(UInt32)
+    /// `IPVS_DEST_ATTR_WEIGHT`.
     case weight(Int32)
+    /// `IPVS_DEST_ATTR_U_THRESH`.
     case upperThreshold(UInt32)
+    /// `IPVS_DEST_ATTR_L_THRESH`.
     case lowerThreshold(UInt32)
+    /// `IPVS_DEST_ATTR_ACTIVE_CONNS` (read only).
     case activeConns(UInt32)
+    /// `IPVS_DEST_ATTR_INACT_CONNS` (read only).
     case inactiveConns(UInt32)
+    /// `IPVS_DEST_ATTR_PERSIST_CONNS` (read only).
     case persistConns(UInt32)
+    /// `..._ATTR_STATS` (32-bit packet and rate counters); `flagged`: sent with `NLA_F_NESTED`.
     case stats([StatsAttribute], flagged: Bool = true)
+    /// `IPVS_DEST_ATTR_ADDR_FAMILY` (a real server may differ from its service when tunnelling).
     case addrFamily(UInt16)
+    /// `..._ATTR_STATS64` (all counters 64-bit); `flagged`: sent with `NLA_F_NESTED`.
     case stats64([StatsAttribute], flagged: Bool = true)
+    /// `IPVS_DEST_ATTR_TUN_TYPE`: ipip, gue or gre.
     case tunType(UInt8)
     /// Tunnel port in host order (big-endian on the wire).
     case tunPort(UInt16)
+    /// `IPVS_DEST_ATTR_TUN_FLAGS`: checksum options.
     case tunFlags(UInt16)
+    /// An attribute this version does not know, kept as is for a round trip.
     case other(RawAttribute)
 
     static let ctx = "destination"
@@ -195,9 +225,13 @@ public enum DestAttribute: Hashable, Sendable {
 
 /// Sync-daemon attributes (`IPVS_DAEMON_ATTR_*`).
 public enum DaemonAttribute: Hashable, Sendable {
+    /// `IPVS_DAEMON_ATTR_STATE`: master or backup.
     case state(UInt32)
+    /// `IPVS_DAEMON_ATTR_MCAST_IFN`.
     case mcastInterface(String)
+    /// `IPVS_DAEMON_ATTR_SYNC_ID`.
     case syncID(UInt32)
+    /// `IPVS_DAEMON_ATTR_SYNC_MAXLEN`.
     case syncMaxLen(UInt16)
     /// IPv4 group, 4 bytes in network order.
     case mcastGroup([UInt8])
@@ -205,7 +239,9 @@ public enum DaemonAttribute: Hashable, Sendable {
     case mcastGroup6([UInt8])
     /// Port, host order on the wire too (unlike service ports): the kernel reads it with `nla_get_u16`.
     case mcastPort(UInt16)
+    /// `IPVS_DAEMON_ATTR_MCAST_TTL`.
     case mcastTTL(UInt8)
+    /// An attribute this version does not know, kept as is for a round trip.
     case other(RawAttribute)
 
     static let ctx = "daemon"
@@ -246,8 +282,11 @@ public enum DaemonAttribute: Hashable, Sendable {
 /// Statistics attributes (`IPVS_STATS_ATTR_*`). In `STATS` the counters of packets and rates are u32 and
 /// bytes u64; in `STATS64` all are u64. Values are widened to `UInt64` here.
 public enum StatsAttribute: Hashable, Sendable {
+    /// Counters: `IPVS_STATS_ATTR_CONNS`, `INPKTS`, `OUTPKTS`, `INBYTES`, `OUTBYTES`.
     case conns(UInt64), inPackets(UInt64), outPackets(UInt64), inBytes(UInt64), outBytes(UInt64)
+    /// Rates: `IPVS_STATS_ATTR_CPS`, `INPPS`, `OUTPPS`, `INBPS`, `OUTBPS`.
     case cps(UInt64), inPPS(UInt64), outPPS(UInt64), inBPS(UInt64), outBPS(UInt64)
+    /// An attribute this version does not know, kept as is for a round trip.
     case other(RawAttribute)
 
     /// Decodes one stats attribute; `wide` selects the `STATS64` layout.
@@ -291,8 +330,11 @@ public enum StatsAttribute: Hashable, Sendable {
 
 /// Info attributes of the `IPVS_CMD_GET_INFO` reply (`IPVS_INFO_ATTR_*`), at the top level.
 public enum InfoAttribute: Hashable, Sendable {
+    /// `IPVS_INFO_ATTR_VERSION`: e.g. 0x010201 for 1.2.1.
     case version(UInt32)
+    /// `IPVS_INFO_ATTR_CONN_TAB_SIZE`.
     case connTabSize(UInt32)
+    /// An attribute this version does not know, kept as is for a round trip.
     case other(RawAttribute)
     /// Decodes one info attribute.
     public static func decode(_ a: RawAttribute) throws -> InfoAttribute {

@@ -210,6 +210,7 @@ public struct DumpError: Error, CustomStringConvertible, Sendable {
     public var command: IPVSCommand
     /// The positive errno.
     public var errno: Int32
+    /// The dump that failed, in words.
     public var description: String {
         let what: String
         switch command {

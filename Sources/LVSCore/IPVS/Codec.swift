@@ -253,7 +253,7 @@ public enum IPVSRequest: Hashable, Sendable {
     ///
     /// The requests a restore sends by the ten thousand (new/set service, new/set destination) are written
     /// straight into the encoder; building the ``attributes`` enum arrays first cost ~14,000 instructions per
-    /// request. The bytes are the same (checked against ``encodedAttributesGeneric()`` and the golden captures).
+    /// request. The bytes are the same (checked against `encodedAttributesGeneric()` and the golden captures).
     public func encodedAttributes() -> [UInt8] {
         var e = AttributeEncoder(capacity: 160)
         switch self {

@@ -58,5 +58,6 @@ public struct IPVSError: Error, Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// `operation: reason`, e.g. `add service -t 192.0.2.1:80: service already exists`.
     public var description: String { "\(operation): \(reason)" }
 }

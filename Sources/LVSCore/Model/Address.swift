@@ -10,6 +10,7 @@ public enum AddressFamily: UInt16, Hashable, Sendable, Codable, CustomStringConv
     case inet = 2
     /// `AF_INET6` (10).
     case inet6 = 10
+    /// `ipv4` or `ipv6`.
     public var description: String { self == .inet ? "ipv4" : "ipv6" }
 }
 
@@ -90,11 +91,13 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
         !isUnspecified && !isMulticast && !isBroadcast && !isReservedClassE && !isIPv4Mapped
     }
 
+    /// Orders IPv4 before IPv6, then by the bytes (ipvsadm's sort order).
     public static func < (a: IPAddress, b: IPAddress) -> Bool {
         if a.family != b.family { return a.family.rawValue < b.family.rawValue }
         return a.bytes.lexicographicallyPrecedes(b.bytes)
     }
 
+    /// Decodes an address from its text form.
     public init(from decoder: Decoder) throws {
         let s = try decoder.singleValueContainer().decode(String.self)
         guard let a = IPAddress(s) else {
@@ -102,6 +105,7 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
         }
         self = a
     }
+    /// Encodes the text form.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.singleValueContainer(); try c.encode(description)
     }
@@ -115,6 +119,7 @@ public enum IPProtocol: UInt16, Hashable, Sendable, Codable, CaseIterable, Custo
     case udp = 17
     /// `IPPROTO_SCTP`.
     case sctp = 132
+    /// `tcp`, `udp` or `sctp`.
     public var description: String {
         switch self { case .tcp: "tcp"; case .udp: "udp"; case .sctp: "sctp" }
     }
@@ -134,7 +139,9 @@ public struct Endpoint: Hashable, Sendable, Comparable, CustomStringConvertible 
     public var port: UInt16
     /// Creates an endpoint.
     public init(address: IPAddress, port: UInt16) { self.address = address; self.port = port }
+    /// `ADDR:PORT`, with IPv6 addresses bracketed.
     public var description: String { "\(address.bracketed):\(port)" }
+    /// Orders by address, then port.
     public static func < (a: Endpoint, b: Endpoint) -> Bool {
         a.address != b.address ? a.address < b.address : a.port < b.port
     }

@@ -5,7 +5,9 @@ public let jsonSchemaVersion = 1
 
 /// JSON form of ``Stats``.
 public struct JSONStats: Codable, Hashable, Sendable {
+    /// Counters (64-bit): connections, packets and bytes in and out.
     public var connections, in_packets, out_packets, in_bytes, out_bytes: UInt64
+    /// Rates: connections, packets and bytes per second, in and out.
     public var cps, in_pps, out_pps, in_bps, out_bps: UInt64
     /// Converts counters.
     public init(_ s: Stats) {
@@ -17,17 +19,29 @@ public struct JSONStats: Codable, Hashable, Sendable {
 
 /// JSON form of a real server.
 public struct JSONRealServer: Codable, Hashable, Sendable {
+    /// The real server's address.
     public var address: String
+    /// The port (the service port for direct routing and tunnels).
     public var port: UInt16
+    /// `ipv4` or `ipv6`.
     public var family: String
+    /// `masq`, `local`, `tunnel`, `route` or `bypass`.
     public var forwarding: String
+    /// The weight (0 = no new connections).
     public var weight: Int32
+    /// Upper connection threshold (0 = none).
     public var upper_threshold: UInt32
+    /// Lower connection threshold (0 = none).
     public var lower_threshold: UInt32
+    /// Active connections.
     public var active_connections: UInt32
+    /// Inactive connections.
     public var inactive_connections: UInt32
+    /// Persistence templates pointing at this server.
     public var persistent_connections: UInt32
+    /// Tunnel settings, for tunnel servers only.
     public var tunnel: JSONTunnel?
+    /// Counters and rates.
     public var stats: JSONStats
     /// Converts a real server.
     public init(_ d: RealServer) {
@@ -44,16 +58,21 @@ public struct JSONRealServer: Codable, Hashable, Sendable {
 
 /// JSON form of tunnel settings.
 public struct JSONTunnel: Codable, Hashable, Sendable {
+    /// `ipip`, `gue` or `gre`.
     public var type: String
+    /// The GUE port (gue only).
     public var port: UInt16?
+    /// `nocsum`, `csum` or `remcsum`.
     public var checksum: String
 }
 
 /// JSON form of persistence.
 public struct JSONPersistence: Codable, Hashable, Sendable {
+    /// Seconds.
     public var timeout: UInt32
     /// Dotted mask for IPv4, prefix length (as a string) for IPv6.
     public var netmask: String
+    /// The persistence engine (e.g. `sip`), if any.
     public var engine: String?
 }
 
@@ -61,17 +80,27 @@ public struct JSONPersistence: Codable, Hashable, Sendable {
 public struct JSONService: Codable, Hashable, Sendable {
     /// `tcp`, `udp`, `sctp`, or `fwmark`.
     public var kind: String
+    /// `ipv4` or `ipv6`.
     public var family: String
+    /// The address (absent for fwmark services).
     public var address: String?
+    /// The port (absent for fwmark services).
     public var port: UInt16?
+    /// The mark (fwmark services only).
     public var fwmark: UInt32?
     /// The ipvsadm/lvsctl specifier, e.g. `-t 192.0.2.1:80`.
     public var spec: String
+    /// The scheduler name, e.g. `wlc`.
     public var scheduler: String
+    /// Scheduler flags, e.g. `["sh-port"]`.
     public var sched_flags: [String]
+    /// One-packet scheduling (`-o`).
     public var one_packet: Bool
+    /// Persistence settings, absent when not persistent.
     public var persistence: JSONPersistence?
+    /// Counters and rates.
     public var stats: JSONStats
+    /// The real servers, in ipvsadm's order.
     public var real_servers: [JSONRealServer]
     /// Converts an entry.
     public init(_ e: ServiceEntry) {
@@ -92,7 +121,10 @@ public struct JSONService: Codable, Hashable, Sendable {
 
 /// The document `lvsctl list --json` prints.
 public struct JSONList: Codable, Sendable {
+    /// Always `jsonSchemaVersion`.
     public var schema = jsonSchemaVersion
+    /// Every virtual service.
     public var services: [JSONService]
+    /// Wraps the services in a document.
     public init(services: [JSONService]) { self.services = services }
 }

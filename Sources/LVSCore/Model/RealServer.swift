@@ -33,6 +33,7 @@ public enum TunnelType: UInt8, Hashable, Sendable, Codable, CustomStringConverti
     case gue = 1
     /// `IP_VS_CONN_F_TUNNEL_TYPE_GRE`.
     case gre = 2
+    /// `ipip`, `gue` or `gre`.
     public var description: String { switch self { case .ipip: "ipip"; case .gue: "gue"; case .gre: "gre" } }
     /// Parses `ipip`, `gue` or `gre`.
     public init?(name: String) {
@@ -48,6 +49,7 @@ public enum TunnelChecksum: UInt16, Hashable, Sendable, Codable, CustomStringCon
     case checksum = 1
     /// `--tun-remcsum`.
     case remoteChecksum = 2
+    /// `nocsum`, `csum` or `remcsum`.
     public var description: String {
         switch self { case .none: "nocsum"; case .checksum: "csum"; case .remoteChecksum: "remcsum" }
     }
@@ -162,6 +164,7 @@ public enum DaemonState: UInt32, Hashable, Sendable, Codable, CustomStringConver
     case master = 1
     /// `IP_VS_STATE_BACKUP`.
     case backup = 2
+    /// `master` or `backup`.
     public var description: String { self == .master ? "master" : "backup" }
 }
 

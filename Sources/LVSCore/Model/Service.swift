@@ -1,10 +1,15 @@
 /// A scheduler name (`IPVS_SVC_ATTR_SCHED_NAME`). Schedulers are kernel modules, so the set is open.
 public struct Scheduler: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible,
                          ExpressibleByStringLiteral {
+    /// The name, e.g. `wlc`.
     public let rawValue: String
+    /// Wraps a name.
     public init(rawValue: String) { self.rawValue = rawValue }
+    /// Wraps a name.
     public init(_ name: String) { self.rawValue = name }
+    /// Allows `let s: Scheduler = "wlc"`.
     public init(stringLiteral value: String) { self.rawValue = value }
+    /// The name.
     public var description: String { rawValue }
     /// `rr`: round robin.
     public static let roundRobin = Scheduler("rr")
@@ -26,7 +31,9 @@ public struct Scheduler: RawRepresentable, Hashable, Sendable, Codable, CustomSt
 
 /// Service flags (`IPVS_SVC_ATTR_FLAGS`, `IP_VS_SVC_F_*`).
 public struct ServiceFlags: OptionSet, Hashable, Sendable, Codable {
+    /// The `IP_VS_SVC_F_*` bits.
     public let rawValue: UInt32
+    /// Wraps raw bits.
     public init(rawValue: UInt32) { self.rawValue = rawValue }
     /// `IP_VS_SVC_F_PERSISTENT`.
     public static let persistent = ServiceFlags(rawValue: 0x1)
@@ -96,6 +103,7 @@ public enum ServiceKey: Hashable, Sendable, Comparable, CustomStringConvertible 
         case .fwmark(let m, let f): f == .inet6 ? "-f \(m) -6" : "-f \(m)"
         }
     }
+    /// The option form, as `option`.
     public var description: String { option }
 
     /// Sort order of `ipvsadm -Ln`/`-Sn` when sorting: fwmark services after address ones.

@@ -37,6 +37,7 @@ public struct DecodeError: Error, Hashable, Sendable, CustomStringConvertible {
     public var reason: String
     /// Creates a decode error.
     public init(_ context: String, _ reason: String) { self.context = context; self.reason = reason }
+    /// `malformed netlink data (CONTEXT): REASON`.
     public var description: String { "malformed netlink data (\(context)): \(reason)" }
 }
 
@@ -105,7 +106,7 @@ public struct AttributeEncoder: Sendable {
 public struct AttributeDecoder: Sequence, IteratorProtocol {
     let bytes: ArraySlice<UInt8>
     var offset: Int
-    /// The first error met; iteration stops there. Check it once after the loop, or use ``decodeAll(_:)``.
+    /// The first error met; iteration stops there. Check it once after the loop, or use ``decodeAll(_:context:)``.
     public private(set) var error: DecodeError?
     let context: String
 

@@ -2,7 +2,9 @@
 
 /// `NLM_F_*` request flags.
 public struct NetlinkFlags: OptionSet, Hashable, Sendable {
+    /// The `NLM_F_*` bits.
     public let rawValue: UInt16
+    /// Wraps raw bits.
     public init(rawValue: UInt16) { self.rawValue = rawValue }
     /// `NLM_F_REQUEST`.
     public static let request = NetlinkFlags(rawValue: 0x1)

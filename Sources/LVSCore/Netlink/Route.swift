@@ -7,7 +7,9 @@ import Glibc
 
 /// A network interface of the current network namespace.
 public struct NetworkInterface: Hashable, Sendable {
+    /// The interface index (`ifindex`).
     public var index: Int32
+    /// The interface name, e.g. `eth0`.
     public var name: String
     /// `IFF_UP`.
     public var isUp: Bool
@@ -17,10 +19,15 @@ public struct NetworkInterface: Hashable, Sendable {
 
 /// An address assigned to an interface.
 public struct InterfaceAddress: Hashable, Sendable, CustomStringConvertible {
+    /// The index of the interface holding the address.
     public var interfaceIndex: Int32
+    /// The name of the interface holding the address.
     public var interfaceName: String
+    /// The address.
     public var address: IPAddress
+    /// The prefix length.
     public var prefixLength: Int
+    /// `ADDR/PREFIX dev IF`, as `ip addr` prints it.
     public var description: String { "\(address)/\(prefixLength) dev \(interfaceName)" }
 
     /// Whether `a` lies in this address's subnet.
@@ -41,6 +48,7 @@ public struct InterfaceAddress: Hashable, Sendable, CustomStringConvertible {
 public final class RouteSocket {
     private let sock: OpaquePointer
 
+    /// Opens and connects the socket in the current network namespace.
     public init() throws {
         guard let s = nl_socket_alloc() else { throw NetlinkError(operation: "nl_socket_alloc", errno: ENOMEM) }
         let rc = nl_connect(s, NETLINK_ROUTE)

@@ -23,6 +23,7 @@ public struct NetlinkError: Error, Hashable, Sendable, CustomStringConvertible {
         self.operation = operation; self.errno = errno; self.detail = detail
     }
 
+    /// `operation: reason`; EPERM/EACCES say that CAP_NET_ADMIN (root) is needed.
     public var description: String {
         if errno == 1 || errno == 13 { return "\(operation): needs CAP_NET_ADMIN (run as root)" }
         var s = "\(operation)"

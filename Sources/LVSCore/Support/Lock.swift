@@ -12,6 +12,7 @@ public struct LockError: Error, CustomStringConvertible, Sendable {
     public var errno: Int32
     /// Seconds waited.
     public var waited: Double
+    /// Who holds the lock, or why it could not be opened.
     public var description: String {
         errno == 0 ? "\(purpose): \(path) is held by another process (waited \(Int(waited)) s)"
                    : "\(purpose): cannot open \(path): \(errnoText(errno))"

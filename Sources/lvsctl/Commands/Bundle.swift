@@ -76,14 +76,19 @@ struct BundleSpec: ConfigLine {
 struct Bundle: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Firewall-mark bundles: mangle MARK rules plus the fwmark virtual service, as one unit.",
+        discussion: """
+        Example: lvsctl bundle add web --vip 192.0.2.10 --ports 80,443 --mark 80 -s rr -p 60
+        ipvsadm equivalent: iptables -t mangle -A PREROUTING ... -j MARK --set-mark 80 plus ipvsadm -A -f 80 -s rr -p 60
+        Guide: Documentation/firewall-mark-bundles.md
+        """,
         subcommands: [Add.self, Delete.self, List.self])
 
     struct Add: ParsableCommand, ConfigLine {
         static let configuration = CommandConfiguration(
             abstract: "Mark VIP:ports in the mangle table and create the fwmark service for them.",
             discussion: """
-            Example: lvsctl bundle add web --vip 192.0.2.10 --ports 80,443 -s rr -p 60
-            iptables+ipvsadm: iptables -t mangle -A PREROUTING -p tcp -d 192.0.2.10/32 -m multiport --dports 80,443 -j MARK --set-mark 80; ipvsadm -A -f 80 -s rr -p 60
+            Example: lvsctl bundle add web --vip 192.0.2.10 --ports 80,443 --mark 80 -s rr -p 60
+            ipvsadm equivalent: iptables -t mangle -A PREROUTING -p tcp -d 192.0.2.10/32 -m multiport --dports 80,443 -j MARK --set-mark 80; ipvsadm -A -f 80 -s rr -p 60
             """)
         @Argument(help: "Bundle name.") var name: String
         @Option(name: .customLong("vip"), help: "A virtual IP (repeatable; one family).") var vips: [String] = []
@@ -132,7 +137,7 @@ struct Bundle: ParsableCommand {
     struct Delete: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Remove a bundle: its mangle rules and its fwmark service (with its real servers).",
-            discussion: "Example: lvsctl bundle delete web")
+            discussion: "Example: lvsctl bundle delete web\nipvsadm equivalent: iptables -t mangle -D PREROUTING ... -j MARK --set-mark 80 (each rule) plus ipvsadm -D -f 80")
         @Argument(help: "Bundle name.") var name: String
         @OptionGroup var global: GlobalOptions
         func run() throws {
@@ -160,7 +165,7 @@ struct Bundle: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show bundles with their VIPs, ports, mark, rules and service.",
-            discussion: "Example: lvsctl bundle list --json")
+            discussion: "Example: lvsctl bundle list --json\nipvsadm equivalent: iptables-save -t mangle plus ipvsadm -Ln")
         @OptionGroup var output: OutputOptions
         @OptionGroup var global: GlobalOptions
         func run() throws {

@@ -24,7 +24,7 @@ struct UsageErrorSystem: Error, CustomStringConvertible {
 struct Connections: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The connection table, as ipvsadm -Lnc.",
-        discussion: "Example: lvsctl connections\nipvsadm: ipvsadm -Lnc")
+        discussion: "Example: lvsctl connections\nipvsadm equivalent: ipvsadm -Lnc")
     @Flag(name: .customLong("persistent-conn"), help: "Show persistence-engine columns.") var persistent = false
     @Flag(name: [.customShort("n"), .customLong("numeric")], help: "Numeric (the default).") var numeric = false
     @Flag(name: .customLong("resolve"), help: "Print host and service names instead of numbers, as ipvsadm -Lc without -n.")

@@ -7,10 +7,11 @@ struct DR: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Prepare this host as a direct-routing real server: accept the VIP, never answer ARP for it.",
         discussion: """
-        Methods: sysctl (default: arp_ignore=1, arp_announce=2, VIP on lo), arptables (drop ARP for the VIP,
+        Methods: sysctl (default: arp_ignore=1, arp_announce=2, VIP on lo), arptables (drop ARP for the VIP, \
         mangle the ARP source, VIP on the interface), redirect (nat REDIRECT of VIP:ports; no VIP at all).
         What setup changes is recorded in /run/lvsctl/dr/, so teardown undoes exactly that.
         Example: lvsctl dr setup --vip 192.0.2.10
+        ipvsadm equivalent: none (by hand: sysctl, ip addr, arptables or iptables; see Documentation/direct-routing.md)
         """,
         subcommands: [Setup.self, Teardown.self, Status.self])
 
@@ -31,7 +32,7 @@ struct DR: ParsableCommand {
             discussion: """
             Example: lvsctl dr setup --vip 192.0.2.10 --method sysctl --interface eth0
             Example: lvsctl dr setup --vip 192.0.2.10 --method redirect --ports 80,443
-            By hand: sysctl -w net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2; ip addr add 192.0.2.10/32 dev lo
+            ipvsadm equivalent: none; by hand: sysctl -w net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2; ip addr add 192.0.2.10/32 dev lo
             """)
         @Option(name: .customLong("vip"), help: "A virtual IP (repeatable).") var vips: [String] = []
         @Option(name: .customLong("method"), help: "sysctl (default), arptables or redirect.") var method: String = "sysctl"
@@ -87,7 +88,7 @@ struct DR: ParsableCommand {
     struct Teardown: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Remove exactly what dr setup added, and put the ARP sysctls back as they were.",
-            discussion: "Example: lvsctl dr teardown --vip 192.0.2.10\nWithout --vip, every VIP set up in this namespace is torn down.")
+            discussion: "Example: lvsctl dr teardown --vip 192.0.2.10\nWithout --vip, every VIP set up in this namespace is torn down.\nipvsadm equivalent: none; by hand: ip addr del 192.0.2.10/32 dev lo and the old arp_ignore/arp_announce values")
         @Option(name: .customLong("vip"), help: "A VIP to tear down (repeatable; default: all).") var vips: [String] = []
         @OptionGroup var global: GlobalOptions
 
@@ -112,7 +113,7 @@ struct DR: ParsableCommand {
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show each VIP set up here: method, where it is bound, ARP sysctls or rules, and any problem.",
-            discussion: "Example: lvsctl dr status --json\nWith --check, exits 1 when a problem is found (for monitoring).")
+            discussion: "Example: lvsctl dr status --json\nWith --check, exits 1 when a problem is found (for monitoring).\nipvsadm equivalent: none; by hand: sysctl net.ipv4.conf.all.arp_ignore, ip addr show dev lo, arptables -L")
         @OptionGroup var output: OutputOptions
         @Flag(name: .customLong("check"), help: "Exit 1 if any VIP has a problem.") var check = false
         @OptionGroup var global: GlobalOptions

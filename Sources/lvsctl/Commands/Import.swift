@@ -8,6 +8,7 @@ struct Import: ParsableCommand {
         discussion: """
         Keys lvsctl does not act on (heartbeat, health checks, VIP interfaces) become '# ignored:' comments.
         Example: lvsctl import piranha /etc/sysconfig/ha/lvs.cf -o /etc/lvsctl/lvsctl.conf
+        ipvsadm equivalent: none (piranha's lvsd ran ipvsadm commands built from lvs.cf)
         Guide: Documentation/migrating-from-piranha.md
         """)
     @Argument(help: "What to convert: piranha.") var kind: String

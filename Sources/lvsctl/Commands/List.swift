@@ -18,7 +18,7 @@ func emit(_ s: String) { FileHandle.standardOutput.write(Data(s.utf8)) }
 struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List virtual services and real servers, like ipvsadm -Ln.",
-        discussion: "Example: lvsctl list --stats\nipvsadm: ipvsadm -Ln --stats")
+        discussion: "Example: lvsctl list --stats\nipvsadm equivalent: ipvsadm -Ln --stats")
     @OptionGroup var service: ServiceOptions
     @Flag(name: [.customShort("n"), .customLong("numeric")], help: "Numeric output (the default; accepted for ipvsadm habits).")
     var numeric = false

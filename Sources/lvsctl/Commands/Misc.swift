@@ -6,7 +6,7 @@ import LVSCore
 struct Zero: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Zero the counters of one service or all (ipvsadm -Z).",
-        discussion: "Example: lvsctl zero -t 192.0.2.10:80\nipvsadm: ipvsadm -Z -t 192.0.2.10:80")
+        discussion: "Example: lvsctl zero -t 192.0.2.10:80\nipvsadm equivalent: ipvsadm -Z -t 192.0.2.10:80")
     @OptionGroup var service: ServiceOptions
     @OptionGroup var global: GlobalOptions
     func run() throws {
@@ -19,7 +19,7 @@ struct Zero: ParsableCommand {
 struct Clear: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Delete every virtual service and real server (ipvsadm -C). Bundle rules stay; see 'bundle delete'.",
-        discussion: "Example: lvsctl clear\nipvsadm: ipvsadm -C")
+        discussion: "Example: lvsctl clear\nipvsadm equivalent: ipvsadm -C")
     @OptionGroup var global: GlobalOptions
     func run() throws { try global.client().perform(.flush) }
 }
@@ -28,12 +28,13 @@ struct Clear: ParsableCommand {
 struct Timeout: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show or set connection timeouts (ipvsadm --set / -L --timeout).",
+        discussion: "Example: lvsctl timeout set --tcp 900\nipvsadm equivalent: ipvsadm --set 900 0 0",
         subcommands: [Show.self, Set.self])
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show the TCP, TCP FIN and UDP timeouts.",
-            discussion: "Example: lvsctl timeout show\nipvsadm: ipvsadm -L --timeout")
+            discussion: "Example: lvsctl timeout show\nipvsadm equivalent: ipvsadm -L --timeout")
         @OptionGroup var output: OutputOptions
         @OptionGroup var global: GlobalOptions
         func run() throws {
@@ -50,7 +51,7 @@ struct Timeout: ParsableCommand {
     struct Set: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Set timeouts in seconds; options not given stay unchanged.",
-            discussion: "Example: lvsctl timeout set --tcp 900 --tcpfin 120 --udp 300\nipvsadm: ipvsadm --set 900 120 300")
+            discussion: "Example: lvsctl timeout set --tcp 900 --tcpfin 120 --udp 300\nipvsadm equivalent: ipvsadm --set 900 120 300")
         @Option(name: .customLong("tcp"), help: "TCP established timeout.") var tcp: String?
         @Option(name: .customLong("tcpfin"), help: "TCP FIN timeout.") var tcpfin: String?
         @Option(name: .customLong("udp"), help: "UDP timeout.") var udp: String?
@@ -75,12 +76,13 @@ struct Timeout: ParsableCommand {
 struct Daemon: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Start, stop or show the connection-sync daemons (ipvsadm --start-daemon/--stop-daemon).",
+        discussion: "Example: lvsctl daemon start backup --mcast-interface eth1 --syncid 7\nipvsadm equivalent: ipvsadm --start-daemon backup --mcast-interface eth1 --syncid 7",
         subcommands: [Start.self, Stop.self, Show.self])
 
     struct Start: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Start a master or backup sync daemon.",
-            discussion: "Example: lvsctl daemon start master --mcast-interface eth0 --syncid 1\nipvsadm: ipvsadm --start-daemon master --mcast-interface eth0 --syncid 1")
+            discussion: "Example: lvsctl daemon start master --mcast-interface eth0 --syncid 1\nipvsadm equivalent: ipvsadm --start-daemon master --mcast-interface eth0 --syncid 1")
         @Argument(help: "master or backup") var role: String
         @Option(name: .customLong("mcast-interface"), help: "Multicast interface (default eth0, as ipvsadm).") var interface: String?
         @Option(name: .customLong("syncid"), help: "Sync id 0..255.") var syncid: String?
@@ -116,7 +118,7 @@ struct Daemon: ParsableCommand {
     struct Stop: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Stop the master or backup sync daemon.",
-            discussion: "Example: lvsctl daemon stop master\nipvsadm: ipvsadm --stop-daemon master")
+            discussion: "Example: lvsctl daemon stop master\nipvsadm equivalent: ipvsadm --stop-daemon master")
         @Argument(help: "master or backup") var role: String
         @OptionGroup var global: GlobalOptions
         func run() throws {
@@ -128,7 +130,7 @@ struct Daemon: ParsableCommand {
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show running sync daemons.",
-            discussion: "Example: lvsctl daemon show\nipvsadm: ipvsadm -L --daemon")
+            discussion: "Example: lvsctl daemon show\nipvsadm equivalent: ipvsadm -L --daemon")
         @OptionGroup var output: OutputOptions
         @OptionGroup var global: GlobalOptions
         func run() throws {
@@ -160,7 +162,7 @@ func parseRole(_ r: String) -> DaemonState? { r == "master" ? .master : r == "ba
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "IPVS version and connection-table size.",
-        discussion: "Example: lvsctl info\nipvsadm: the first line of ipvsadm -Ln")
+        discussion: "Example: lvsctl info\nipvsadm equivalent: the first line of ipvsadm -Ln")
     @OptionGroup var output: OutputOptions
     @OptionGroup var global: GlobalOptions
     func run() throws {

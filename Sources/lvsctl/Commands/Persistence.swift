@@ -9,6 +9,7 @@ func virtualName(_ c: Connection) -> String { c.templateFwmark.map { "fwmark \($
 struct Persistence: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Client affinity: keep a client on one real server across connections (and across a bundle's ports).",
+        discussion: "Example: lvsctl persistence set -t 192.0.2.10:80 --timeout 600 --netmask 255.255.255.0\nipvsadm equivalent: ipvsadm -E -t 192.0.2.10:80 -s <same scheduler> -p 600 -M 255.255.255.0",
         subcommands: [Set.self, Clear.self, Show.self])
 
     /// Finds the running service named by a specifier or `--bundle`.
@@ -23,7 +24,7 @@ struct Persistence: ParsableCommand {
     struct Set: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Turn on persistence for a service or bundle, leaving its other settings alone.",
-            discussion: "Example: lvsctl persistence set --bundle web --timeout 600\nipvsadm: ipvsadm -E -f 80 -s <same scheduler> -p 600")
+            discussion: "Example: lvsctl persistence set --bundle web --timeout 600\nipvsadm equivalent: ipvsadm -E -f 80 -s <same scheduler> -p 600")
         @OptionGroup var target: RS.Target
         @Option(name: .customLong("timeout"), help: "Seconds (default 360, as ipvsadm -p).") var timeout: String?
         @Option(name: .customLong("netmask"), help: "Client granularity: IPv4 mask or prefix, IPv6 prefix length.") var netmask: String?
@@ -52,7 +53,7 @@ struct Persistence: ParsableCommand {
     struct Clear: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Turn persistence off for a service or bundle.",
-            discussion: "Example: lvsctl persistence clear -t 192.0.2.10:80")
+            discussion: "Example: lvsctl persistence clear -t 192.0.2.10:80\nipvsadm equivalent: ipvsadm -E -t 192.0.2.10:80 -s <same scheduler> (without -p)")
         @OptionGroup var target: RS.Target
         @OptionGroup var global: GlobalOptions
         func run() throws {
@@ -67,7 +68,7 @@ struct Persistence: ParsableCommand {
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List live persistence templates: client network -> real server, and time left.",
-            discussion: "Example: lvsctl persistence show\nipvsadm: ipvsadm -Lnc | grep NONE")
+            discussion: "Example: lvsctl persistence show\nipvsadm equivalent: ipvsadm -Lnc | grep NONE")
         @OptionGroup var output: OutputOptions
         @OptionGroup var global: GlobalOptions
         func run() throws {

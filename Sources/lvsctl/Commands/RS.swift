@@ -8,6 +8,7 @@ import LVSCore
 struct RS: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rs", abstract: "Add, edit or delete real servers (ipvsadm -a/-e/-d).",
+        discussion: "Example: lvsctl rs add -t 192.0.2.10:80 -r 198.51.100.11 -g\nipvsadm equivalent: ipvsadm -a -t 192.0.2.10:80 -r 198.51.100.11 -g",
         subcommands: [Add.self, Edit.self, Delete.self], aliases: ["real-server"])
 
     /// The service of a real-server command: a specifier or `--bundle NAME`.
@@ -30,7 +31,7 @@ struct RS: ParsableCommand {
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add a real server to a virtual service.",
-            discussion: "Example: lvsctl rs add -t 192.0.2.10:80 -r 198.51.100.2 -g -w 2\nipvsadm: ipvsadm -a -t 192.0.2.10:80 -r 198.51.100.2 -g -w 2")
+            discussion: "Example: lvsctl rs add -t 192.0.2.10:80 -r 198.51.100.2 -g -w 2\nipvsadm equivalent: ipvsadm -a -t 192.0.2.10:80 -r 198.51.100.2 -g -w 2")
         @OptionGroup var target: Target
         @OptionGroup var server: RealServerOptions
         @OptionGroup var global: GlobalOptions
@@ -49,7 +50,7 @@ struct RS: ParsableCommand {
     struct Edit: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Change a real server; only the options given change.",
-            discussion: "Example: lvsctl rs edit -t 192.0.2.10:80 -r 198.51.100.2 -w 0\nipvsadm: ipvsadm -e -t 192.0.2.10:80 -r 198.51.100.2 -w 0")
+            discussion: "Example: lvsctl rs edit -t 192.0.2.10:80 -r 198.51.100.2 -w 0\nipvsadm equivalent: ipvsadm -e -t 192.0.2.10:80 -r 198.51.100.2 -w 0")
         @OptionGroup var target: Target
         @OptionGroup var server: RealServerOptions
         @OptionGroup var global: GlobalOptions
@@ -88,7 +89,7 @@ struct RS: ParsableCommand {
     struct Delete: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Remove a real server from a virtual service.",
-            discussion: "Example: lvsctl rs delete -t 192.0.2.10:80 -r 198.51.100.2\nipvsadm: ipvsadm -d -t 192.0.2.10:80 -r 198.51.100.2")
+            discussion: "Example: lvsctl rs delete -t 192.0.2.10:80 -r 198.51.100.2\nipvsadm equivalent: ipvsadm -d -t 192.0.2.10:80 -r 198.51.100.2")
         @OptionGroup var target: Target
         @Option(name: [.customShort("r"), .customLong("real-server")], help: "Real server ADDR[:PORT].")
         var realServer: String

@@ -19,7 +19,7 @@ let lvsctlLockPath = "/run/lvsctl/lock"
 struct Save: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write the whole running state: services, real servers, thresholds, timeouts, daemons, bundles.",
-        discussion: "Example: lvsctl save /etc/lvsctl/lvsctl.conf\nipvsadm: ipvsadm-save -n (which drops thresholds, timeouts, daemons and the mangle rules)")
+        discussion: "Example: lvsctl save /etc/lvsctl/lvsctl.conf\nipvsadm equivalent: ipvsadm-save -n (which drops thresholds, timeouts, daemons and the mangle rules)")
     @Option(name: .customLong("format"), help: "lvsctl (default) or ipvsadm (exactly ipvsadm -Sn).") var format: String = "lvsctl"
     @Argument(help: "Output file (default: standard output); written atomically.") var file: String?
     @OptionGroup var global: GlobalOptions
@@ -102,7 +102,7 @@ func applyChanges(_ plan: [IPVSRequest], current: ClusterConfig, desired: Cluste
 struct Restore: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Load a saved state: validate every line first, then apply as one batch, rolling back on failure.",
-        discussion: "Reads the lvsctl format or unmodified ipvsadm-save output.\nExample: lvsctl restore /etc/lvsctl/lvsctl.conf\nipvsadm: ipvsadm-restore < FILE")
+        discussion: "Reads the lvsctl format or unmodified ipvsadm-save output.\nExample: lvsctl restore /etc/lvsctl/lvsctl.conf\nipvsadm equivalent: ipvsadm-restore < FILE")
     @Argument(help: "The file (default: standard input).") var file: String?
     @Flag(name: .customLong("no-flush"), help: "Add to the running state instead of replacing it.") var noFlush = false
     @Flag(name: .customLong("dry-run"), help: "Validate and print the plan; change nothing.") var dryRun = false
@@ -157,7 +157,7 @@ struct Restore: ParsableCommand {
 struct Apply: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Reconcile the running state to a file with the fewest changes, printing the plan.",
-        discussion: "Edits happen in place, so live connections survive where the kernel allows. Running it twice changes nothing the second time.\nExample: lvsctl apply /etc/lvsctl/lvsctl.conf --dry-run")
+        discussion: "Edits happen in place, so live connections survive where the kernel allows. Running it twice changes nothing the second time.\nExample: lvsctl apply /etc/lvsctl/lvsctl.conf --dry-run\nipvsadm equivalent: none (ipvsadm-restore only adds; ipvsadm -C plus ipvsadm-restore replaces everything)")
     @Argument(help: "The desired state.") var file: String
     @Flag(name: .customLong("dry-run"), help: "Print the plan; change nothing.") var dryRun = false
     @Option(name: .customLong("wait"), help: "Seconds to wait for another restore/apply to finish (default 30).") var wait: Double = 30

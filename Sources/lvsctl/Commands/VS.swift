@@ -8,12 +8,13 @@ import LVSCore
 struct VS: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vs", abstract: "Add, edit or delete virtual services (ipvsadm -A/-E/-D).",
+        discussion: "Example: lvsctl vs add -t 192.0.2.10:80 -s wlc\nipvsadm equivalent: ipvsadm -A -t 192.0.2.10:80 -s wlc",
         subcommands: [Add.self, Edit.self, Delete.self], aliases: ["virtual-server"])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add a virtual service.",
-            discussion: "Example: lvsctl vs add -t 192.0.2.10:80 -s rr -p 300\nipvsadm: ipvsadm -A -t 192.0.2.10:80 -s rr -p 300")
+            discussion: "Example: lvsctl vs add -t 192.0.2.10:80 -s rr -p 300\nipvsadm equivalent: ipvsadm -A -t 192.0.2.10:80 -s rr -p 300")
         @OptionGroup var service: ServiceOptions
         @OptionGroup var settings: ServiceSettings
         @OptionGroup var global: GlobalOptions
@@ -33,7 +34,7 @@ struct VS: ParsableCommand {
     struct Edit: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Change settings of a virtual service; only the options given change.",
-            discussion: "Example: lvsctl vs edit -t 192.0.2.10:80 -s wrr\nipvsadm: ipvsadm -E -t 192.0.2.10:80 -s wrr (which resets the options not given)")
+            discussion: "Example: lvsctl vs edit -t 192.0.2.10:80 -s wrr\nipvsadm equivalent: ipvsadm -E -t 192.0.2.10:80 -s wrr (which resets the options not given)")
         @OptionGroup var service: ServiceOptions
         @OptionGroup var settings: ServiceSettings
         @Flag(name: .customLong("no-persistent"), help: "Turn persistence off.")
@@ -71,7 +72,7 @@ struct VS: ParsableCommand {
     struct Delete: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Delete a virtual service and its real servers.",
-            discussion: "Example: lvsctl vs delete -t 192.0.2.10:80\nipvsadm: ipvsadm -D -t 192.0.2.10:80")
+            discussion: "Example: lvsctl vs delete -t 192.0.2.10:80\nipvsadm equivalent: ipvsadm -D -t 192.0.2.10:80")
         @OptionGroup var service: ServiceOptions
         @OptionGroup var global: GlobalOptions
         func run() throws {
