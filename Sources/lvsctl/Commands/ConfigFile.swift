@@ -66,6 +66,10 @@ enum ConfigFile {
                 throw UsageError("\(shown(name)): no such file")
             }
             if isDir.boolValue { throw UsageError("\(shown(name)): is a directory, not a configuration file") }
+            var st = stat()
+            if stat(name, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG, (st.st_mode & S_IFMT) != S_IFIFO {
+                throw UsageError("\(shown(name)): not a regular file")
+            }
             guard let d = FileManager.default.contents(atPath: name) else { throw UsageError("\(shown(name)): cannot read (permission denied?)") }
             data = d
         }
@@ -171,6 +175,7 @@ enum ConfigFile {
                 else if words.first == "-a" { words = ["rs", "add"] + words.dropFirst() }
                 // (normalizeArguments only ever changes a line holding -p or --persistent)
                 let normalized = words.contains(where: { $0 == "-p" || $0 == "--persistent" }) ? Entry.normalizeArguments(words) : words
+                try Entry.rejectNegativeNumbers(normalized)
                 if let fast = FastLine.parse(normalized) {
                     try fast.add(to: &config, source: &src)
                     continue
