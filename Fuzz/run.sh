@@ -7,10 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-${FUZZ_SECONDS:-300}}; shift || true
 TARGETS=("$@"); [ ${#TARGETS[@]} -eq 0 ] && TARGETS=(netlink restore piranha)
-OUT=.build-fuzz
+OUT=.build-fuzz; mkdir -p $OUT
 # (ld.gold's "Cannot export local symbol __asan_*" warnings are harmless and filtered.)
-swift build --package-path Fuzz -c debug -Xswiftc -sanitize=fuzzer,address --scratch-path $OUT > $OUT.build.log 2>&1 \
-  || { grep -v "Cannot export local symbol" $OUT.build.log; exit 1; }
+swift build --package-path Fuzz -c debug -Xswiftc -sanitize=fuzzer,address --scratch-path $OUT > $OUT/build.log 2>&1 \
+  || { grep -v "Cannot export local symbol" $OUT/build.log; exit 1; }
 
 seed() {  # corpus folders: the fixtures, copied (libFuzzer adds to the corpus folder)
   local c=$OUT/corpus; mkdir -p $c/netlink $c/restore $c/piranha
