@@ -6,7 +6,7 @@ import Glibc
 
 /// The process entry: parses argv, runs the command, and maps every error to one stderr line and an exit
 /// code in one place: 2 for usage errors, 1 for refusals by the kernel or the system.
-@main
+/// (`@main` is in Main.swift, so that Fuzz/ can build these sources as a library.)
 enum Entry {
     static func main() {
         let args = normalizeArguments(hoistGlobalOptions(Array(CommandLine.arguments.dropFirst())))
@@ -32,6 +32,11 @@ enum Entry {
     /// Runs one command line (also used for each line of a restore file by tests) and returns the exit code.
     static func run(_ args: [String]) -> Int32 {
         var command: ParsableCommand
+        do {
+            try rejectNegativeNumbers(args)
+        } catch {
+            return report(error)
+        }
         do {
             command = try LVSCtl.parseAsRoot(args)
         } catch {
@@ -80,6 +85,18 @@ enum Entry {
         return first.hasPrefix("Error: ") ? String(first.dropFirst(7)) : first
     }
 
+    /// No lvsctl option takes a negative number, and ArgumentParser reads `-w -1` as a missing value followed by
+    /// an unknown option `-1`, a message that does not name the value. A negative number after an option is
+    /// therefore reported here, naming both. (`-6` is a flag, not a number.)
+    static func rejectNegativeNumbers(_ a: [String]) throws {
+        for i in a.indices.dropFirst() {
+            let w = a[i], prev = a[i - 1]
+            guard w != "-6", w.count > 1, w.hasPrefix("-"), w.dropFirst().first!.isNumber,
+                  prev.hasPrefix("-"), prev != "--", prev != "-6" else { continue }
+            throw UsageError("invalid value \(shown(w)) for \(shown(prev)) (negative numbers are not accepted)")
+        }
+    }
+
     /// ipvsadm's `-p` takes an optional value; ArgumentParser options do not. When `-p`/`--persistent` is not
     /// followed by a number, the default (360 s) is inserted, so `-p` alone works as in ipvsadm.
     static func normalizeArguments(_ a: [String]) -> [String] {
@@ -119,7 +136,7 @@ struct UsageError: Error, CustomStringConvertible {
 func shown(_ s: String) -> String {
     var t = ""
     for u in s.unicodeScalars {
-        if u.value < 32 || u.value == 127 { t += "\\x" + String(u.value, radix: 16) } else { t.unicodeScalars.append(u) }
+        if u.value < 32 || u.value == 127 { t += (u.value < 16 ? "\\x0" : "\\x") + String(u.value, radix: 16) } else { t.unicodeScalars.append(u) }
     }
     if t.count > 64 { t = String(t.prefix(61)) + "..." }
     return "'\(t)'"

@@ -30,7 +30,13 @@ struct GlobalOptions: ParsableArguments {
 
     /// Enters the namespace, if one was named. Call before opening any socket.
     func enter() throws {
-        if let n = netns { try enterNetworkNamespace(n) }
+        if let n = netns {
+            // A name, not a path: reject it as bad input (exit 2) before anything is opened.
+            guard !n.isEmpty, !n.contains("/"), n != ".", n != "..", n.utf8.allSatisfy({ $0 >= 32 && $0 != 127 }) else {
+                throw UsageError("invalid network namespace name \(shown(n)) (a name under /run/netns)")
+            }
+            try enterNetworkNamespace(n)
+        }
     }
 
     /// Enters the namespace and opens the IPVS client.

@@ -201,7 +201,7 @@ final class PiranhaTests: XCTestCase {
         }
         // A control character inside a reported value is escaped in its comment.
         let c = try convert("virtual a {\n active = 1\n address = 192.0.2.1\n expect = \"a\tb\"\n}\n")
-        XCTAssertTrue(c.text.contains(#"# ignored: expect = "a\x9b" (line 4)"#), c.text)
+        XCTAssertTrue(c.text.contains(#"# ignored: expect = "a\x09b" (line 4)"#), c.text)
     }
 
     // MARK: - Bad input: the line and the value

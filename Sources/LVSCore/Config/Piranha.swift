@@ -600,7 +600,7 @@ public enum Piranha {
     static func display(_ s: String) -> String {
         var t = ""
         for u in s.unicodeScalars {
-            if u.value < 32 || u.value == 127 { t += "\\x" + String(u.value, radix: 16) } else { t.unicodeScalars.append(u) }
+            if u.value < 32 || u.value == 127 { t += (u.value < 16 ? "\\x0" : "\\x") + String(u.value, radix: 16) } else { t.unicodeScalars.append(u) }
         }
         if t.count > 120 { t = String(t.prefix(117)) + "..." }
         return t

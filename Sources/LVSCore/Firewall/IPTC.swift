@@ -322,7 +322,7 @@ private func withAlignedBytes<T>(_ bytes: [UInt8], _ body: (UnsafeRawPointer) th
 /// Runs `body` holding `flock(LOCK_EX)` on the xtables lock file, as iptables-legacy does; polls every 50 ms
 /// for up to `timeout` seconds.
 func withXtablesLock<T>(path: String, timeout: Double, operation: String, _ body: () throws -> T) throws -> T {
-    let fd = open(path, O_CREAT | O_RDONLY | O_CLOEXEC, 0o600)
+    let fd = open(path, O_CREAT | O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0o600)
     guard fd >= 0 else {
         let e = errno
         throw FirewallError(operation: operation, errno: e,

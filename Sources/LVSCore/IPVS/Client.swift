@@ -101,7 +101,8 @@ public final class IPVSClient {
     // MARK: Dumps and gets
 
     /// Runs one dump request and calls `body` with each reply's genl attributes. Throws ``IPVSDumpInterrupted``
-    /// when the kernel flags `NLM_F_DUMP_INTR`.
+    /// when the kernel flags `NLM_F_DUMP_INTR`, or when a receive reported ENOBUFS (the socket overflowed, so
+    /// messages were lost): the dump is read to its end and the caller restarts it.
     private func dump(_ cmd: IPVSCommand, _ attrs: [UInt8], _ body: (ArraySlice<UInt8>) throws -> Void) throws {
         var w = MessageWriter()
         let s = nextSeq()
@@ -110,7 +111,13 @@ public final class IPVSClient {
         try w.bytes.withUnsafeBytes { try transport.send($0) }
         var interrupted = false
         while true {
-            let n = try transport.receive(into: rbuf)
+            let n: Int
+            do {
+                n = try transport.receive(into: rbuf)
+            } catch let e as NetlinkError where e.errno == ENOBUFS {
+                interrupted = true
+                continue
+            }
             let msgs = try NetlinkMessage.split(ArraySlice(UnsafeRawBufferPointer(rebasing: rbuf[0..<n])))
             for m in msgs where m.seq == s {
                 if m.flags.contains(.dumpInterrupted) { interrupted = true }
@@ -192,17 +199,28 @@ public final class IPVSClient {
 
     /// The running sync daemons (`IPVS_CMD_GET_DAEMON` dump).
     public func daemons() throws -> [SyncDaemon] {
-        var out: [SyncDaemon] = []
-        try dump(.getDaemon, []) { out.append(try IPVSDecode.daemon($0)) }
-        return out
+        var attempt = 0
+        while true {
+            do {
+                var out: [SyncDaemon] = []
+                try dump(.getDaemon, []) { out.append(try IPVSDecode.daemon($0)) }
+                return out
+            } catch is IPVSDumpInterrupted where attempt < dumpRetries {
+                attempt += 1
+            }
+        }
     }
 
     /// Version and connection-table size (`IPVS_CMD_GET_INFO`).
     public func info() throws -> IPVSInfo { try IPVSDecode.info(try get(.getInfo)[...]) }
 }
 
-/// A dump the kernel flagged `NLM_F_DUMP_INTR`; the caller restarts it.
-public struct IPVSDumpInterrupted: Error {}
+/// A dump the kernel flagged `NLM_F_DUMP_INTR` (or one that lost messages to ENOBUFS); the caller restarts it.
+/// It reaches the admin only when every retry was interrupted too.
+public struct IPVSDumpInterrupted: Error, CustomStringConvertible {
+    public init() {}
+    public var description: String { "list IPVS state: the table kept changing during every dump attempt; try again" }
+}
 
 /// A dump or get the kernel refused.
 public struct DumpError: Error, CustomStringConvertible, Sendable {

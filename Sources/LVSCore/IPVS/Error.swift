@@ -46,7 +46,7 @@ public struct IPVSError: Error, Hashable, Sendable, CustomStringConvertible {
         case (.addDest, ERANGE), (.editDest, ERANGE):
             return "weight out of range, or lower threshold above upper threshold"
         case (.startDaemon, EEXIST): return "sync daemon already running"
-        case (.startDaemon, ENODEV): return "no such multicast interface"
+        case (.startDaemon(let d), ENODEV): return "no such multicast interface '\(d.interface)'"
         case (.stopDaemon, ESRCH): return "no sync daemon is running"
         case (.addService, EAFNOSUPPORT), (.addDest, EAFNOSUPPORT):
             return "address family not supported here (mixed families need tunnel forwarding and no sync daemon)"

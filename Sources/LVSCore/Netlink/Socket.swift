@@ -69,17 +69,23 @@ public final class GenericNetlinkSocket: NetlinkTransport {
 
 /// Converts a libnl error code (`-NLE_*`) to an errno (`nl_syserr2nlerr` in reverse, for the common ones).
 func libnlErrno(_ rc: Int32) -> Int32 {
+    // The NLE_* numbers of libnl-3's <netlink/errno.h>.
     switch -rc {
-    case 3: return EINTR
-    case 5: return ENOMEM
-    case 6: return EEXIST
-    case 7: return EINVAL
-    case 10: return EOPNOTSUPP
-    case 11: return EAFNOSUPPORT
-    case 12: return ENOENT
-    case 16: return ENOBUFS
-    case 25: return EPERM
-    case 28: return EPROTONOSUPPORT
+    case 2: return EINTR          // NLE_INTR
+    case 3: return EBADF          // NLE_BAD_SOCK
+    case 4: return EAGAIN         // NLE_AGAIN
+    case 5: return ENOMEM         // NLE_NOMEM (also ENOBUFS)
+    case 6: return EEXIST         // NLE_EXIST
+    case 7: return EINVAL         // NLE_INVAL
+    case 8: return ERANGE         // NLE_RANGE
+    case 10: return EOPNOTSUPP    // NLE_OPNOTSUPP
+    case 11: return EAFNOSUPPORT  // NLE_AF_NOSUPPORT
+    case 12: return ENOENT        // NLE_OBJ_NOTFOUND
+    case 19: return EADDRNOTAVAIL // NLE_NOADDR
+    case 25: return EBUSY         // NLE_BUSY
+    case 27: return EACCES        // NLE_NOACCESS
+    case 28: return EPERM         // NLE_PERM
+    case 31: return ENODEV        // NLE_NODEV
     default: return EIO
     }
 }

@@ -14,8 +14,12 @@ public struct LockError: Error, CustomStringConvertible, Sendable {
     public var waited: Double
     /// Who holds the lock, or why it could not be opened.
     public var description: String {
-        errno == 0 ? "\(purpose): \(path) is held by another process (waited \(Int(waited)) s)"
-                   : "\(purpose): cannot open \(path): \(errnoText(errno))"
+        if errno == EACCES || errno == EPERM {
+            // The lock lives under /run/lvsctl (root's, 0700): only root can take it.
+            return "cannot open \(path): needs CAP_NET_ADMIN (run as root)"
+        }
+        return errno == 0 ? "\(purpose): \(path) is held by another process (waited \(Int(waited)) s)"
+                          : "\(purpose): cannot open \(path): \(errnoText(errno))"
     }
 }
 

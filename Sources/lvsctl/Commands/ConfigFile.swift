@@ -85,6 +85,10 @@ enum ConfigFile {
         if fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR {
             throw UsageError("\(shown(name)): is a directory, not a configuration file")
         }
+        // A device (/dev/zero, a tty) is not a file to read to its end; pipes and sockets are.
+        if (st.st_mode & S_IFMT) != S_IFREG && (st.st_mode & S_IFMT) != S_IFIFO && (st.st_mode & S_IFMT) != S_IFSOCK {
+            throw UsageError("\(shown(name)): not a regular file")
+        }
         var data = Data()
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
@@ -209,6 +213,7 @@ enum ConfigFile {
                 else if words.first == "-a" { words = ["rs", "add"] + words.dropFirst() }
                 // (normalizeArguments only ever changes a line holding -p or --persistent)
                 let normalized = words.contains(where: { $0 == "-p" || $0 == "--persistent" }) ? Entry.normalizeArguments(words) : words
+                try Entry.rejectNegativeNumbers(normalized)
                 if let fast = FastLine.parse(normalized) {
                     try fast.add(to: &config, source: &src)
                     continue

@@ -5,7 +5,9 @@ import LVSCore
 /// Reads `/proc/net/ip_vs_conn` in the current (or chosen) namespace.
 func readConnections(_ global: GlobalOptions) throws -> [Connection] {
     try global.enter()
-    _ = try IPVSClient()  // loads ip_vs if needed, so the proc file exists
+    // Loads ip_vs if needed, so the proc file exists. The proc file itself is world-readable; the IPVS GET
+    // needs CAP_NET_ADMIN like every other command, so an unprivileged run gets the same clear refusal.
+    _ = try IPVSClient().info()
     // /proc files report size 0: read to the end rather than by size.
     guard let h = FileHandle(forReadingAtPath: ConnectionTable.path) else {
         throw UsageErrorSystem("cannot read \(ConnectionTable.path)")

@@ -97,6 +97,8 @@ struct DR: ParsableCommand {
             if vips.isEmpty { return nil }
             return try vips.map { v in
                 guard let a = IPAddress(v) else { throw UsageError("invalid VIP \(shown(v))") }
+                // A VIP that setup refuses can never have been set up: bad input, like in setup.
+                try checkUnicast(a, what: "VIP")
                 return a
             }
         }

@@ -1,0 +1,90 @@
+import XCTest
+@testable import LVSCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A fake kernel for the dump path: answers each GET_SERVICE dump with the services it holds, each GET_DEST
+/// dump with nothing, and can flag the first N service dumps `NLM_F_DUMP_INTR` (with a skewed, duplicated
+/// result, as a dump racing a writer may return) or fail the first receive with ENOBUFS.
+final class FakeDumpKernel: NetlinkTransport {
+    let familyID: UInt16 = 0x22
+    var services: [VirtualService]
+    var interruptServiceDumps: Int
+    var enobufsOnce: Bool
+    private(set) var serviceDumps = 0
+    private var queue: [[UInt8]] = []
+
+    init(services: [VirtualService], interruptServiceDumps: Int = 0, enobufsOnce: Bool = false) {
+        self.services = services; self.interruptServiceDumps = interruptServiceDumps; self.enobufsOnce = enobufsOnce
+    }
+
+    func send(_ bytes: UnsafeRawBufferPointer) throws {
+        let msgs = try NetlinkMessage.split(ArraySlice(bytes))
+        for m in msgs {
+            let cmd = try m.genl().cmd
+            var out = MessageWriter()
+            if cmd == IPVSCommand.getService.rawValue {
+                serviceDumps += 1
+                let intr = serviceDumps <= interruptServiceDumps
+                // An interrupted dump may repeat entries: send the first service twice.
+                let list = intr ? [services[0]] + services : services
+                for s in list {
+                    var e = AttributeEncoder()
+                    CommandAttribute.service(s.attributes()).encode(&e)
+                    out.append(family: familyID, flags: intr ? [.multi, .dumpInterrupted] : [.multi], seq: m.seq,
+                               cmd: IPVSCommand.newService.rawValue, version: 1, attributes: e.bytes)
+                }
+            }
+            var done = out.bytes
+            // NLMSG_DONE: header + int 0.
+            let hdr: [UInt32] = [20, UInt32(nlmsgDone) | UInt32(NetlinkFlags.multi.rawValue) << 16, m.seq, 0, 0]
+            for v in hdr { for i in 0..<4 { done.append(UInt8((v >> (8 * UInt32(i))) & 0xff)) } }
+            queue.append(done)
+        }
+    }
+
+    func receive(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        if enobufsOnce { enobufsOnce = false; throw NetlinkError(operation: "netlink receive", errno: ENOBUFS) }
+        let b = queue.removeFirst()
+        buffer.copyMemory(from: UnsafeRawBufferPointer(start: b, count: b.count))
+        return b.count
+    }
+}
+
+final class DumpRetryTests: XCTestCase {
+    let svcs = (1...3).map { VirtualService(key: .address(.tcp, Endpoint(address: IPAddress("192.0.2.\($0)")!, port: 80)), scheduler: "rr") }
+
+    func testCleanDumpIsReadOnce() throws {
+        let k = FakeDumpKernel(services: svcs)
+        let t = try IPVSClient(transport: k).table()
+        XCTAssertEqual(t.map(\.service.key), svcs.map(\.key))
+        XCTAssertEqual(k.serviceDumps, 1)
+    }
+
+    func testInterruptedDumpIsRetriedToAConsistentResult() throws {
+        let k = FakeDumpKernel(services: svcs, interruptServiceDumps: 2)
+        let t = try IPVSClient(transport: k).table()
+        // The interrupted attempts returned the first service twice; the result has every entry exactly once.
+        XCTAssertEqual(t.map(\.service.key), svcs.map(\.key))
+        XCTAssertEqual(k.serviceDumps, 3)
+    }
+
+    func testENOBUFSDuringADumpRestartsIt() throws {
+        let k = FakeDumpKernel(services: svcs, enobufsOnce: true)
+        let t = try IPVSClient(transport: k).table()
+        XCTAssertEqual(t.map(\.service.key), svcs.map(\.key))
+        XCTAssertEqual(k.serviceDumps, 2)
+    }
+
+    func testEndlessInterruptionGivesUpWithAClearError() {
+        let k = FakeDumpKernel(services: svcs, interruptServiceDumps: 100)
+        let c = IPVSClient(transport: k)
+        c.dumpRetries = 3
+        XCTAssertThrowsError(try c.table()) { e in
+            XCTAssertTrue(e is IPVSDumpInterrupted)
+            XCTAssertTrue("\(e)".contains("kept changing"))
+        }
+        XCTAssertEqual(k.serviceDumps, 4)
+    }
+}
