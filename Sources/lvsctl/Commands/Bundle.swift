@@ -75,6 +75,7 @@ struct BundleSpec: ConfigLine {
 /// `lvsctl bundle add|delete|list`.
 struct Bundle: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "bundle",
         abstract: "Firewall-mark bundles: mangle MARK rules plus the fwmark virtual service, as one unit.",
         discussion: """
         Example: lvsctl bundle add web --vip 192.0.2.10 --ports 80,443 --mark 80 -s rr -p 60
@@ -85,6 +86,7 @@ struct Bundle: ParsableCommand {
 
     struct Add: ParsableCommand, ConfigLine {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Mark VIP:ports in the mangle table and create the fwmark service for them.",
             discussion: """
             Example: lvsctl bundle add web --vip 192.0.2.10 --ports 80,443 --mark 80 -s rr -p 60
@@ -136,6 +138,7 @@ struct Bundle: ParsableCommand {
 
     struct Delete: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "delete",
             abstract: "Remove a bundle: its mangle rules and its fwmark service (with its real servers).",
             discussion: "Example: lvsctl bundle delete web\nipvsadm equivalent: iptables -t mangle -D PREROUTING ... -j MARK --set-mark 80 (each rule) plus ipvsadm -D -f 80")
         @Argument(help: "Bundle name.") var name: String
@@ -164,6 +167,7 @@ struct Bundle: ParsableCommand {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "Show bundles with their VIPs, ports, mark, rules and service.",
             discussion: "Example: lvsctl bundle list --json\nipvsadm equivalent: iptables-save -t mangle plus ipvsadm -Ln")
         @OptionGroup var output: OutputOptions

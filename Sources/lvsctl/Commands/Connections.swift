@@ -25,6 +25,7 @@ struct UsageErrorSystem: Error, CustomStringConvertible {
 /// `lvsctl connections`.
 struct Connections: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "connections",
         abstract: "The connection table, as ipvsadm -Lnc.",
         discussion: "Example: lvsctl connections\nipvsadm equivalent: ipvsadm -Lnc")
     @Flag(name: .customLong("persistent-conn"), help: "Show persistence-engine columns.") var persistent = false

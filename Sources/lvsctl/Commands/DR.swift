@@ -5,6 +5,7 @@ import LVSCore
 /// `lvsctl dr setup|teardown|status`: prepare this host as a direct-routing real server (seed 003).
 struct DR: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "dr",
         abstract: "Prepare this host as a direct-routing real server: accept the VIP, never answer ARP for it.",
         discussion: """
         Methods: sysctl (default: arp_ignore=1, arp_announce=2, VIP on lo), arptables (drop ARP for the VIP, \
@@ -28,6 +29,7 @@ struct DR: ParsableCommand {
 
     struct Setup: ParsableCommand, DRLine {
         static let configuration = CommandConfiguration(
+            commandName: "setup",
             abstract: "Prepare the VIP(s) on this real server (idempotent).",
             discussion: """
             Example: lvsctl dr setup --vip 192.0.2.10 --method sysctl --interface eth0
@@ -87,6 +89,7 @@ struct DR: ParsableCommand {
 
     struct Teardown: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "teardown",
             abstract: "Remove exactly what dr setup added, and put the ARP sysctls back as they were.",
             discussion: "Example: lvsctl dr teardown --vip 192.0.2.10\nWithout --vip, every VIP set up in this namespace is torn down.\nipvsadm equivalent: none; by hand: ip addr del 192.0.2.10/32 dev lo and the old arp_ignore/arp_announce values")
         @Option(name: .customLong("vip"), help: "A VIP to tear down (repeatable; default: all).") var vips: [String] = []
@@ -114,6 +117,7 @@ struct DR: ParsableCommand {
 
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "status",
             abstract: "Show each VIP set up here: method, where it is bound, ARP sysctls or rules, and any problem.",
             discussion: "Example: lvsctl dr status --json\nWith --check, exits 1 when a problem is found (for monitoring).\nipvsadm equivalent: none; by hand: sysctl net.ipv4.conf.all.arp_ignore, ip addr show dev lo, arptables -L")
         @OptionGroup var output: OutputOptions

@@ -4,6 +4,7 @@ import LVSCore
 /// `lvsctl import piranha FILE`: converts another tool's configuration to the lvsctl format.
 struct Import: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "import",
         abstract: "Convert another tool's configuration to the lvsctl format (piranha's lvs.cf).",
         discussion: """
         Keys lvsctl does not act on (heartbeat, health checks, VIP interfaces) become '# ignored:' comments.

@@ -17,6 +17,7 @@ func emit(_ s: String) { FileHandle.standardOutput.write(Data(s.utf8)) }
 /// `lvsctl list`: the table, laid out like `ipvsadm -Ln`.
 struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "list",
         abstract: "List virtual services and real servers, like ipvsadm -Ln.",
         discussion: "Example: lvsctl list --stats\nipvsadm equivalent: ipvsadm -Ln --stats")
     @OptionGroup var service: ServiceOptions

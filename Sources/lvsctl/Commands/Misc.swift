@@ -5,6 +5,7 @@ import LVSCore
 /// `lvsctl zero [SERVICE]`.
 struct Zero: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "zero",
         abstract: "Zero the counters of one service or all (ipvsadm -Z).",
         discussion: "Example: lvsctl zero -t 192.0.2.10:80\nipvsadm equivalent: ipvsadm -Z -t 192.0.2.10:80")
     @OptionGroup var service: ServiceOptions
@@ -18,6 +19,7 @@ struct Zero: ParsableCommand {
 /// `lvsctl clear`.
 struct Clear: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "clear",
         abstract: "Delete every virtual service and real server (ipvsadm -C). Bundle rules stay; see 'bundle delete'.",
         discussion: "Example: lvsctl clear\nipvsadm equivalent: ipvsadm -C")
     @OptionGroup var global: GlobalOptions
@@ -27,12 +29,14 @@ struct Clear: ParsableCommand {
 /// `lvsctl timeout show|set`.
 struct Timeout: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "timeout",
         abstract: "Show or set connection timeouts (ipvsadm --set / -L --timeout).",
         discussion: "Example: lvsctl timeout set --tcp 900\nipvsadm equivalent: ipvsadm --set 900 0 0",
         subcommands: [Show.self, Set.self])
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Show the TCP, TCP FIN and UDP timeouts.",
             discussion: "Example: lvsctl timeout show\nipvsadm equivalent: ipvsadm -L --timeout")
         @OptionGroup var output: OutputOptions
@@ -50,6 +54,7 @@ struct Timeout: ParsableCommand {
 
     struct Set: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "set",
             abstract: "Set timeouts in seconds; options not given stay unchanged.",
             discussion: "Example: lvsctl timeout set --tcp 900 --tcpfin 120 --udp 300\nipvsadm equivalent: ipvsadm --set 900 120 300")
         @Option(name: .customLong("tcp"), help: "TCP established timeout.") var tcp: String?
@@ -75,12 +80,14 @@ struct Timeout: ParsableCommand {
 /// `lvsctl daemon start|stop|show`.
 struct Daemon: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "daemon",
         abstract: "Start, stop or show the connection-sync daemons (ipvsadm --start-daemon/--stop-daemon).",
         discussion: "Example: lvsctl daemon start backup --mcast-interface eth1 --syncid 7\nipvsadm equivalent: ipvsadm --start-daemon backup --mcast-interface eth1 --syncid 7",
         subcommands: [Start.self, Stop.self, Show.self])
 
     struct Start: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "start",
             abstract: "Start a master or backup sync daemon.",
             discussion: "Example: lvsctl daemon start master --mcast-interface eth0 --syncid 1\nipvsadm equivalent: ipvsadm --start-daemon master --mcast-interface eth0 --syncid 1")
         @Argument(help: "master or backup") var role: String
@@ -117,6 +124,7 @@ struct Daemon: ParsableCommand {
 
     struct Stop: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "stop",
             abstract: "Stop the master or backup sync daemon.",
             discussion: "Example: lvsctl daemon stop master\nipvsadm equivalent: ipvsadm --stop-daemon master")
         @Argument(help: "master or backup") var role: String
@@ -129,6 +137,7 @@ struct Daemon: ParsableCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Show running sync daemons.",
             discussion: "Example: lvsctl daemon show\nipvsadm equivalent: ipvsadm -L --daemon")
         @OptionGroup var output: OutputOptions
@@ -161,6 +170,7 @@ func parseRole(_ r: String) -> DaemonState? { r == "master" ? .master : r == "ba
 /// `lvsctl info`.
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "info",
         abstract: "IPVS version and connection-table size.",
         discussion: "Example: lvsctl info\nipvsadm equivalent: the first line of ipvsadm -Ln")
     @OptionGroup var output: OutputOptions

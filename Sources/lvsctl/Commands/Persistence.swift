@@ -8,6 +8,7 @@ func virtualName(_ c: Connection) -> String { c.templateFwmark.map { "fwmark \($
 /// `lvsctl persistence set|clear|show`.
 struct Persistence: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "persistence",
         abstract: "Client affinity: keep a client on one real server across connections (and across a bundle's ports).",
         discussion: "Example: lvsctl persistence set -t 192.0.2.10:80 --timeout 600 --netmask 255.255.255.0\nipvsadm equivalent: ipvsadm -E -t 192.0.2.10:80 -s <same scheduler> -p 600 -M 255.255.255.0",
         subcommands: [Set.self, Clear.self, Show.self])
@@ -23,6 +24,7 @@ struct Persistence: ParsableCommand {
 
     struct Set: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "set",
             abstract: "Turn on persistence for a service or bundle, leaving its other settings alone.",
             discussion: "Example: lvsctl persistence set --bundle web --timeout 600\nipvsadm equivalent: ipvsadm -E -f 80 -s <same scheduler> -p 600")
         @OptionGroup var target: RS.Target
@@ -52,6 +54,7 @@ struct Persistence: ParsableCommand {
 
     struct Clear: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "clear",
             abstract: "Turn persistence off for a service or bundle.",
             discussion: "Example: lvsctl persistence clear -t 192.0.2.10:80\nipvsadm equivalent: ipvsadm -E -t 192.0.2.10:80 -s <same scheduler> (without -p)")
         @OptionGroup var target: RS.Target
@@ -67,6 +70,7 @@ struct Persistence: ParsableCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "List live persistence templates: client network -> real server, and time left.",
             discussion: "Example: lvsctl persistence show\nipvsadm equivalent: ipvsadm -Lnc | grep NONE")
         @OptionGroup var output: OutputOptions

@@ -30,6 +30,7 @@ struct RS: ParsableCommand {
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Add a real server to a virtual service.",
             discussion: "Example: lvsctl rs add -t 192.0.2.10:80 -r 198.51.100.2 -g -w 2\nipvsadm equivalent: ipvsadm -a -t 192.0.2.10:80 -r 198.51.100.2 -g -w 2")
         @OptionGroup var target: Target
@@ -49,6 +50,7 @@ struct RS: ParsableCommand {
 
     struct Edit: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "edit",
             abstract: "Change a real server; only the options given change.",
             discussion: "Example: lvsctl rs edit -t 192.0.2.10:80 -r 198.51.100.2 -w 0\nipvsadm equivalent: ipvsadm -e -t 192.0.2.10:80 -r 198.51.100.2 -w 0")
         @OptionGroup var target: Target
@@ -88,6 +90,7 @@ struct RS: ParsableCommand {
 
     struct Delete: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "delete",
             abstract: "Remove a real server from a virtual service.",
             discussion: "Example: lvsctl rs delete -t 192.0.2.10:80 -r 198.51.100.2\nipvsadm equivalent: ipvsadm -d -t 192.0.2.10:80 -r 198.51.100.2")
         @OptionGroup var target: Target

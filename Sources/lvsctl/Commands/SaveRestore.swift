@@ -18,6 +18,7 @@ let lvsctlLockPath = "/run/lvsctl/lock"
 /// `lvsctl save`.
 struct Save: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "save",
         abstract: "Write the whole running state: services, real servers, thresholds, timeouts, daemons, bundles.",
         discussion: "Example: lvsctl save /etc/lvsctl/lvsctl.conf\nipvsadm equivalent: ipvsadm-save -n (which drops thresholds, timeouts, daemons and the mangle rules)")
     @Option(name: .customLong("format"), help: "lvsctl (default) or ipvsadm (exactly ipvsadm -Sn).") var format: String = "lvsctl"
@@ -105,6 +106,7 @@ func applyChanges(_ plan: [IPVSRequest], current: ClusterConfig, desired: Cluste
 /// `lvsctl restore`.
 struct Restore: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "restore",
         abstract: "Load a saved state: validate every line first, then apply as one batch, rolling back on failure.",
         discussion: "Reads the lvsctl format or unmodified ipvsadm-save output.\nExample: lvsctl restore /etc/lvsctl/lvsctl.conf\nipvsadm equivalent: ipvsadm-restore < FILE")
     @Argument(help: "The file (default: standard input).") var file: String?
@@ -160,6 +162,7 @@ struct Restore: ParsableCommand {
 /// `lvsctl apply`.
 struct Apply: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "apply",
         abstract: "Reconcile the running state to a file with the fewest changes, printing the plan.",
         discussion: "Edits happen in place, so live connections survive where the kernel allows. Running it twice changes nothing the second time.\nExample: lvsctl apply /etc/lvsctl/lvsctl.conf --dry-run\nipvsadm equivalent: none (ipvsadm-restore only adds; ipvsadm -C plus ipvsadm-restore replaces everything)")
     @Argument(help: "The desired state.") var file: String

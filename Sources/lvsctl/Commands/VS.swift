@@ -13,6 +13,7 @@ struct VS: ParsableCommand {
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Add a virtual service.",
             discussion: "Example: lvsctl vs add -t 192.0.2.10:80 -s rr -p 300\nipvsadm equivalent: ipvsadm -A -t 192.0.2.10:80 -s rr -p 300")
         @OptionGroup var service: ServiceOptions
@@ -33,6 +34,7 @@ struct VS: ParsableCommand {
 
     struct Edit: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "edit",
             abstract: "Change settings of a virtual service; only the options given change.",
             discussion: "Example: lvsctl vs edit -t 192.0.2.10:80 -s wrr\nipvsadm equivalent: ipvsadm -E -t 192.0.2.10:80 -s wrr (which resets the options not given)")
         @OptionGroup var service: ServiceOptions
@@ -71,6 +73,7 @@ struct VS: ParsableCommand {
 
     struct Delete: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "delete",
             abstract: "Delete a virtual service and its real servers.",
             discussion: "Example: lvsctl vs delete -t 192.0.2.10:80\nipvsadm equivalent: ipvsadm -D -t 192.0.2.10:80")
         @OptionGroup var service: ServiceOptions
