@@ -130,6 +130,11 @@ nsx rv ipvsadm -a -t [2001:db8::1]:80 -r [2001:db8::2]:80 -m
 case $(named $LVSCTL list --resolve) in *"-> [rs6.example.test]:http"*) ok "list --resolve names IPv6 real servers (ipvsadm 1.31 cannot)" ;;
   *) bad "list --resolve names IPv6 real servers" "$(named $LVSCTL list --resolve)" ;; esac
 same "list without --resolve stays numeric" "$(nsx rv ipvsadm -Ln)" "$(named $LVSCTL list)"
+# save FILE creates the missing directories above FILE (mode 0755), like mkdir -p.
+rm -rf /tmp/savedir
+if nsx rv $LVSCTL save /tmp/savedir/etc/lvsctl.conf && [ "$(stat -c %a /tmp/savedir/etc)" = 755 ] && [ "$(stat -c %a /tmp/savedir/etc/lvsctl.conf)" = 644 ] \
+   && grep -q '^vs add -t 192.0.2.1:80' /tmp/savedir/etc/lvsctl.conf; then ok "save creates the missing directories (0755) and the file (0644)"
+else bad "save creates the missing directories (0755) and the file (0644)" "$(ls -lR /tmp/savedir 2>&1)"; fi
 expect_rc "--resolve with -n is a usage error" 2 nsx rv $LVSCTL list --resolve -n
 expect_rc "--resolve with --json is a usage error" 2 nsx rv $LVSCTL list --resolve --json
 summary

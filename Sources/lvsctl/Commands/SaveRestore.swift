@@ -40,7 +40,23 @@ struct Save: ParsableCommand {
             text = LVSCtlFormat.render(state, header: "lvsctl \(lvsctlVersion) configuration; load with: lvsctl restore FILE",
                                        extraLines: try DRSaved.savedLines())
         }
-        if let f = file, f != "-" { try writeFileAtomically(f, text) } else { emit(text) }
+        if let f = file, f != "-" {
+            try makeParentDirectories(f)
+            try writeFileAtomically(f, text)
+        } else { emit(text) }
+    }
+}
+
+/// Creates the missing directories above `path` (mode 0755), as `mkdir -p` would: `lvsctl save
+/// /etc/lvsctl/lvsctl.conf` works on a machine where lvsctl was not installed with `make install`.
+func makeParentDirectories(_ path: String) throws {
+    guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return }
+    let dir = String(path[..<slash])
+    var st = stat()
+    if stat(dir, &st) == 0 { return }
+    try makeParentDirectories(dir)
+    if mkdir(dir, 0o755) != 0 && errno != EEXIST {
+        throw UsageErrorSystem("cannot create directory \(shown(dir)): \(String(cString: strerror(errno)))")
     }
 }
 
