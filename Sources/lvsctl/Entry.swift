@@ -90,10 +90,12 @@ enum Entry {
     /// therefore reported here, naming both. (`-6` is a flag, not a number.)
     static func rejectNegativeNumbers(_ a: [String]) throws {
         for i in a.indices.dropFirst() {
-            let w = a[i], prev = a[i - 1]
-            guard w != "-6", w.count > 1, w.hasPrefix("-"), w.dropFirst().first!.isNumber,
-                  prev.hasPrefix("-"), prev != "--", prev != "-6" else { continue }
-            throw UsageError("invalid value \(shown(w)) for \(shown(prev)) (negative numbers are not accepted)")
+            // Bytes, not Characters: this runs on every line of a restore file.
+            let w = a[i].utf8
+            guard w.count > 1, w.first == 45, let d = w.dropFirst().first, d >= 48, d <= 57, a[i] != "-6" else { continue }
+            let prev = a[i - 1]
+            guard prev.utf8.first == 45, prev != "--", prev != "-6" else { continue }
+            throw UsageError("invalid value \(shown(a[i])) for \(shown(prev)) (negative numbers are not accepted)")
         }
     }
 

@@ -176,6 +176,15 @@ public struct Endpoint: Hashable, Sendable, Comparable, CustomStringConvertible 
 
 /// Parses a plain decimal number: digits only, no sign, no hex or octal prefixes, at most 10 digits.
 public func parseDecimal(_ s: some StringProtocol) -> UInt64? {
-    guard !s.isEmpty, s.count <= 20, s.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
-    return UInt64(s)
+    // One pass over the bytes (no Character counting, no generic integer parsing): it runs for every port,
+    // weight and mark of a restore file.
+    var v: UInt64 = 0, n = 0
+    for c in s.utf8 {
+        guard c >= 48, c <= 57, n < 20 else { return nil }
+        let (m, o1) = v.multipliedReportingOverflow(by: 10)
+        let (r, o2) = m.addingReportingOverflow(UInt64(c - 48))
+        if o1 || o2 { return nil }
+        v = r; n += 1
+    }
+    return n > 0 ? v : nil
 }

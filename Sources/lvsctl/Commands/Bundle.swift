@@ -60,7 +60,7 @@ struct BundleSpec: ConfigLine {
 
     func add(to config: inout ClusterConfig, source: inout SourceMap) throws {
         var (b, s) = try model()
-        if config.bundles.contains(where: { $0.name == b.name }) { throw UsageError("bundle \(shown(b.name)) is defined twice") }
+        if source.hasBundle(b.name, config) { throw UsageError("bundle \(shown(b.name)) is defined twice") }
         let used = source.usedMarks(config)
         if b.mark == 0 { b.mark = lowestFree(used) }
         else if used.contains(b.mark) { throw UsageError("mark \(b.mark) is already used by another bundle or fwmark service") }

@@ -32,6 +32,15 @@ struct SourceMap {
     /// appends to the config while it is read), so that 1,000 bundle lines do not rebuild the set 1,000 times.
     var marks = Set<UInt32>()
     var marksSeen = (entries: 0, bundles: 0)
+    var bundleNames = Set<String>()
+    var namesSeen = 0
+    /// True when a bundle called `name` is in `config` (incrementally indexed, as `usedMarks`).
+    mutating func hasBundle(_ name: String, _ config: ClusterConfig) -> Bool {
+        if namesSeen > config.bundles.count { bundleNames = []; namesSeen = 0 }
+        for b in config.bundles[namesSeen...] { bundleNames.insert(b.name) }
+        namesSeen = config.bundles.count
+        return bundleNames.contains(name)
+    }
     mutating func usedMarks(_ config: ClusterConfig) -> Set<UInt32> {
         if marksSeen.entries > config.entries.count || marksSeen.bundles > config.bundles.count {
             marks = []; marksSeen = (0, 0)
