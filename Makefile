@@ -34,7 +34,7 @@ test: build vm-setup
 	$(SWIFT) test 2>&1 | tee .build/unit-test.log; test $${PIPESTATUS[0]} -eq 0
 	$(MAKE) test-sanitize
 	Tests/install-check.sh
-	Scripts/vm/run --timeout 3600 Tests/Kernel/run-all.sh
+	Tests/Kernel/run-parallel.sh 3600
 
 unit-test: build
 	$(SWIFT) test
