@@ -21,6 +21,8 @@ struct SourceMap {
     /// The last service specifier parsed and its key: the `rs add` lines after a `vs add` repeat it.
     var lastSpec = ServiceSpec()
     var lastKey: ServiceKey?
+    /// The service the last `rs add` line joined and its index in the config (the next lines usually repeat it).
+    var lastEntry: (key: ServiceKey, index: Int)?
     /// True when `spec` is the last specifier parsed (compared in place, without copying it).
     func isLastSpec(_ spec: ServiceSpec) -> Bool {
         lastKey != nil && lastSpec.tcp == spec.tcp && lastSpec.udp == spec.udp && lastSpec.sctp == spec.sctp
@@ -155,6 +157,18 @@ enum ConfigFile {
 
     /// ``tokenize(_:)`` for the common line: printable ASCII (and tabs) without quotes. Returns nil for anything
     /// else (quotes, control characters, non-ASCII), which the general tokenizer handles, errors included.
+    /// False when no word of `line` starts with `-` followed by a digit (nearly every line): the negative-number
+    /// check then has nothing to find and is skipped.
+    static func mayHoldNegativeNumber(_ line: Substring) -> Bool {
+        var prev: UInt8 = 32, dash = false
+        for c in line.utf8 {
+            if dash && c >= 48 && c <= 57 { return true }
+            dash = c == 45 && (prev == 32 || prev == 9 || prev == 34 || prev == 39)
+            prev = c
+        }
+        return false
+    }
+
     static func tokenizePlainASCII(_ line: Substring) -> [String]? {
         let r = line.utf8.withContiguousStorageIfAvailable { b -> [String]? in
             var out: [String] = []
@@ -222,7 +236,7 @@ enum ConfigFile {
                 else if words.first == "-a" { words = ["rs", "add"] + words.dropFirst() }
                 // (normalizeArguments only ever changes a line holding -p or --persistent)
                 let normalized = words.contains(where: { $0 == "-p" || $0 == "--persistent" }) ? Entry.normalizeArguments(words) : words
-                try Entry.rejectNegativeNumbers(normalized)
+                if mayHoldNegativeNumber(line) { try Entry.rejectNegativeNumbers(normalized) }
                 if let fast = FastLine.parse(normalized) {
                     try fast.add(to: &config, source: &src)
                     continue
@@ -323,12 +337,14 @@ struct ServerLine: ConfigLine {
             key = bundle.serviceKey
         } else { key = try FastLine.key(spec, &source) }
         let d = try FastLine.model(server, for: key)
-        guard let i = source.entryIndex[key] ?? config.index(of: key) else { throw UsageError("service \(key) is not defined above this line") }
+        let cached = source.lastEntry.flatMap { $0.key == key && $0.index < config.entries.count ? $0.index : nil }
+        guard let i = cached ?? source.entryIndex[key] ?? config.index(of: key) else { throw UsageError("service \(key) is not defined above this line") }
         // (every real server recorded in source.dests is also in config.entries[i].servers, so this one check covers both)
         if config.entries[i].servers.contains(where: { $0.endpoint == d.endpoint }) {
             throw UsageError("real server \(d.endpoint) of \(key) is defined twice")
         }
         config.entries[i].servers.append(d)
+        source.lastEntry = (key, i)
         source.dests.append((DestKey(service: key, endpoint: d.endpoint), source.current))
     }
 }
