@@ -160,13 +160,17 @@ enum ConfigFile {
     /// False when no word of `line` starts with `-` followed by a digit (nearly every line): the negative-number
     /// check then has nothing to find and is skipped.
     static func mayHoldNegativeNumber(_ line: Substring) -> Bool {
-        var prev: UInt8 = 32, dash = false
-        for c in line.utf8 {
-            if dash && c >= 48 && c <= 57 { return true }
-            dash = c == 45 && (prev == 32 || prev == 9 || prev == 34 || prev == 39)
-            prev = c
+        // Over the contiguous bytes: stepping through Substring.utf8 by index costs ~40 instructions a byte.
+        let r = line.utf8.withContiguousStorageIfAvailable { b -> Bool in
+            var prev: UInt8 = 32, dash = false
+            for c in b {
+                if dash && c >= 48 && c <= 57 { return true }
+                dash = c == 45 && (prev == 32 || prev == 9 || prev == 34 || prev == 39)
+                prev = c
+            }
+            return false
         }
-        return false
+        return r ?? true
     }
 
     static func tokenizePlainASCII(_ line: Substring) -> [String]? {
