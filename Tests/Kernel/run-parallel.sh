@@ -7,8 +7,8 @@ set -u
 cd "$(dirname "$0")/../.."
 TIMEOUT=${1:-3600}
 OUT=$(mktemp -d)
-# Group A holds the long conformance run; group B the bad-input table and the guide examples.
-A=(t-conformance.sh t-ipvsadm-ops.sh t-json-schema.sh t-bad-input.sh t-import.sh t-seed-scenario.sh t-dr.sh)
+# Group A holds the conformance and scale runs (~13 + ~14 min); group B the bad-input table and the guide examples.
+A=(t-conformance.sh t-scale.sh t-ipvsadm-ops.sh t-json-schema.sh t-import.sh t-seed-scenario.sh)
 B=()
 for f in Tests/Kernel/t-*.sh; do
   t=${f##*/}

@@ -74,12 +74,12 @@ run_checks() {  # LABEL
   [ $rc -eq 0 ] || bad "$label list --json: exit $rc" "$(tail -3 $D/list.time)"
   from_json $D/list.json > $D/list.set
   check_set "$label list --json" $D/list.set
-  echo "# $label list --json: peak RSS $(rss $D/list.time) KiB, $(sed -n 's/.*Elapsed (wall clock) time[^:]*: //p' $D/list.time) wall"
+  echo "# $label list --json: peak RSS $(rss $D/list.time) KiB, $(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' $D/list.time) wall"
   /usr/bin/time -v ip netns exec $NS $L save > $D/save.conf 2> $D/save.time; rc=$?
   [ $rc -eq 0 ] || bad "$label save: exit $rc" "$(tail -3 $D/save.time)"
   from_save $D/save.conf > $D/save.set
   check_set "$label save" $D/save.set
-  echo "# $label save: peak RSS $(rss $D/save.time) KiB, $(sed -n 's/.*Elapsed (wall clock) time[^:]*: //p' $D/save.time) wall"
+  echo "# $label save: peak RSS $(rss $D/save.time) KiB, $(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' $D/save.time) wall"
   /usr/bin/time -v ip netns exec $NS $L save --format ipvsadm > $D/save.ipvsadm 2> $D/savei.time; rc=$?
   [ $rc -eq 0 ] || bad "$label save --format ipvsadm: exit $rc" "$(tail -3 $D/savei.time)"
   from_ipvsadm $D/save.ipvsadm > $D/savei.set

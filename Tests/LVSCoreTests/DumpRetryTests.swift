@@ -12,6 +12,8 @@ final class FakeDumpKernel: NetlinkTransport {
     var services: [VirtualService]
     var interruptServiceDumps: Int
     var enobufsOnce: Bool
+    /// Service dumps that silently skip the second service (no NLM_F_DUMP_INTR), as IPVS does under a writer.
+    var skipSilently = 0
     private(set) var serviceDumps = 0
     private var queue: [[UInt8]] = []
 
@@ -28,7 +30,8 @@ final class FakeDumpKernel: NetlinkTransport {
                 serviceDumps += 1
                 let intr = serviceDumps <= interruptServiceDumps
                 // An interrupted dump may repeat entries: send the first service twice.
-                let list = intr ? [services[0]] + services : services
+                var list = intr ? [services[0]] + services : services
+                if serviceDumps <= skipSilently { list.remove(at: 1) }
                 for s in list {
                     var e = AttributeEncoder()
                     CommandAttribute.service(s.attributes()).encode(&e)
@@ -59,7 +62,7 @@ final class DumpRetryTests: XCTestCase {
         let k = FakeDumpKernel(services: svcs)
         let t = try IPVSClient(transport: k).table()
         XCTAssertEqual(t.map(\.service.key), svcs.map(\.key))
-        XCTAssertEqual(k.serviceDumps, 1)
+        XCTAssertEqual(k.serviceDumps, 2)  // the read and its confirming service dump
     }
 
     func testInterruptedDumpIsRetriedToAConsistentResult() throws {
@@ -67,14 +70,22 @@ final class DumpRetryTests: XCTestCase {
         let t = try IPVSClient(transport: k).table()
         // The interrupted attempts returned the first service twice; the result has every entry exactly once.
         XCTAssertEqual(t.map(\.service.key), svcs.map(\.key))
-        XCTAssertEqual(k.serviceDumps, 3)
+        XCTAssertEqual(k.serviceDumps, 4)  // two interrupted, one clean, one confirming
+    }
+
+    func testSilentSkipIsCaughtByTheSecondServiceDump() throws {
+        let k = FakeDumpKernel(services: svcs)
+        k.skipSilently = 1
+        let t = try IPVSClient(transport: k).table()
+        XCTAssertEqual(t.map(\.service.key), svcs.map(\.key))
+        XCTAssertEqual(k.serviceDumps, 4)  // skipped, disagreeing check, then a clean read confirmed by a check
     }
 
     func testENOBUFSDuringADumpRestartsIt() throws {
         let k = FakeDumpKernel(services: svcs, enobufsOnce: true)
         let t = try IPVSClient(transport: k).table()
         XCTAssertEqual(t.map(\.service.key), svcs.map(\.key))
-        XCTAssertEqual(k.serviceDumps, 2)
+        XCTAssertEqual(k.serviceDumps, 3)  // lost messages, clean read, confirming dump
     }
 
     func testEndlessInterruptionGivesUpWithAClearError() {

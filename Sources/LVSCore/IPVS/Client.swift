@@ -185,7 +185,15 @@ public final class IPVSClient {
                     svcs = svcs.filter { $0.key == k }
                     if svcs.isEmpty { throw IPVSError(request: .zero(k), errno: ESRCH) }
                 }
-                return try svcs.map { ServiceEntry(service: $0, servers: try destinations(of: $0.key)) }
+                let table = try svcs.map { ServiceEntry(service: $0, servers: try destinations(of: $0.key)) }
+                // The IPVS service dump never sets NLM_F_DUMP_INTR: a service deleted during the dump shifts the
+                // kernel's position and silently skips another (seen in t-scale.sh under a concurrent ipvsadm).
+                // A second service dump that disagrees means the first may be incomplete: read it all again.
+                if only == nil, attempt < dumpRetries, try services().map(\.key) != svcs.map(\.key) {
+                    attempt += 1
+                    continue
+                }
+                return table
             } catch is IPVSDumpInterrupted where attempt < dumpRetries {
                 attempt += 1
             } catch let e as DumpError where e.errno == ESRCH && only == nil && attempt < dumpRetries {
