@@ -185,13 +185,22 @@ public final class IPVSClient {
                     svcs = svcs.filter { $0.key == k }
                     if svcs.isEmpty { throw IPVSError(request: .zero(k), errno: ESRCH) }
                 }
-                let table = try svcs.map { ServiceEntry(service: $0, servers: try destinations(of: $0.key)) }
-                // The IPVS service dump never sets NLM_F_DUMP_INTR: a service deleted during the dump shifts the
-                // kernel's position and silently skips another (seen in t-scale.sh under a concurrent ipvsadm).
-                // A second service dump that disagrees means the first may be incomplete: read it all again.
-                if only == nil, attempt < dumpRetries, try services().map(\.key) != svcs.map(\.key) {
-                    attempt += 1
-                    continue
+                // The IPVS service dump never sets NLM_F_DUMP_INTR: a service added or deleted during the dump shifts
+                // the kernel's position, so another service is silently repeated or skipped (seen in t-scale.sh under
+                // a concurrent ipvsadm). Repeats are dropped here; a second service dump after the real servers
+                // supplies any service the first one skipped. Every service that existed throughout is then listed
+                // exactly once, without reading the whole table again while a writer keeps changing it.
+                var seen = Set<ServiceKey>()
+                svcs = svcs.filter { seen.insert($0.key).inserted }
+                var table = try svcs.map { ServiceEntry(service: $0, servers: try destinations(of: $0.key)) }
+                if only == nil {
+                    for s in try services() where seen.insert(s.key).inserted {
+                        do {
+                            table.append(ServiceEntry(service: s, servers: try destinations(of: s.key)))
+                        } catch let e as DumpError where e.errno == ESRCH {
+                            continue  // deleted again since the second dump: it is gone, not missed
+                        }
+                    }
                 }
                 return table
             } catch is IPVSDumpInterrupted where attempt < dumpRetries {
