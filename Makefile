@@ -5,6 +5,9 @@ SWIFT        ?= swift
 PREFIX       ?= /usr/local
 DESTDIR      ?=
 BINDIR        = $(DESTDIR)$(PREFIX)/bin
+# The installed and benchmarked binary links the Swift runtime statically: no Foundation/ICU and no Swift shared
+# libraries to load and relocate at every start (lvsctl --version: 3.0 ms against 7.3 ms dynamically linked).
+RELEASE_BUILD = build -c release --static-swift-stdlib
 BUILD_DEPS    = libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libiptc-dev pkg-config
 RUNTIME_DEPS  = ipvsadm iptables arptables iproute2 kmod
 VM_DEPS       = qemu-system-x86 busybox-static cpio xz-utils python3 strace
@@ -63,13 +66,13 @@ demo: build vm-setup
 
 bench: vm-setup
 	@command -v gnuplot > /dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y gnuplot-nox; }
-	$(SWIFT) build -c release
+	$(SWIFT) $(RELEASE_BUILD)
 	BENCH_NO_BUILD=1 Scripts/bench/run
 
 # The release binary, lvsctl(8) man pages, bash/zsh/fish completions, the systemd unit, an example config and
 # the guides; uninstall removes exactly the files listed in PREFIX/share/lvsctl/manifest.
 install: deps
-	$(SWIFT) build -c release
+	$(SWIFT) $(RELEASE_BUILD)
 	$(SWIFT) package --allow-writing-to-package-directory generate-manual --multi-page --section 8 \
 	  --authors 'lvsctl developers' >/dev/null
 	Scripts/install/install.sh install "$(PREFIX)" "$(DESTDIR)"

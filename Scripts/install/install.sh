@@ -15,7 +15,7 @@ if [ "$op" == uninstall ]; then
   exit 0
 fi
 bin=.build/release/lvsctl
-[ -x "$bin" ] || { echo "build first: swift build -c release" >&2; exit 1; }
+[ -x "$bin" ] || { echo "build first: swift build -c release --static-swift-stdlib" >&2; exit 1; }
 man=.build/plugins/GenerateManual/outputs/lvsctl
 files=()
 put() { install -D -m "$1" "$2" "$DESTDIR$3"; files+=("$3"); }

@@ -37,6 +37,7 @@ enum Entry {
         } catch {
             return report(error)
         }
+        if let code = runWithoutParser(args) { return code }
         do {
             command = try LVSCtl.parseAsRoot(args)
         } catch {
@@ -64,6 +65,38 @@ enum Entry {
                 if code == .success { print(LVSCtl.fullMessage(for: error)); return 0 }
                 fail(usageMessage(error)); return 2
             }
+            return report(error)
+        }
+    }
+
+    /// The lines an rc.local or a script runs most, `vs add` and `rs add` with a service specifier, and
+    /// `--version`, without ArgumentParser: building its command tree by reflection is most of the cost of a
+    /// short-lived process. They go through the same scanner and the same checks as those lines of a restore file
+    /// (``FastLine``, whose results and errors equal the full grammar's, as FastPathTests checks); anything it does
+    /// not recognise (`--netns`, `--bundle`, `--help`, `--opt=value`, a missing service) returns nil for the full
+    /// grammar.
+    static func runWithoutParser(_ args: [String]) -> Int32? {
+        if args == ["--version"] {
+            writeStandardOutput(LVSCtl.configuration.version + "\n")
+            return 0
+        }
+        guard args.count > 2, args[1] == "add", let line = FastLine.parse(args) else { return nil }
+        do {
+            var source = SourceMap()
+            switch line {
+            case let l as ServiceLine where l.spec.given:
+                var s = VirtualService(key: try FastLine.key(l.spec, &source))
+                try l.settings.apply(to: &s, isNew: true)
+                try IPVSClient().perform(.addService(s))
+            case let l as ServerLine where l.bundle == nil && l.spec.given:
+                let key = try FastLine.key(l.spec, &source)
+                let d = try FastLine.model(l.server, for: key)
+                try IPVSClient().perform(.addDest(key, d))
+            default:
+                return nil
+            }
+            return 0
+        } catch {
             return report(error)
         }
     }

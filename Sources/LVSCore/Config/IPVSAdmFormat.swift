@@ -49,6 +49,11 @@ public enum IPVSAdmFormat {
     /// With `names`, addresses and ports are printed as names where the resolver has them (ipvsadm's `-L`).
     public static func list(_ e: ServiceEntry, columns: ListColumns, exact: Bool, sorted: Bool = true,
                             names: NameResolver? = nil) -> String {
+        if columns == .standard && names == nil {
+            var b = TextBuffer()
+            listStandard(e, sorted: sorted, into: &b)
+            return b.string
+        }
         let s = e.service
         let name = serviceName(s.key, names: names)
         // A fwmark service has no protocol of its own (ipvsadm leaves its real servers' ports as numbers).
@@ -97,6 +102,62 @@ public enum IPVSAdmFormat {
         return out
     }
 
+    /// The service specifier of `-Sn` lines: `-t 192.0.2.1:80`, `-f 80`, `-f 80 -6` (``ServiceKey/option``).
+    static func keyOption(_ k: ServiceKey, into out: inout TextBuffer) {
+        switch k {
+        case .fwmark(let m, let f):
+            out.append("-f "); out.decimal(UInt64(m))
+            if f == .inet6 { out.append(" -6") }
+        case .address(let p, let e):
+            out.append(p.option); out.append(byte: 32); out.endpoint(e)
+        }
+    }
+
+    /// The service line's flags after the scheduler in `-Ln`: ` (sh-port)`, ` persistent 60 mask ...`, ` ops`.
+    static func serviceFlags(_ s: VirtualService, into out: inout TextBuffer) {
+        if !s.flags.intersection(.schedMask).isEmpty { out.append(" ("); out.append(schedFlags(s)); out.append(")") }
+        if s.flags.contains(.persistent) {
+            out.append(" persistent "); out.decimal(UInt64(s.timeout))
+            if s.key.family == .inet && s.netmask != 0xFFFF_FFFF { out.append(" mask "); out.append(Netmask.ipv4Text(s.netmask)) }
+            if s.key.family == .inet6 && s.netmask != 128 { out.append(" mask "); out.decimal(Int64(Int32(bitPattern: s.netmask))) }
+            if let pe = s.persistenceEngine { out.append(" pe "); out.append(pe) }
+        }
+        if s.flags.contains(.onePacket) { out.append(" ops") }
+    }
+
+    /// Appends the lines of one service and its real servers in the standard columns of `ipvsadm -Ln`, numeric:
+    /// the same text as ``list(_:columns:exact:sorted:names:)``, written as bytes (a list of tens of thousands of
+    /// services spends its time here).
+    public static func listStandard(_ e: ServiceEntry, sorted: Bool = true, into out: inout TextBuffer) {
+        let s = e.service
+        let start = out.count
+        switch s.key {
+        case .fwmark(let m, let f):
+            out.append("FWM  "); out.decimal(Int64(Int32(bitPattern: m)))
+            if f == .inet6 { out.append(" IPv6") }
+        case .address(let p, let ep):
+            out.append(p.label); out.pad(from: start, to: 4); out.append(byte: 32); out.endpoint(ep)
+            if ep.address.family != .inet6 { out.truncate(from: start, to: 33) }
+        }
+        out.append(byte: 32); out.append(s.scheduler.rawValue)
+        serviceFlags(s, into: &out)
+        out.append(byte: 10)
+        for d in sorted ? sortedDests(e.servers) : e.servers {
+            out.append("  -> ")
+            let ds = out.count
+            out.endpoint(d.endpoint)
+            if d.address.family != .inet6 { out.truncate(from: ds, to: 28) }
+            out.pad(from: ds, to: 28)
+            out.append(byte: 32)
+            let fs = out.count
+            out.append(d.forwarding.description); out.pad(from: fs, to: 7)
+            out.append(byte: 32); out.decimal(Int64(d.weight), left: 6)
+            out.append(byte: 32); out.decimal(Int64(d.activeConnections), left: 10)
+            out.append(byte: 32); out.decimal(Int64(d.inactiveConnections), left: 10)
+            out.append(byte: 10)
+        }
+    }
+
     /// `gue:6080:-c`, `gre:+c`, `ipip`, or nil for a non-tunnel server.
     public static func tunnelInfo(_ d: RealServer) -> String? {
         guard d.forwarding == .tunnel else { return nil }
@@ -110,30 +171,39 @@ public enum IPVSAdmFormat {
 
     /// The `-A` and `-a` lines of one service, as `ipvsadm -Sn` prints them.
     public static func save(_ e: ServiceEntry) -> String {
+        var b = TextBuffer()
+        save(e, into: &b)
+        return b.string
+    }
+
+    /// Appends the `-A` and `-a` lines of one service, as `ipvsadm -Sn` prints them.
+    public static func save(_ e: ServiceEntry, into out: inout TextBuffer) {
         let s = e.service
-        var out = "-A \(s.key.option) -s \(s.scheduler)"
+        var key = TextBuffer()
+        keyOption(s.key, into: &key)
+        out.append("-A "); out.append(contentsOf: key); out.append(" -s "); out.append(s.scheduler.rawValue)
         if s.flags.contains(.persistent) {
-            out += " -p \(s.timeout)"
-            if s.key.family == .inet && s.netmask != 0xFFFF_FFFF { out += " -M \(Netmask.ipv4Text(s.netmask))" }
-            if s.key.family == .inet6 && s.netmask != 128 { out += " -M \(Int32(bitPattern: s.netmask))" }
+            out.append(" -p "); out.decimal(UInt64(s.timeout))
+            if s.key.family == .inet && s.netmask != 0xFFFF_FFFF { out.append(" -M "); out.append(Netmask.ipv4Text(s.netmask)) }
+            if s.key.family == .inet6 && s.netmask != 128 { out.append(" -M "); out.decimal(Int64(Int32(bitPattern: s.netmask))) }
         }
-        if let pe = s.persistenceEngine { out += " --pe \(pe)" }
-        if s.flags.contains(.onePacket) { out += " -o" }
-        if !s.flags.intersection(.schedMask).isEmpty { out += " -b \(schedFlags(s))" }
-        out += "\n"
+        if let pe = s.persistenceEngine { out.append(" --pe "); out.append(pe) }
+        if s.flags.contains(.onePacket) { out.append(" -o") }
+        if !s.flags.intersection(.schedMask).isEmpty { out.append(" -b "); out.append(schedFlags(s)) }
+        out.append(byte: 10)
         for d in sortedDests(e.servers) {
-            out += "-a \(s.key.option) -r \(d.endpoint) \(d.forwarding.option) -w \(d.weight)"
+            out.append("-a "); out.append(contentsOf: key); out.append(" -r "); out.endpoint(d.endpoint)
+            out.append(byte: 32); out.append(d.forwarding.option); out.append(" -w "); out.decimal(Int64(d.weight))
             if d.forwarding == .tunnel {
                 let opt = ["--tun-nocsum", "--tun-csum", "--tun-remcsum"][Int(d.tunnelChecksum.rawValue)]
                 switch d.tunnelType {
-                case .ipip: out += " --tun-type ipip"
-                case .gue: out += " --tun-type gue --tun-port \(d.tunnelPort) \(opt)"
-                case .gre: out += " --tun-type gre \(opt)"
+                case .ipip: out.append(" --tun-type ipip")
+                case .gue: out.append(" --tun-type gue --tun-port "); out.decimal(UInt64(d.tunnelPort)); out.append(byte: 32); out.append(opt)
+                case .gre: out.append(" --tun-type gre "); out.append(opt)
                 }
             }
-            out += "\n"
+            out.append(byte: 10)
         }
-        return out
     }
 
     /// ipvsadm's `print_largenum`: 9 columns, with K/M/G/T above 10^8 unless `exact`.

@@ -21,15 +21,22 @@ public enum LVSCtlFormat {
 
     /// The options of a real server: `-r A:P -g -w 1 [-x U] [-y L] [--tun-type ...]`.
     public static func serverArguments(_ d: RealServer) -> String {
-        var a = "-r \(d.endpoint) \(d.forwarding.option) -w \(d.weight)"
-        if d.upperThreshold != 0 { a += " -x \(d.upperThreshold)" }
-        if d.lowerThreshold != 0 { a += " -y \(d.lowerThreshold)" }
+        var b = TextBuffer()
+        serverArguments(d, into: &b)
+        return b.string
+    }
+
+    /// Appends ``serverArguments(_:)`` to a buffer.
+    public static func serverArguments(_ d: RealServer, into a: inout TextBuffer) {
+        a.append("-r "); a.endpoint(d.endpoint); a.append(byte: 32); a.append(d.forwarding.option)
+        a.append(" -w "); a.decimal(Int64(d.weight))
+        if d.upperThreshold != 0 { a.append(" -x "); a.decimal(UInt64(d.upperThreshold)) }
+        if d.lowerThreshold != 0 { a.append(" -y "); a.decimal(UInt64(d.lowerThreshold)) }
         if d.forwarding == .tunnel {
-            a += " --tun-type \(d.tunnelType)"
-            if d.tunnelType == .gue { a += " --tun-port \(d.tunnelPort)" }
-            if d.tunnelType != .ipip { a += " --tun-\(d.tunnelChecksum)" }
+            a.append(" --tun-type "); a.append(d.tunnelType.description)
+            if d.tunnelType == .gue { a.append(" --tun-port "); a.decimal(UInt64(d.tunnelPort)) }
+            if d.tunnelType != .ipip { a.append(" --tun-"); a.append(d.tunnelChecksum.description) }
         }
-        return a
     }
 
     /// The options of a sync daemon: `master --mcast-interface eth0 --syncid 1 ...`.
@@ -54,23 +61,30 @@ public enum LVSCtlFormat {
 
     /// The whole state as a file. Bundles replace the `vs add` line of their fwmark service.
     public static func render(_ c: ClusterConfig, header: String? = nil, extraLines: [String] = []) -> String {
-        var out = ""
-        if let h = header { out += h.split(separator: "\n", omittingEmptySubsequences: false).map { "# \($0)\n" }.joined() }
-        if let t = c.timeouts { out += "timeout set --tcp \(t.tcp) --tcpfin \(t.tcpFin) --udp \(t.udp)\n" }
+        var out = TextBuffer(capacity: 256 + c.entries.count * 256)
+        if let h = header { out.append(h.split(separator: "\n", omittingEmptySubsequences: false).map { "# \($0)\n" }.joined()) }
+        if let t = c.timeouts { out.append("timeout set --tcp \(t.tcp) --tcpfin \(t.tcpFin) --udp \(t.udp)\n") }
         let bundleKeys = Dictionary(c.bundles.map { ($0.serviceKey, $0) }, uniquingKeysWith: { a, _ in a })
+        var prefix = TextBuffer()
         for e in IPVSAdmFormat.sortedServices(c.entries) {
             if let b = bundleKeys[e.service.key] {
-                out += bundleLine(b, service: e.service) + "\n"
+                out.append(bundleLine(b, service: e.service)); out.append(byte: 10)
             } else {
-                out += "vs add " + serviceArguments(e.service) + "\n"
+                out.append("vs add "); out.append(serviceArguments(e.service)); out.append(byte: 10)
             }
-            for d in IPVSAdmFormat.sortedDests(e.servers) { out += "rs add \(e.service.key) " + serverArguments(d) + "\n" }
+            if e.servers.isEmpty { continue }
+            prefix = TextBuffer()
+            prefix.append("rs add "); IPVSAdmFormat.keyOption(e.service.key, into: &prefix); prefix.append(byte: 32)
+            for d in IPVSAdmFormat.sortedDests(e.servers) {
+                out.append(contentsOf: prefix); serverArguments(d, into: &out); out.append(byte: 10)
+            }
         }
-        for b in c.bundles where !c.entries.contains(where: { $0.service.key == b.serviceKey }) {
-            out += bundleLine(b, service: nil) + "\n"
+        let serviceKeys = Set(c.entries.map(\.service.key))
+        for b in c.bundles where !serviceKeys.contains(b.serviceKey) {
+            out.append(bundleLine(b, service: nil)); out.append(byte: 10)
         }
-        for d in c.daemons { out += "daemon start " + daemonArguments(d) + "\n" }
-        for l in extraLines { out += l + "\n" }
-        return out
+        for d in c.daemons { out.append("daemon start "); out.append(daemonArguments(d)); out.append(byte: 10) }
+        for l in extraLines { out.append(l); out.append(byte: 10) }
+        return out.string
     }
 }

@@ -3,7 +3,14 @@
 // arptables (the system's arptables binary, run with an argument vector) and redirect (nat REDIRECT rules
 // through libiptc, in lvsctl's chain). What setup changed is recorded in a per-namespace state file, so
 // teardown removes exactly that and puts sysctls back to their old values.
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// How a real server is kept from answering ARP for the VIP.
 public enum DRMethod: String, Codable, Sendable, CaseIterable {
@@ -97,7 +104,7 @@ public struct DRSysctl: Codable, Hashable, Sendable {
     /// The value before lvsctl changed it; teardown restores it once no VIP needs the change.
     public var original: Int
     /// The `sysctl -w` name, e.g. `net.ipv4.conf.all.arp_ignore`.
-    public var key: String { "net.ipv4.conf.\(interface.replacingOccurrences(of: ".", with: "/")).\(name)" }
+    public var key: String { "net.ipv4.conf.\(interface.replacing(".", with: "/")).\(name)" }
 }
 
 /// The state file: every VIP set up in this network namespace, and the sysctls' previous values.
@@ -152,8 +159,8 @@ public enum Sysctl {
         guard fd >= 0 else { throw DRError("cannot read \(p): \(errnoText(errno))") }
         defer { close(fd) }
         var buf = [UInt8](repeating: 0, count: 64)
-        let n = Foundation.read(fd, &buf, buf.count)
-        guard n > 0, let v = Int(String(decoding: buf[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+        let n = Glibc.read(fd, &buf, buf.count)
+        guard n > 0, let v = Int(String(decoding: buf[0..<n], as: UTF8.self).trimmingWhitespace) else {
             throw DRError("cannot read \(p)")
         }
         return v
@@ -169,7 +176,7 @@ public enum Sysctl {
         }
         defer { close(fd) }
         let text = Array("\(value)\n".utf8)
-        guard Foundation.write(fd, text, text.count) == text.count else { throw DRError("cannot write \(p): \(errnoText(errno))") }
+        guard Glibc.write(fd, text, text.count) == text.count else { throw DRError("cannot write \(p): \(errnoText(errno))") }
     }
 }
 
@@ -271,12 +278,7 @@ public final class DirectRouting {
             if errno == ENOENT { return DRState() }
             throw DRError("cannot read \(statePath): \(errnoText(errno))")
         }
-        var data = Data()
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = Foundation.read(fd, &buf, buf.count)
-            if n > 0 { data.append(contentsOf: buf[0..<n]) } else if n < 0 && errno == EINTR { continue } else { break }
-        }
+        let data = Data(readToEnd(fd) ?? [])
         close(fd)
         do { return try JSONDecoder().decode(DRState.self, from: data) } catch {
             throw DRError("\(statePath) is not a valid lvsctl dr state file; move it away to start afresh")
@@ -285,7 +287,7 @@ public final class DirectRouting {
 
     /// Writes the state file atomically (mode 0600), creating `/run/lvsctl/dr/` if needed.
     public func saveState(_ s: DRState) throws {
-        for d in ["/run/lvsctl", (statePath as NSString).deletingLastPathComponent] { _ = mkdir(d, 0o700) }
+        for d in ["/run/lvsctl", String(statePath[..<(statePath.lastIndex(of: "/") ?? statePath.endIndex)])] { _ = mkdir(d, 0o700) }
         if s.records.isEmpty && s.sysctls.isEmpty {
             if unlink(statePath) != 0 && errno != ENOENT { throw DRError("cannot remove \(statePath): \(errnoText(errno))") }
             return

@@ -342,6 +342,11 @@ public enum IPVSDecode {
         for a in try commandAttributes(bytes) { if case .service(let s, _) = a { return try VirtualService(attributes: s) } }
         throw DecodeError("service dump", "reply without IPVS_CMD_ATTR_SERVICE")
     }
+    /// The key of the service in a `GET_SERVICE` dump reply.
+    public static func serviceKey(_ bytes: ArraySlice<UInt8>) throws -> ServiceKey {
+        if let k = FastDecode.serviceKey(bytes) { return k }
+        return try serviceGeneric(bytes).key
+    }
     /// The destination in a `GET_DEST` dump reply.
     public static func dest(_ bytes: ArraySlice<UInt8>, serviceFamily: AddressFamily) throws -> RealServer {
         if let d = FastDecode.dest(bytes, serviceFamily: serviceFamily) { return d }
@@ -411,10 +416,8 @@ enum FastDecode {
     }
 
     @inline(__always) static func le<T: FixedWidthInteger>(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>, _: T.Type) -> T? {
-        guard r.count == MemoryLayout<T>.size else { return nil }
-        var v: T = 0
-        for i in 0..<r.count { v |= T(b[r.lowerBound + i]) << (8 * i) }
-        return v
+        guard r.count == MemoryLayout<T>.size, r.lowerBound >= 0, r.upperBound <= b.count, let base = b.baseAddress else { return nil }
+        return T(littleEndian: UnsafeRawPointer(base + r.lowerBound).loadUnaligned(as: T.self))
     }
 
     /// The one nested attribute of `type` that makes up the whole message, or nil.
@@ -429,25 +432,37 @@ enum FastDecode {
     }
 
     static func stats(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, wide: Bool) -> Stats? {
+        // A direct loop over the nested counters (this runs twice for every service and real server listed).
+        guard range.lowerBound >= 0, range.upperBound <= b.count, let base = b.baseAddress.map(UnsafeRawPointer.init) else { return nil }
         var s = Stats()
-        let ok = walk(b, range) { t, r in
-            func n(_ is64: Bool) -> UInt64? { is64 ? le(b, r, UInt64.self) : le(b, r, UInt32.self).map(UInt64.init) }
-            switch t {
-            case 1: guard let v = n(wide) else { return false }; s.connections = v
-            case 2: guard let v = n(wide) else { return false }; s.inPackets = v
-            case 3: guard let v = n(wide) else { return false }; s.outPackets = v
-            case 4: guard let v = n(true) else { return false }; s.inBytes = v
-            case 5: guard let v = n(true) else { return false }; s.outBytes = v
-            case 6: guard let v = n(wide) else { return false }; s.cps = v
-            case 7: guard let v = n(wide) else { return false }; s.inPPS = v
-            case 8: guard let v = n(wide) else { return false }; s.outPPS = v
-            case 9: guard let v = n(wide) else { return false }; s.inBPS = v
-            case 10: guard let v = n(wide) else { return false }; s.outBPS = v
-            default: break  // the generic decoder keeps it as .other, which Stats ignores
-            }
-            return true
+        var off = range.lowerBound
+        while off < range.upperBound {
+            let rem = range.upperBound - off
+            guard rem >= 4 else { return nil }
+            let len = Int(UInt16(littleEndian: (base + off).loadUnaligned(as: UInt16.self)))
+            let type = UInt16(littleEndian: (base + off + 2).loadUnaligned(as: UInt16.self)) & nlaTypeMask
+            guard len >= 4, len <= rem else { return nil }
+            if type >= 1 && type <= 10 {
+                let is64 = wide || type == 4 || type == 5
+                guard len - 4 == (is64 ? 8 : 4) else { return nil }
+                let v = is64 ? UInt64(littleEndian: (base + off + 4).loadUnaligned(as: UInt64.self))
+                             : UInt64(UInt32(littleEndian: (base + off + 4).loadUnaligned(as: UInt32.self)))
+                switch type {
+                case 1: s.connections = v
+                case 2: s.inPackets = v
+                case 3: s.outPackets = v
+                case 4: s.inBytes = v
+                case 5: s.outBytes = v
+                case 6: s.cps = v
+                case 7: s.inPPS = v
+                case 8: s.outPPS = v
+                case 9: s.inBPS = v
+                default: s.outBPS = v
+                }
+            }  // other types: the generic decoder keeps them as .other, which Stats ignores
+            off += Swift.min(netlinkAlign(len), rem)
         }
-        return ok ? s : nil
+        return s
     }
 
     /// A NUL-terminated string attribute, as ``RawAttribute/string(_:)`` reads it.
@@ -460,12 +475,12 @@ enum FastDecode {
     static func dest(_ bytes: ArraySlice<UInt8>, serviceFamily: AddressFamily) -> RealServer? {
         bytes.withUnsafeBufferPointer { b -> RealServer? in
             guard let dr = only(b, type: 2) else { return nil }
-            var addr: [UInt8]?, port: UInt16 = 0, fwd: UInt32 = 3, weight: Int32 = 0, uth: UInt32 = 0, lth: UInt32 = 0
+            var addr: Int?, port: UInt16 = 0, fwd: UInt32 = 3, weight: Int32 = 0, uth: UInt32 = 0, lth: UInt32 = 0
             var act: UInt32 = 0, inact: UInt32 = 0, pers: UInt32 = 0, af: UInt16?, tt: UInt8 = 0, tp: UInt16 = 0, tf: UInt16 = 0
             var st: Stats?, st32: Stats?
             let ok = walk(b, dr) { t, r in
                 switch t {
-                case 1: guard r.count == 16 else { return false }; addr = Array(b[r])
+                case 1: guard r.count == 16 else { return false }; addr = r.lowerBound
                 case 2: guard let v = le(b, r, UInt16.self) else { return false }; port = v.byteSwapped
                 case 3: guard let v = le(b, r, UInt32.self) else { return false }; fwd = v
                 case 4: guard let v = le(b, r, UInt32.self) else { return false }; weight = Int32(bitPattern: v)
@@ -487,7 +502,7 @@ enum FastDecode {
             guard ok, let a = addr, let method = ForwardingMethod(rawValue: fwd & 0x7) else { return nil }
             let family: AddressFamily
             if let v = af { guard let f = AddressFamily(rawValue: v) else { return nil }; family = f } else { family = serviceFamily }
-            guard let address = try? IPAddress(ipvsField: a, family: family) else { return nil }
+            let address = IPAddress(ipvsField: b, at: a, family: family)
             var d = RealServer(address: address, port: port, forwarding: method, weight: weight,
                                upperThreshold: uth, lowerThreshold: lth, tunnelType: TunnelType(rawValue: tt) ?? .ipip,
                                tunnelPort: tp, tunnelChecksum: TunnelChecksum(rawValue: tf) ?? .none)
@@ -497,17 +512,41 @@ enum FastDecode {
         }
     }
 
+    /// Only the key of a service dump reply (for the second, checking service dump of a table read); nil when
+    /// the reply is not one the fast decoder handles.
+    static func serviceKey(_ bytes: ArraySlice<UInt8>) -> ServiceKey? {
+        bytes.withUnsafeBufferPointer { b -> ServiceKey? in
+            guard let sr = only(b, type: 1) else { return nil }
+            var af: UInt16?, proto: UInt16?, addr: Int?, port: UInt16?, mark: UInt32?
+            let ok = walk(b, sr) { t, r in
+                switch t {
+                case 1: guard let v = le(b, r, UInt16.self) else { return false }; af = v
+                case 2: guard let v = le(b, r, UInt16.self) else { return false }; proto = v
+                case 3: guard r.count == 16 else { return false }; addr = r.lowerBound
+                case 4: guard let v = le(b, r, UInt16.self) else { return false }; port = v.byteSwapped
+                case 5: guard let v = le(b, r, UInt32.self) else { return false }; mark = v
+                default: break
+                }
+                return true
+            }
+            guard ok, let afv = af, let family = AddressFamily(rawValue: afv) else { return nil }
+            if let m = mark, m != 0 { return .fwmark(m, family) }
+            guard let pv = proto, let p = IPProtocol(rawValue: pv), let a = addr, let pt = port else { return nil }
+            return .address(p, Endpoint(address: IPAddress(ipvsField: b, at: a, family: family), port: pt))
+        }
+    }
+
     static func service(_ bytes: ArraySlice<UInt8>) -> VirtualService? {
         bytes.withUnsafeBufferPointer { b -> VirtualService? in
             guard let sr = only(b, type: 1) else { return nil }
-            var af: UInt16?, proto: UInt16?, addr: [UInt8]?, port: UInt16?, mark: UInt32?
+            var af: UInt16?, proto: UInt16?, addr: Int?, port: UInt16?, mark: UInt32?
             var sched = "", flags: UInt32 = 0, timeout: UInt32 = 0, netmask: UInt32?, pe: String?
             var st: Stats?, st32: Stats?
             let ok = walk(b, sr) { t, r in
                 switch t {
                 case 1: guard let v = le(b, r, UInt16.self) else { return false }; af = v
                 case 2: guard let v = le(b, r, UInt16.self) else { return false }; proto = v
-                case 3: guard r.count == 16 else { return false }; addr = Array(b[r])
+                case 3: guard r.count == 16 else { return false }; addr = r.lowerBound
                 case 4: guard let v = le(b, r, UInt16.self) else { return false }; port = v.byteSwapped
                 case 5: guard let v = le(b, r, UInt32.self) else { return false }; mark = v
                 case 6: guard let v = string(b, r) else { return false }; sched = v
@@ -528,8 +567,8 @@ enum FastDecode {
             if let m = mark, m != 0 {
                 key = .fwmark(m, family)
             } else {
-                guard let pv = proto, let p = IPProtocol(rawValue: pv), let a = addr, let pt = port,
-                      let address = try? IPAddress(ipvsField: a, family: family) else { return nil }
+                guard let pv = proto, let p = IPProtocol(rawValue: pv), let a = addr, let pt = port else { return nil }
+                let address = IPAddress(ipvsField: b, at: a, family: family)
                 key = .address(p, Endpoint(address: address, port: pt))
             }
             var s = VirtualService(key: key, scheduler: Scheduler(sched), flags: ServiceFlags(rawValue: flags).subtracting(.hashed),

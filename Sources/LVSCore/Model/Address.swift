@@ -59,6 +59,13 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
     /// The address in a 16-byte IPVS field: IPv4 is zero-padded after its 4 bytes (`union nf_inet_addr`).
     public var ipvsField: [UInt8] { family == .inet ? bytes + [UInt8](repeating: 0, count: 12) : bytes }
 
+    /// Reads an address from the 16-byte IPVS field starting at `offset` of a reply buffer (the caller checked
+    /// that 16 bytes are there): one array of 4 or 16 bytes, for the dump decoders.
+    init(ipvsField b: UnsafeBufferPointer<UInt8>, at offset: Int, family: AddressFamily) {
+        self.family = family
+        self.bytes = Array(UnsafeBufferPointer(rebasing: b[offset..<(offset + (family == .inet ? 4 : 16))]))
+    }
+
     /// Reads an address from a 16-byte IPVS field for the given family.
     public init(ipvsField f: [UInt8], family: AddressFamily) throws {
         guard f.count == 16 || (family == .inet && f.count >= 4) else {

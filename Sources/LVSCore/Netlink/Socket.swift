@@ -56,10 +56,10 @@ public final class GenericNetlinkSocket: NetlinkTransport {
         }
     }
 
-    /// `recv(2)` on the libnl socket's descriptor.
+    /// `recv(2)` with `MSG_TRUNC` on the libnl socket's descriptor: the datagram's full length.
     public func receive(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         while true {
-            let n = recv(fd, buffer.baseAddress, buffer.count, 0)
+            let n = recv(fd, buffer.baseAddress, buffer.count, Int32(MSG_TRUNC))
             if n >= 0 { return n }
             if errno == EINTR { continue }
             throw NetlinkError(operation: "netlink receive", errno: errno)

@@ -5,7 +5,8 @@ public protocol NetlinkTransport: AnyObject {
     var familyID: UInt16 { get }
     /// Sends one buffer of whole netlink messages in one `sendmsg`.
     func send(_ bytes: UnsafeRawBufferPointer) throws
-    /// Receives one datagram into `buffer`, returning its length.
+    /// Receives one datagram into `buffer`, returning its full length (`MSG_TRUNC`): a length above
+    /// `buffer.count` means the datagram did not fit and was cut.
     func receive(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
 }
 

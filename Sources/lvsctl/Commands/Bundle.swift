@@ -1,5 +1,12 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import LVSCore
 
 /// Bundle names go into chain comments and shell scripts: 1..64 of [A-Za-z0-9_.-], starting with a letter or digit.
@@ -241,5 +248,5 @@ func parsePortList(_ s: String) throws -> [PortRange] {
 
 /// Quotes a shell word when it holds spaces or metacharacters (for display only; nothing is run through a shell).
 func quoteIfNeeded(_ w: String) -> String {
-    w.contains(where: { " \"'$`\\;&|<>*?()[]{}!#~".contains($0) }) ? "\"" + w.replacingOccurrences(of: "\"", with: "\\\"") + "\"" : w
+    w.contains(where: { " \"'$`\\;&|<>*?()[]{}!#~".contains($0) }) ? "\"" + w.replacing("\"", with: "\\\"") + "\"" : w
 }

@@ -1,5 +1,12 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import LVSCore
 
 /// A command that may appear as a line of a configuration file.
@@ -118,7 +125,8 @@ enum ConfigFile {
         let name = path ?? "-"
         let data: Data
         if name == "-" {
-            data = FileHandle.standardInput.readDataToEndOfFile()
+            guard let d = readToEnd(0) else { throw UsageError("-: cannot read standard input (\(errnoText(errno)))") }
+            data = Data(d)
         } else {
             data = try readWholeFile(name)
         }
@@ -209,7 +217,7 @@ enum ConfigFile {
         // (Foundation's contains() is slow on big texts: look for a CR byte first.)
         var text = text
         if text.withUTF8({ $0.count > 0 && memchr($0.baseAddress!, 13, $0.count) != nil }) && text.contains("\r\n") {
-            text = text.replacingOccurrences(of: "\r\n", with: "\n")
+            text = text.replacing("\r\n", with: "\n")
         }
         // Splitting the UTF-8 bytes at LF gives the same lines as splitting the characters (LF always ends a
         // grapheme once CRLF is gone), much faster: find the byte ranges with memchr, then slice.

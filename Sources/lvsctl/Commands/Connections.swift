@@ -1,5 +1,12 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import LVSCore
 
 /// Reads `/proc/net/ip_vs_conn` in the current (or chosen) namespace.
@@ -9,11 +16,10 @@ func readConnections(_ global: GlobalOptions) throws -> [Connection] {
     // needs CAP_NET_ADMIN like every other command, so an unprivileged run gets the same clear refusal.
     _ = try IPVSClient().info()
     // /proc files report size 0: read to the end rather than by size.
-    guard let h = FileHandle(forReadingAtPath: ConnectionTable.path) else {
+    guard let bytes = readFile(ConnectionTable.path) else {
         throw UsageErrorSystem("cannot read \(ConnectionTable.path)")
     }
-    defer { try? h.close() }
-    return ConnectionTable.parse(String(decoding: h.readDataToEndOfFile(), as: UTF8.self))
+    return ConnectionTable.parse(String(decoding: bytes, as: UTF8.self))
 }
 
 /// A refusal by the system (exit 1) that is not a kernel errno.

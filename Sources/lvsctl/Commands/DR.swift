@@ -1,5 +1,12 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import LVSCore
 
 /// `lvsctl dr setup|teardown|status`: prepare this host as a direct-routing real server (seed 003).

@@ -1,18 +1,25 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import LVSCore
 
 /// Encodes a value as sorted, pretty JSON with a final newline.
 func printJSON<T: Encodable>(_ v: T) throws {
     let enc = JSONEncoder()
     enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    let d = try enc.encode(v)
-    FileHandle.standardOutput.write(d)
-    FileHandle.standardOutput.write(Data("\n".utf8))
+    var d = try enc.encode(v)
+    d.append(10)
+    d.withUnsafeBytes { _ = writeAll(1, $0) }
 }
 
 /// Writes text to stdout in one call.
-func emit(_ s: String) { FileHandle.standardOutput.write(Data(s.utf8)) }
+func emit(_ s: String) { writeStandardOutput(s) }
 
 /// `lvsctl list`: the table, laid out like `ipvsadm -Ln`.
 struct List: ParsableCommand {
@@ -58,12 +65,16 @@ struct List: ParsableCommand {
             try printJSON(JSONList(services: table.map(JSONService.init)))
             return
         }
-        var out = ""
-        if key == nil { out += IPVSAdmFormat.header(try c.info()) }
-        out += IPVSAdmFormat.title(columns)
-        let names = resolve ? NameResolver() : nil
-        for e in table { out += IPVSAdmFormat.list(e, columns: columns, exact: exact, sorted: !nosort, names: names) }
-        emit(out)
+        var out = TextBuffer(capacity: 64 + table.count * 320)
+        if key == nil { out.append(IPVSAdmFormat.header(try c.info())) }
+        out.append(IPVSAdmFormat.title(columns))
+        if columns == .standard && !resolve {
+            for e in table { IPVSAdmFormat.listStandard(e, sorted: !nosort, into: &out) }
+        } else {
+            let names = resolve ? NameResolver() : nil
+            for e in table { out.append(IPVSAdmFormat.list(e, columns: columns, exact: exact, sorted: !nosort, names: names)) }
+        }
+        out.write(to: 1)
     }
 }
 

@@ -1,5 +1,9 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import LVSCore
 #if canImport(Glibc)
 import Glibc
@@ -34,7 +38,10 @@ struct Save: ParsableCommand {
         let client = try global.client()
         let text: String
         if format == "ipvsadm" {
-            text = IPVSAdmFormat.sortedServices(try client.table()).map(IPVSAdmFormat.save).joined()
+            let table = IPVSAdmFormat.sortedServices(try client.table())
+            var out = TextBuffer(capacity: table.count * 256)
+            for e in table { IPVSAdmFormat.save(e, into: &out) }
+            text = out.string
         } else {
             let state = try runningState(client, BundleStore.system())
             text = LVSCtlFormat.render(state, header: "lvsctl \(lvsctlVersion) configuration; load with: lvsctl restore FILE",
