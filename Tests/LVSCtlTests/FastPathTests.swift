@@ -85,4 +85,24 @@ final class FastPathTests: XCTestCase {
             XCTAssertTrue(fastError.hasSuffix(slowError), "\(lines): fast \(fastError) / slow \(slowError)")
         }
     }
+
+    /// The command-line path without ArgumentParser (`vs add`/`rs add` as rc.local lines, `--version`) leaves every
+    /// other form to the full grammar, and reports the same usage errors as the full command.
+    func testCommandLineWithoutParser() throws {
+        for args in [["vs", "add", "-t", "192.0.2.1:80", "--netns", "x"], ["rs", "add", "--bundle", "web", "-r", "198.51.100.2"],
+                     ["vs", "add", "-s", "rr"], ["vs", "add", "-t", "192.0.2.1:80", "--help"], ["vs", "edit", "-t", "192.0.2.1:80"],
+                     ["vs", "add", "--tcp-service=192.0.2.1:80"], ["vs", "add", "-t"], ["bundle", "add", "w", "--vip", "192.0.2.1", "--ports", "80"],
+                     ["--version", "x"], ["list"]] {
+            XCTAssertNil(Entry.runWithoutParser(args), "\(args)")
+        }
+        for line in ["vs add -t 192.0.2.1:0 -s rr", "vs add -t 192.0.2.1:80 -s rr -M 24", "rs add -t 192.0.2.1:80 -r 198.51.100.2 -w 70000",
+                     "rs add -t 192.0.2.1:80 -r 224.0.0.1", "vs add -t 192.0.2.1:80 -b sh-port -s rr"] {
+            let args = line.split(separator: " ").map(String.init)
+            XCTAssertEqual(Entry.runWithoutParser(args), 2, line)
+            // The full command refuses it too, with the message the file path gives (testSameErrors).
+            XCTAssertThrowsError(try (LVSCtl.parseAsRoot(args) as? ConfigLine)?.add(to: &emptyConfig, source: &emptySource), line)
+        }
+    }
+    var emptyConfig = ClusterConfig()
+    var emptySource = SourceMap()
 }

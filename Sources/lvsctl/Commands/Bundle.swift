@@ -229,21 +229,30 @@ func parseProtocols(_ s: String) throws -> [IPProtocol] {
 /// Parses `80,443,8000:8010`: ports 1..65535, ranges low:high with low <= high.
 func parsePortList(_ s: String) throws -> [PortRange] {
     if s.isEmpty { throw UsageError("empty port list") }
+    // Split at the ASCII ',' and ':' bytes (String.split walks Characters: ~15,000 instructions for "80,443",
+    // on every bundle line of a restore file).
     var out: [PortRange] = []
-    for item in s.split(separator: ",", omittingEmptySubsequences: false) {
-        let parts = item.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count <= 2, let lo = parseDecimal(parts[0]), lo >= 1, lo <= 65535 else {
-            throw UsageError("invalid port \(shown(String(item))) (expected 1..65535 or LOW:HIGH)")
-        }
+    let u = s.utf8
+    var start = u.startIndex
+    while true {
+        let end = u[start...].firstIndex(of: 44) ?? u.endIndex
+        let item = Substring(u[start..<end])
+        func bad() -> UsageError { UsageError("invalid port \(shown(String(item))) (expected 1..65535 or LOW:HIGH)") }
+        let colon = item.utf8.firstIndex(of: 58)
+        let loText = colon.map { Substring(item.utf8[..<$0]) } ?? item
+        guard let lo = parseDecimal(loText), lo >= 1, lo <= 65535 else { throw bad() }
         var hi = lo
-        if parts.count == 2 {
-            guard let h = parseDecimal(parts[1]), h >= 1, h <= 65535 else { throw UsageError("invalid port \(shown(String(item))) (expected 1..65535 or LOW:HIGH)") }
+        if let c = colon {
+            let hiText = Substring(item.utf8[item.utf8.index(after: c)...])
+            guard hiText.utf8.firstIndex(of: 58) == nil else { throw bad() }
+            guard let h = parseDecimal(hiText), h >= 1, h <= 65535 else { throw bad() }
             guard h >= lo else { throw UsageError("reversed port range \(shown(String(item)))") }
             hi = h
         }
         out.append(PortRange(low: UInt16(lo), high: UInt16(hi)))
+        if end == u.endIndex { return out }
+        start = u.index(after: end)
     }
-    return out
 }
 
 /// Quotes a shell word when it holds spaces or metacharacters (for display only; nothing is run through a shell).
