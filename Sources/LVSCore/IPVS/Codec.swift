@@ -512,43 +512,52 @@ enum FastDecode {
         }
     }
 
-    /// Only the key of a service dump reply (for the second, checking service dump of a table read); nil when
-    /// the reply is not one the fast decoder handles.
-    static func serviceKey(_ bytes: ArraySlice<UInt8>) -> ServiceKey? {
-        bytes.withUnsafeBufferPointer { b -> ServiceKey? in
-            guard let sr = only(b, type: 1) else { return nil }
-            var af: UInt16?, proto: UInt16?, addr: Int?, port: UInt16?, mark: UInt32?
-            let ok = walk(b, sr) { t, r in
-                switch t {
-                case 1: guard let v = le(b, r, UInt16.self) else { return false }; af = v
-                case 2: guard let v = le(b, r, UInt16.self) else { return false }; proto = v
-                case 3: guard r.count == 16 else { return false }; addr = r.lowerBound
-                case 4: guard let v = le(b, r, UInt16.self) else { return false }; port = v.byteSwapped
-                case 5: guard let v = le(b, r, UInt32.self) else { return false }; mark = v
-                default: break
-                }
-                return true
+    /// The key attributes of a service (family, protocol, address, port, fwmark), gathered during a walk.
+    struct KeyFields {
+        var af: UInt16?, proto: UInt16?, addr: Int?, port: UInt16?, mark: UInt32?
+
+        /// Takes attribute `t` if it is a key attribute: true when taken, false when malformed, nil otherwise.
+        mutating func take(_ b: UnsafeBufferPointer<UInt8>, _ t: UInt16, _ r: Range<Int>) -> Bool? {
+            switch t {
+            case 1: guard let v = le(b, r, UInt16.self) else { return false }; af = v
+            case 2: guard let v = le(b, r, UInt16.self) else { return false }; proto = v
+            case 3: guard r.count == 16 else { return false }; addr = r.lowerBound
+            case 4: guard let v = le(b, r, UInt16.self) else { return false }; port = v.byteSwapped
+            case 5: guard let v = le(b, r, UInt32.self) else { return false }; mark = v
+            default: return nil
             }
-            guard ok, let afv = af, let family = AddressFamily(rawValue: afv) else { return nil }
+            return true
+        }
+
+        /// The key, or nil when the attributes do not make one.
+        func key(_ b: UnsafeBufferPointer<UInt8>) -> ServiceKey? {
+            guard let afv = af, let family = AddressFamily(rawValue: afv) else { return nil }
             if let m = mark, m != 0 { return .fwmark(m, family) }
             guard let pv = proto, let p = IPProtocol(rawValue: pv), let a = addr, let pt = port else { return nil }
             return .address(p, Endpoint(address: IPAddress(ipvsField: b, at: a, family: family), port: pt))
         }
     }
 
+    /// Only the key of a service dump reply (for the second, checking service dump of a table read); nil when
+    /// the reply is not one the fast decoder handles.
+    static func serviceKey(_ bytes: ArraySlice<UInt8>) -> ServiceKey? {
+        bytes.withUnsafeBufferPointer { b -> ServiceKey? in
+            guard let sr = only(b, type: 1) else { return nil }
+            var k = KeyFields()
+            guard walk(b, sr, { t, r in k.take(b, t, r) ?? true }) else { return nil }
+            return k.key(b)
+        }
+    }
+
     static func service(_ bytes: ArraySlice<UInt8>) -> VirtualService? {
         bytes.withUnsafeBufferPointer { b -> VirtualService? in
             guard let sr = only(b, type: 1) else { return nil }
-            var af: UInt16?, proto: UInt16?, addr: Int?, port: UInt16?, mark: UInt32?
+            var k = KeyFields()
             var sched = "", flags: UInt32 = 0, timeout: UInt32 = 0, netmask: UInt32?, pe: String?
             var st: Stats?, st32: Stats?
             let ok = walk(b, sr) { t, r in
+                if let taken = k.take(b, t, r) { return taken }
                 switch t {
-                case 1: guard let v = le(b, r, UInt16.self) else { return false }; af = v
-                case 2: guard let v = le(b, r, UInt16.self) else { return false }; proto = v
-                case 3: guard r.count == 16 else { return false }; addr = r.lowerBound
-                case 4: guard let v = le(b, r, UInt16.self) else { return false }; port = v.byteSwapped
-                case 5: guard let v = le(b, r, UInt32.self) else { return false }; mark = v
                 case 6: guard let v = string(b, r) else { return false }; sched = v
                 case 7:
                     guard r.count == 8, let f = le(b, r.lowerBound..<(r.lowerBound + 4), UInt32.self) else { return false }
@@ -562,15 +571,7 @@ enum FastDecode {
                 }
                 return true
             }
-            guard ok, let afv = af, let family = AddressFamily(rawValue: afv) else { return nil }
-            let key: ServiceKey
-            if let m = mark, m != 0 {
-                key = .fwmark(m, family)
-            } else {
-                guard let pv = proto, let p = IPProtocol(rawValue: pv), let a = addr, let pt = port else { return nil }
-                let address = IPAddress(ipvsField: b, at: a, family: family)
-                key = .address(p, Endpoint(address: address, port: pt))
-            }
+            guard ok, let key = k.key(b) else { return nil }
             var s = VirtualService(key: key, scheduler: Scheduler(sched), flags: ServiceFlags(rawValue: flags).subtracting(.hashed),
                                    timeout: timeout, netmask: netmask, persistenceEngine: pe)
             s.stats = st ?? st32
