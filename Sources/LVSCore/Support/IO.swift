@@ -44,7 +44,7 @@ public func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
 /// Writes a string's UTF-8 to standard output in one `write(2)` sequence.
 public func writeStandardOutput(_ s: String) {
     var s = s
-    s.withUTF8 { writeAll(1, UnsafeRawBufferPointer($0)) }
+    _ = s.withUTF8 { writeAll(1, UnsafeRawBufferPointer($0)) }
 }
 
 extension String {
