@@ -107,18 +107,10 @@ enum ConfigFile {
         if (st.st_mode & S_IFMT) != S_IFREG && (st.st_mode & S_IFMT) != S_IFIFO && (st.st_mode & S_IFMT) != S_IFSOCK {
             throw UsageError("\(shown(name)): not a regular file")
         }
-        var data = Data()
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw UsageError("\(shown(name)): cannot read (\(String(cString: strerror(errno))))")
-            }
-            if n == 0 { break }
-            data.append(contentsOf: chunk[..<n])
+        guard let bytes = readToEnd(fd) else {
+            throw UsageError("\(shown(name)): cannot read (\(String(cString: strerror(errno))))")
         }
-        return data
+        return Data(bytes)
     }
 
     static func read(_ path: String?) throws -> (name: String, text: String) {
