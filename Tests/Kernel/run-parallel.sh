@@ -36,6 +36,14 @@ for g in A B; do
   fi
   grep -aq "^\[$g\] vm exit status 0$" "$OUT/$g.log" || { [ "$f" -gt 0 ] || f=1; }
 done
+# Repeat every failed check just above the closing lines, so a log cut to its tail still names them.
+if grep -aq "^\[[AB]\] FAIL - " "$OUT/A.log" "$OUT/B.log"; then
+  echo "failed checks (each with its first lines of detail):"
+  grep -ah -A4 "^\[[AB]\] FAIL - " "$OUT/A.log" "$OUT/B.log" | grep -av "^\[[AB]\] ok " | cut -c1-300
+fi
+# A test file that stopped without its own summary line.
+awk '/^\[[AB]\] === t-.*\.sh$/ {name=$0; seen=0} /^\[[AB]\] # t-.*: [0-9]+ passed/ {seen=1}
+     /^\[[AB]\] === t-.* took / { if (!seen) print "no summary line from " name }' "$OUT/A.log" "$OUT/B.log"
 echo "kernel tests (two VMs, $(( $(date +%s) - start )) s): see [A]/[B] lines above"
 echo "kernel tests: $p passed, $f failed"
 rm -rf "$OUT"
