@@ -37,7 +37,7 @@ test: build vm-setup
 	$(SWIFT) test 2>&1 | tee .build/unit-test.log; test $${PIPESTATUS[0]} -eq 0
 	$(MAKE) test-sanitize
 	Tests/install-check.sh
-	Tests/Kernel/run-parallel.sh 3600
+	Tests/Kernel/run-parallel.sh 4800
 
 unit-test: build
 	$(SWIFT) test

@@ -30,6 +30,10 @@ struct SourceMap {
     var lastKey: ServiceKey?
     /// The service the last `rs add` line joined and its index in the config (the next lines usually repeat it).
     var lastEntry: (key: ServiceKey, index: Int)?
+    /// ``QuickLine``'s last service specifier (its bytes and protocol) and key.
+    var quickSpec: [UInt8] = []
+    var quickProto = IPProtocol.tcp
+    var quickKey: ServiceKey?
     /// True when `spec` is the last specifier parsed (compared in place, without copying it).
     func isLastSpec(_ spec: ServiceSpec) -> Bool {
         lastKey != nil && lastSpec.tcp == spec.tcp && lastSpec.udp == spec.udp && lastSpec.sctp == spec.sctp
@@ -226,9 +230,19 @@ enum ConfigFile {
             return out
         }
         let utf8 = text.utf8
+        let bytes = Array(utf8)
+        // A big file is mostly services with a few real servers each: size the lookups once instead of regrowing
+        // (and rehashing) them a dozen times.
+        src.services.reserveCapacity(ranges.count / 5)
+        src.entryIndex.reserveCapacity(ranges.count / 5)
+        src.dests.reserveCapacity(ranges.count)
+        config.entries.reserveCapacity(ranges.count / 5)
         for r in ranges {
             lineNo += 1
             src.current = lineNo
+            if bytes.withUnsafeBufferPointer({ QuickLine.add(UnsafeBufferPointer(rebasing: $0[r]), to: &config, source: &src) }) {
+                continue
+            }
             let lo = utf8.index(utf8.startIndex, offsetBy: r.lowerBound), hi = utf8.index(lo, offsetBy: r.count)
             var line = Substring(utf8[lo..<hi])
             if r.count > 0 && utf8[utf8.index(before: hi)] == 13 { line = line.dropLast() }
@@ -405,8 +419,12 @@ enum FastLine {
 
     /// 1..5 decimal digits as a number (what parseDecimal gives for them), else nil.
     static func smallDecimal(_ s: String) -> Int? {
+        var s = s
+        return s.withUTF8 { smallDecimal($0) }
+    }
+    static func smallDecimal(_ b: UnsafeBufferPointer<UInt8>) -> Int? {
         var v = 0, n = 0
-        for c in s.utf8 {
+        for c in b {
             guard c >= 48, c <= 57, n < 5 else { return nil }
             v = v * 10 + Int(c - 48); n += 1
         }
@@ -417,29 +435,30 @@ enum FastLine {
     /// `inet_pton` accepts them; a decimal port up to 65535). Anything else is nil, for the general parser.
     static func plainIPv4Endpoint(_ text: String) -> (IPAddress, UInt16?)? {
         var t = text
-        return t.withUTF8 { b -> (IPAddress, UInt16?)? in
-            var octets: [UInt8] = []
-            octets.reserveCapacity(4)
-            var i = 0
-            while true {
-                var v = 0, n = 0
-                while i < b.count, b[i] >= 48, b[i] <= 57, n < 4 { v = v * 10 + Int(b[i] - 48); n += 1; i += 1 }
-                if n == 0 || n > 3 || v > 255 || (n > 1 && b[i - n] == 48) { return nil }
-                octets.append(UInt8(v))
-                if octets.count == 4 { break }
-                guard i < b.count, b[i] == 46 else { return nil }
-                i += 1
-            }
-            guard let a = IPAddress(bytes: octets) else { return nil }
-            if i == b.count { return (a, nil) }
-            guard b[i] == 58, b.count - i - 1 >= 1, b.count - i - 1 <= 5 else { return nil }
-            var port = 0
-            for j in (i + 1)..<b.count {
-                guard b[j] >= 48, b[j] <= 57 else { return nil }
-                port = port * 10 + Int(b[j] - 48)
-            }
-            return port <= 65535 ? (a, UInt16(port)) : nil
+        return t.withUTF8 { plainIPv4Endpoint($0) }
+    }
+    static func plainIPv4Endpoint(_ b: UnsafeBufferPointer<UInt8>) -> (IPAddress, UInt16?)? {
+        var octets: [UInt8] = []
+        octets.reserveCapacity(4)
+        var i = 0
+        while true {
+            var v = 0, n = 0
+            while i < b.count, b[i] >= 48, b[i] <= 57, n < 4 { v = v * 10 + Int(b[i] - 48); n += 1; i += 1 }
+            if n == 0 || n > 3 || v > 255 || (n > 1 && b[i - n] == 48) { return nil }
+            octets.append(UInt8(v))
+            if octets.count == 4 { break }
+            guard i < b.count, b[i] == 46 else { return nil }
+            i += 1
         }
+        guard let a = IPAddress(bytes: octets) else { return nil }
+        if i == b.count { return (a, nil) }
+        guard b[i] == 58, b.count - i - 1 >= 1, b.count - i - 1 <= 5 else { return nil }
+        var port = 0
+        for j in (i + 1)..<b.count {
+            guard b[j] >= 48, b[j] <= 57 else { return nil }
+            port = port * 10 + Int(b[j] - 48)
+        }
+        return port <= 65535 ? (a, UInt16(port)) : nil
     }
 
     static func parse(_ w: [String]) -> ConfigLine? {

@@ -1,0 +1,131 @@
+import LVSCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Restore's quickest path, for the two line shapes that make up nearly every big file: the `vs add` / `rs add`
+/// lines `lvsctl save` writes and the `-A` / `-a` lines `ipvsadm-save` writes, for IPv4 TCP and UDP services:
+///
+///     vs add -t 192.0.2.1:80 -s wlc              -A -t 192.0.2.1:80 -s wlc
+///     rs add -t 192.0.2.1:80 -r 198.51.100.1:8080 -m -w 1
+///
+/// The line is read straight from the file's bytes into the model: no word Strings, no option switch over
+/// Strings, no spec structs (``FastLine`` costs ~14,000 instructions a line; this ~2,000).
+///
+/// It only takes lines it can prove valid: IPv4 `ADDR:PORT` in canonical form with a unicast address and a port
+/// of 1..65535, a well-formed scheduler name, `-g` or `-m`, a weight of 0..65535, each option once, a new service
+/// or a real server of a service defined above. Anything else (another option, a value it cannot parse, a line that
+/// is an error, a comment, a quote) returns false and goes through ``FastLine`` and the full grammar, which give
+/// the errors. QuickLineTests checks that both paths build the same configuration and source map.
+enum QuickLine {
+    /// Off only in tests, to compare against the slower paths.
+    nonisolated(unsafe) static var enabled = true
+
+    /// Adds the line `b` (without its newline) to `config`; false when the line is not one this path takes.
+    static func add(_ b: UnsafeBufferPointer<UInt8>, to config: inout ClusterConfig, source: inout SourceMap) -> Bool {
+        guard enabled, let base = b.baseAddress else { return false }
+        let n = b.count
+        // Printable ASCII and tabs only; no quotes and no '#' (comments take the tokenizer).
+        for c in b where (c < 32 && c != 9) || c >= 127 || c == 34 || c == 39 || c == 35 { return false }
+        var i = 0
+        func next() -> Range<Int>? {
+            while i < n && (b[i] == 32 || b[i] == 9) { i += 1 }
+            if i == n { return nil }
+            let s = i
+            while i < n && b[i] != 32 && b[i] != 9 { i += 1 }
+            return s..<i
+        }
+        func eq(_ r: Range<Int>, _ s: StaticString) -> Bool {
+            r.count == s.utf8CodeUnitCount && memcmp(base + r.lowerBound, s.utf8Start, r.count) == 0
+        }
+        guard var w = next() else { return false }
+        if eq(w, "lvsctl") { guard let x = next() else { return false }; w = x }
+        let isService: Bool
+        if eq(w, "-A") { isService = true }
+        else if eq(w, "-a") { isService = false }
+        else if eq(w, "vs") || eq(w, "virtual-server") {
+            guard let a = next(), eq(a, "add") else { return false }
+            isService = true
+        } else if eq(w, "rs") || eq(w, "real-server") {
+            guard let a = next(), eq(a, "add") else { return false }
+            isService = false
+        } else { return false }
+
+        var proto: IPProtocol?, spec: Range<Int>?, sched: Range<Int>?, real: Range<Int>?, weight: Range<Int>?
+        var fwd: ForwardingMethod?
+        while let o = next() {
+            if eq(o, "-t") || eq(o, "--tcp-service") || eq(o, "-u") || eq(o, "--udp-service") {
+                guard proto == nil, let v = next() else { return false }
+                proto = eq(o, "-t") || eq(o, "--tcp-service") ? .tcp : .udp
+                spec = v
+            } else if isService {
+                guard eq(o, "-s") || eq(o, "--scheduler"), sched == nil, let v = next() else { return false }
+                sched = v
+            } else if eq(o, "-r") || eq(o, "--real-server") {
+                guard real == nil, let v = next() else { return false }
+                real = v
+            } else if eq(o, "-w") || eq(o, "--weight") {
+                guard weight == nil, let v = next() else { return false }
+                weight = v
+            } else if eq(o, "-g") || eq(o, "--gatewaying") {
+                guard fwd == nil else { return false }
+                fwd = .directRoute
+            } else if eq(o, "-m") || eq(o, "--masquerading") {
+                guard fwd == nil else { return false }
+                fwd = .masquerade
+            } else { return false }
+        }
+        guard let p = proto, let sr = spec else { return false }
+
+        // The service key; the rs lines after a vs line repeat its specifier, so the last one is remembered.
+        let key: ServiceKey
+        if let k = source.quickKey, source.quickProto == p, source.quickSpec.count == sr.count,
+           source.quickSpec.withUnsafeBufferPointer({ memcmp($0.baseAddress!, base + sr.lowerBound, sr.count) == 0 }) {
+            key = k
+        } else {
+            guard let (a, port) = FastLine.plainIPv4Endpoint(UnsafeBufferPointer(rebasing: b[sr])), let port, port != 0,
+                  isUnicast(a) else { return false }
+            key = .address(p, Endpoint(address: a, port: port))
+            source.quickSpec = Array(b[sr]); source.quickProto = p; source.quickKey = key
+        }
+
+        if isService {
+            var s = VirtualService(key: key)
+            if let r = sched {
+                guard r.count <= 15, b[r].allSatisfy({ ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 })
+                else { return false }
+                s.scheduler = Scheduler(String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self))
+            }
+            if source.entryIndex[key] != nil { return false }  // defined twice: the slower path says so
+            var servers: [RealServer] = []
+            servers.reserveCapacity(4)  // room for the usual real servers without regrowing
+            config.entries.append(ServiceEntry(service: s, servers: servers))
+            source.services[key] = source.current
+            source.entryIndex[key] = config.entries.count - 1
+            return true
+        }
+
+        guard let rr = real, let (a, rp) = FastLine.plainIPv4Endpoint(UnsafeBufferPointer(rebasing: b[rr])), isUnicast(a),
+              let servicePort = key.port else { return false }
+        let f = fwd ?? .directRoute
+        // ipvsadm's port rules: a missing port is the service's; direct routing always uses the service's.
+        let port = f == .directRoute ? servicePort : (rp ?? servicePort)
+        var d = RealServer(address: a, port: port, forwarding: f)
+        if let r = weight {
+            guard let v = FastLine.smallDecimal(UnsafeBufferPointer(rebasing: b[r])), v <= Int(RealServer.maxWeight) else { return false }
+            d.weight = Int32(v)
+        }
+        let cached = source.lastEntry.flatMap { $0.key == key && $0.index < config.entries.count ? $0.index : nil }
+        guard let at = cached ?? source.entryIndex[key] else { return false }  // not defined above: the slower path says so
+        if config.entries[at].servers.contains(where: { $0.port == port && $0.address == a }) { return false }  // twice
+        config.entries[at].servers.append(d)
+        source.lastEntry = (key, at)
+        source.dests.append((DestKey(service: key, endpoint: Endpoint(address: a, port: port)), source.current))
+        return true
+    }
+
+    /// What ``checkUnicast(_:what:)`` accepts.
+    static func isUnicast(_ a: IPAddress) -> Bool {
+        !(a.isUnspecified || a.isMulticast || a.isBroadcast || a.isReservedClassE || a.isIPv4Mapped)
+    }
+}
