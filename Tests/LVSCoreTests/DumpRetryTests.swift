@@ -50,7 +50,7 @@ final class FakeDumpKernel: NetlinkTransport {
     func receive(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         if enobufsOnce { enobufsOnce = false; throw NetlinkError(operation: "netlink receive", errno: ENOBUFS) }
         let b = queue.removeFirst()
-        buffer.copyMemory(from: UnsafeRawBufferPointer(start: b, count: b.count))
+        b.withUnsafeBytes { buffer.copyMemory(from: $0) }
         return b.count
     }
 }

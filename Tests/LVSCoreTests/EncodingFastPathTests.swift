@@ -34,6 +34,11 @@ final class EncodingFastPathTests: XCTestCase {
         for r in requests {
             XCTAssertEqual(r.encodedAttributes(), r.encodedAttributesGeneric(), "\(r)")
         }
+        // With the key cache the batch sender uses, in order and shuffled (the cache must follow key changes).
+        var cache: (key: ServiceKey, bytes: [UInt8])?
+        for r in requests + requests.reversed() + requests.shuffled() {
+            XCTAssertEqual(r.encodedAttributes(keyCache: &cache), r.encodedAttributesGeneric(), "\(r)")
+        }
     }
 
     func bytes(_ attrs: [CommandAttribute]) -> ArraySlice<UInt8> {

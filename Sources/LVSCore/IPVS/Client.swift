@@ -67,14 +67,15 @@ public final class IPVSClient {
     public func execute(_ requests: [IPVSRequest], stopOnError: Bool = true,
                         shouldStop: () -> Bool = { false }) throws -> BatchResult {
         var result = BatchResult()
+        var keyCache: (key: ServiceKey, bytes: [UInt8])?
         var i = 0
         while i < requests.count {
-            var w = MessageWriter()
+            var w = MessageWriter(capacity: batchLimit + 1024)
             let firstSeq = seq &+ 1
             var lastStart = 0
             var j = i
             while j < requests.count {
-                let attrs = requests[j].encodedAttributes()
+                let attrs = requests[j].encodedAttributes(keyCache: &keyCache)
                 if j > i && w.bytes.count + 20 + attrs.count > batchLimit { break }
                 lastStart = w.bytes.count
                 w.append(family: transport.familyID, flags: .request, seq: nextSeq(), cmd: requests[j].command.rawValue,

@@ -42,23 +42,35 @@ public struct DecodeError: Error, Hashable, Sendable, CustomStringConvertible {
 }
 
 /// Builds a sequence of netlink attributes (`nla_put_*` in libnl), with padding and nesting handled here.
+///
+/// The bytes are written into zero-filled storage through raw stores, one per field; appending them to an array
+/// one at a time (each append checking capacity and uniqueness) cost ~3,000 instructions per restore request.
 public struct AttributeEncoder: Sendable {
-    /// The encoded bytes so far, always 4-byte aligned.
-    public private(set) var bytes: [UInt8]
+    /// Zero-filled beyond `used`: `used` only grows, and only nested headers behind it are patched.
+    private var storage: [UInt8]
+    private var used = 0
 
-    /// Creates an empty encoder.
-    public init(capacity: Int = 64) { bytes = []; bytes.reserveCapacity(capacity) }
+    /// The encoded bytes so far, always 4-byte aligned.
+    public var bytes: [UInt8] { storage.count == used ? storage : Array(storage[..<used]) }
+    /// How many bytes are encoded so far.
+    public var count: Int { used }
+
+    /// Creates an empty encoder with room for `capacity` bytes (it grows as needed).
+    public init(capacity: Int = 64) { storage = [UInt8](repeating: 0, count: max(capacity, 16)) }
 
     /// Appends one attribute with the given raw payload (`nla_put`).
     public mutating func put(_ type: UInt16, flags: UInt16 = 0, _ payload: some Collection<UInt8>) {
         let len = 4 + payload.count
         appendHeader(len: len, type: type | flags)
-        bytes.append(contentsOf: payload)
+        if payload.withContiguousStorageIfAvailable({ appendRaw(UnsafeRawBufferPointer($0)) }) == nil {
+            reserve(payload.count)
+            for b in payload { storage[used] = b; used += 1 }
+        }
         pad()
     }
 
     /// Appends a `u8` attribute (`nla_put_u8`).
-    public mutating func u8(_ type: UInt16, _ v: UInt8) { put(type, CollectionOfOne(v)) }
+    public mutating func u8(_ type: UInt16, _ v: UInt8) { appendHeader(len: 5, type: type); le(v); pad() }
     /// Appends a host-order (little-endian) `u16` attribute (`nla_put_u16`).
     public mutating func u16(_ type: UInt16, _ v: UInt16) { appendHeader(len: 6, type: type); le(v); pad() }
     /// Appends a network-order `u16` attribute (`nla_put_be16`): ports and tunnel ports.
@@ -69,36 +81,63 @@ public struct AttributeEncoder: Sendable {
     public mutating func u64(_ type: UInt16, _ v: UInt64) { appendHeader(len: 12, type: type); le(v) }
     /// Appends a NUL-terminated string attribute (`nla_put_string`).
     public mutating func string(_ type: UInt16, _ s: String) {
-        var u = Array(s.utf8); u.append(0); put(type, u)
+        var s = s
+        s.withUTF8 { u in
+            appendHeader(len: 4 + u.count + 1, type: type)
+            appendRaw(UnsafeRawBufferPointer(u))
+        }
+        skip(1)  // the NUL (storage is zero)
+        pad()
     }
     /// Appends a nested attribute (`nla_nest_start`/`nla_nest_end`), with `NLA_F_NESTED` set as libnl 3.7 does
     /// (`flagged: false` writes it the way the kernel writes replies, without the flag).
     public mutating func nested(_ type: UInt16, flagged: Bool = true, _ body: (inout AttributeEncoder) -> Void) {
-        let start = bytes.count
+        let start = used
         appendHeader(len: 4, type: flagged ? type | nlaFlagNested : type)
         body(&self)
-        let len = bytes.count - start
-        bytes[start] = UInt8(truncatingIfNeeded: len)
-        bytes[start + 1] = UInt8(truncatingIfNeeded: len >> 8)
+        let len = used - start
+        storage[start] = UInt8(truncatingIfNeeded: len)
+        storage[start + 1] = UInt8(truncatingIfNeeded: len >> 8)
     }
     /// Appends a 16-byte address field (`union nf_inet_addr`): the 4 or 16 address bytes, zero-padded to 16.
     public mutating func addr16(_ type: UInt16, _ address: [UInt8]) {
         appendHeader(len: 20, type: type)
-        bytes.append(contentsOf: address)
-        for _ in address.count..<16 { bytes.append(0) }
+        let n = min(address.count, 16)
+        address.withUnsafeBytes { appendRaw(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        skip(16 - n)
     }
+    /// Appends bytes that are already whole, aligned attributes (an encoding made earlier).
+    public mutating func append(_ encoded: [UInt8]) { encoded.withUnsafeBytes { appendRaw($0) } }
     /// Appends an already decoded attribute unchanged.
     public mutating func raw(_ a: RawAttribute) { put(a.type, flags: a.flags, a.payload) }
 
     @inline(__always) mutating func appendHeader(len: Int, type: UInt16) {
-        le(UInt16(truncatingIfNeeded: len)); le(type)
+        reserve(4)
+        storage.withUnsafeMutableBytes {
+            $0.storeBytes(of: UInt16(truncatingIfNeeded: len).littleEndian, toByteOffset: used, as: UInt16.self)
+            $0.storeBytes(of: type.littleEndian, toByteOffset: used + 2, as: UInt16.self)
+        }
+        used += 4
     }
     @inline(__always) mutating func le<T: FixedWidthInteger>(_ v: T) {
-        // byte by byte: append(contentsOf:) of a raw buffer takes the slow generic path
-        for i in 0..<MemoryLayout<T>.size { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * i))) }
+        let n = MemoryLayout<T>.size
+        reserve(n)
+        storage.withUnsafeMutableBytes { $0.storeBytes(of: v.littleEndian, toByteOffset: used, as: T.self) }
+        used += n
     }
-    @inline(__always) mutating func pad() {
-        while bytes.count & 3 != 0 { bytes.append(0) }
+    @inline(__always) mutating func pad() { skip((4 - used & 3) & 3) }
+
+    /// Room for `n` more bytes; the new storage is zero.
+    @inline(__always) private mutating func reserve(_ n: Int) {
+        if used + n > storage.count { storage.append(contentsOf: repeatElement(0, count: max(storage.count, n))) }
+    }
+    /// `n` zero bytes.
+    @inline(__always) private mutating func skip(_ n: Int) { reserve(n); used += n }
+    private mutating func appendRaw(_ p: UnsafeRawBufferPointer) {
+        guard p.count > 0 else { return }
+        reserve(p.count)
+        storage.withUnsafeMutableBytes { ($0.baseAddress! + used).copyMemory(from: p.baseAddress!, byteCount: p.count) }
+        used += p.count
     }
 }
 

@@ -83,8 +83,8 @@ public struct MessageWriter: Sendable {
     /// The end offset of each message, in order.
     public private(set) var ends: [Int] = []
 
-    /// Creates an empty writer.
-    public init() {}
+    /// Creates an empty writer with room for `capacity` bytes.
+    public init(capacity: Int = 0) { if capacity > 0 { bytes.reserveCapacity(capacity) } }
 
     /// Appends one generic-netlink request: `nlmsghdr`, `genlmsghdr` (`cmd`, `version`) and the attributes.
     public mutating func append(family: UInt16, flags: NetlinkFlags, seq: UInt32, cmd: UInt8, version: UInt8,
