@@ -34,6 +34,12 @@ final class EncodingFastPathTests: XCTestCase {
         for r in requests {
             XCTAssertEqual(r.encodedAttributes(), r.encodedAttributesGeneric(), "\(r)")
         }
+        // The fixed-layout destination nest equals the one written attribute by attribute.
+        for case .addDest(_, let d) in requests {
+            var a = AttributeEncoder(), b = AttributeEncoder()
+            IPVSRequest.putDest(d, &a); IPVSRequest.putDestByAttribute(d, &b)
+            XCTAssertEqual(a.bytes, b.bytes, "\(d)")
+        }
         // With the key cache the batch sender uses, in order and shuffled (the cache must follow key changes).
         var cache: (key: ServiceKey, bytes: [UInt8])?
         for r in requests + requests.reversed() + requests.shuffled() {

@@ -285,7 +285,35 @@ public enum IPVSRequest: Hashable, Sendable {
     }
 
     /// The destination nest of a new/set destination request, written directly.
+    /// The layout is fixed (96 bytes: the nest header, then ten attributes of 8 bytes and the 20-byte address), so it
+    /// is written at known offsets; ``putDestByAttribute(_:_:)`` writes the same bytes attribute by attribute.
     static func putDest(_ d: RealServer, _ e: inout AttributeEncoder) {
+        let family = d.address.family.rawValue, port = d.port, fwd = d.forwarding.rawValue
+        let weight = UInt32(bitPattern: d.weight), tunType = d.tunnelType.rawValue, tunPort = d.tunnelPort
+        let csum = d.tunnelChecksum.rawValue, upper = d.upperThreshold, lower = d.lowerThreshold
+        d.address.bytes.withUnsafeBytes { addr in
+            e.fixed(96) { p in
+                func header(_ at: Int, _ len: UInt16, _ type: UInt16) {
+                    p.storeBytes(of: len.littleEndian, toByteOffset: at, as: UInt16.self)
+                    p.storeBytes(of: type.littleEndian, toByteOffset: at + 2, as: UInt16.self)
+                }
+                header(0, 96, 2 | nlaFlagNested)
+                header(4, 6, 11); p.storeBytes(of: family.littleEndian, toByteOffset: 8, as: UInt16.self)
+                header(12, 20, 1); (p.baseAddress! + 16).copyMemory(from: addr.baseAddress!, byteCount: min(addr.count, 16))
+                header(32, 6, 2); p.storeBytes(of: port.bigEndian, toByteOffset: 36, as: UInt16.self)
+                header(40, 8, 3); p.storeBytes(of: fwd.littleEndian, toByteOffset: 44, as: UInt32.self)
+                header(48, 8, 4); p.storeBytes(of: weight.littleEndian, toByteOffset: 52, as: UInt32.self)
+                header(56, 5, 13); p.storeBytes(of: tunType, toByteOffset: 60, as: UInt8.self)
+                header(64, 6, 14); p.storeBytes(of: tunPort.bigEndian, toByteOffset: 68, as: UInt16.self)
+                header(72, 6, 15); p.storeBytes(of: csum.littleEndian, toByteOffset: 76, as: UInt16.self)
+                header(80, 8, 5); p.storeBytes(of: upper.littleEndian, toByteOffset: 84, as: UInt32.self)
+                header(88, 8, 6); p.storeBytes(of: lower.littleEndian, toByteOffset: 92, as: UInt32.self)
+            }
+        }
+    }
+
+    /// ``putDest(_:_:)`` attribute by attribute (the reference for its fixed layout).
+    static func putDestByAttribute(_ d: RealServer, _ e: inout AttributeEncoder) {
         e.nested(2) { n in
             n.u16(11, d.address.family.rawValue)
             n.addr16(1, d.address.bytes)

@@ -56,7 +56,21 @@ public struct AttributeEncoder: Sendable {
     public var count: Int { used }
 
     /// Creates an empty encoder with room for `capacity` bytes (it grows as needed).
-    public init(capacity: Int = 64) { storage = [UInt8](repeating: 0, count: max(capacity, 16)) }
+    public init(capacity: Int = 64) {
+        // (Array(repeating:count:) stores the zeros one at a time; this is one memset.)
+        storage = [UInt8](unsafeUninitializedCapacity: max(capacity, 16)) { b, n in
+            b.baseAddress!.initialize(repeating: 0, count: b.count); n = b.count
+        }
+    }
+
+    /// Appends `size` bytes written by `body` at fixed offsets into zeroed memory: for a whole group of attributes
+    /// whose layout is known in advance (the destination nest of a restore), written with one uniqueness check.
+    public mutating func fixed(_ size: Int, _ body: (UnsafeMutableRawBufferPointer) -> Void) {
+        reserve(size)
+        let at = used
+        storage.withUnsafeMutableBytes { body(UnsafeMutableRawBufferPointer(rebasing: $0[at..<(at + size)])) }
+        used += size
+    }
 
     /// Appends one attribute with the given raw payload (`nla_put`).
     public mutating func put(_ type: UInt16, flags: UInt16 = 0, _ payload: some Collection<UInt8>) {
