@@ -48,7 +48,7 @@ lab_rs_setup() {
 
 # fetch PORT: one TCP connection from the client to VIP:PORT; prints the real server's name.
 fetch() {
-  ip netns exec client timeout 5 bash -c "exec 3<>/dev/tcp/$VIP/$1 && head -1 <&3" 2>/dev/null || echo "no-answer"
+  ip netns exec client timeout 20 bash -c "exec 3<>/dev/tcp/$VIP/$1 && head -1 <&3" 2>/dev/null || echo "no-answer"
 }
 
 lab_down() {

@@ -22,7 +22,7 @@ snap() {
 }
 
 # poke: make the client resolve the VIP (there is no ping on these hosts: a TCP connection attempt does it).
-poke() { nsx client timeout 3 bash -c "exec 3<>/dev/tcp/$VIP/80" >/dev/null 2>&1; sleep 0.5; }
+poke() { nsx client timeout 6 bash -c "exec 3<>/dev/tcp/$VIP/80" >/dev/null 2>&1; sleep 0.5; }
 
 director_mac() { cat /sys/class/net/br0/address; }
 client_neigh() { ip -n client neigh show 192.0.2.10 | awk '{for(i=1;i<NF;i++) if($i=="lladdr") print $(i+1)}'; }

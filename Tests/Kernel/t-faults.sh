@@ -54,12 +54,14 @@ else bad "two restores at once: the end state is one whole file" "$(wc -l <<< "$
 # A held lock: the second run waits --wait seconds, then fails clearly; nothing changed.
 ns=f-lock; new_ns $ns
 before=$(nsx $ns ipvsadm -Sn)
-flock /run/lvsctl/lock sleep 6 & holder=$!
-sleep 0.5
+flock /run/lvsctl/lock sleep 30 & holder=$!
+# Wait until the holder really has the lock (a fixed sleep raced a slow VM: the restore then got the lock first).
+for i in $(seq 1 200); do flock -n /run/lvsctl/lock true || break; sleep 0.05; done
 out=$(nsx $ns $L restore --wait 1 /tmp/faults-small.conf 2>&1); rc=$?
 same "lock held: exit 1" "1" "$rc"
 [[ $out == lvsctl:*"another lvsctl"* && $(wc -l <<< "$out") == 1 ]] && ok "lock held: one line naming the lock" || bad "lock held: one line naming the lock" "$out"
 same "lock held: nothing changed" "$before" "$(nsx $ns ipvsadm -Sn)"
-kill $holder 2>/dev/null; wait $holder 2>/dev/null
+# flock's child (the sleep) holds the lock too: end both, so the next test does not wait for it.
+kill $(pgrep -P $holder) $holder 2>/dev/null; wait $holder 2>/dev/null
 rm -f $big /tmp/faults-small.conf /tmp/faults.out
 summary

@@ -15,6 +15,9 @@ final class FakeDumpKernel: NetlinkTransport {
     /// Service dumps that silently skip the second service (no NLM_F_DUMP_INTR), as IPVS does under a writer.
     var skipSilently = 0
     private(set) var serviceDumps = 0
+    /// Destination dumps (counted from 1) answered with ESRCH, as for a service deleted after the service dump.
+    var vanishedDestDumps: Set<Int> = []
+    private(set) var destDumps = 0
     private var queue: [[UInt8]] = []
 
     init(services: [VirtualService], interruptServiceDumps: Int = 0, enobufsOnce: Bool = false) {
@@ -37,6 +40,17 @@ final class FakeDumpKernel: NetlinkTransport {
                     CommandAttribute.service(s.attributes()).encode(&e)
                     out.append(family: familyID, flags: intr ? [.multi, .dumpInterrupted] : [.multi], seq: m.seq,
                                cmd: IPVSCommand.newService.rawValue, version: 1, attributes: e.bytes)
+                }
+            }
+            if cmd == IPVSCommand.getDest.rawValue {
+                destDumps += 1
+                if vanishedDestDumps.contains(destDumps) {
+                    // NLMSG_ERROR: header, then struct nlmsgerr {int error; struct nlmsghdr msg}.
+                    let words: [UInt32] = [36, UInt32(nlmsgError), m.seq, 0, UInt32(bitPattern: -ESRCH), 36, 0, m.seq, 0]
+                    var err: [UInt8] = []
+                    for v in words { for i in 0..<4 { err.append(UInt8((v >> (8 * UInt32(i))) & 0xff)) } }
+                    queue.append(err)
+                    continue
                 }
             }
             var done = out.bytes
@@ -80,6 +94,15 @@ final class DumpRetryTests: XCTestCase {
         // The second service dump supplies the skipped service (listed last; list and save sort afterwards).
         XCTAssertEqual(t.map(\.service.key), [svcs[0].key, svcs[2].key, svcs[1].key])
         XCTAssertEqual(k.serviceDumps, 2)  // the skipping read and the second dump, no full re-read
+    }
+
+    func testServiceDeletedDuringTheListingIsLeftOutWithoutRereadingTheTable() throws {
+        let k = FakeDumpKernel(services: svcs)
+        k.vanishedDestDumps = [2]  // the second service is gone by the time its real servers are asked for
+        let t = try IPVSClient(transport: k).table()
+        XCTAssertEqual(t.map(\.service.key), [svcs[0].key, svcs[2].key])
+        XCTAssertEqual(k.serviceDumps, 2)  // no restart of the whole table
+        XCTAssertEqual(k.destDumps, 3)
     }
 
     func testENOBUFSDuringADumpRestartsIt() throws {

@@ -210,25 +210,45 @@ public final class IPVSClient {
                 // exactly once, without reading the whole table again while a writer keeps changing it.
                 var seen = Set<ServiceKey>()
                 svcs = svcs.filter { seen.insert($0.key).inserted }
-                var table = try svcs.map { ServiceEntry(service: $0, servers: try destinations(of: $0.key)) }
+                var table: [ServiceEntry] = []
+                table.reserveCapacity(svcs.count)
+                for s in svcs {
+                    if only != nil {
+                        table.append(ServiceEntry(service: s, servers: try destinations(of: s.key)))
+                    } else if let servers = try destinationsIfPresent(of: s.key) {
+                        table.append(ServiceEntry(service: s, servers: servers))
+                    }  // else deleted since the service dump: it is gone, so it is not listed
+                }
                 if only == nil {
                     // Keys first: only a service the first dump skipped is decoded in full.
                     var missed: [ArraySlice<UInt8>] = []
                     try dump(.getService, []) { if seen.insert(try IPVSDecode.serviceKey($0)).inserted { missed.append($0) } }
                     for reply in missed {
                         let s = try IPVSDecode.service(reply)
-                        do {
-                            table.append(ServiceEntry(service: s, servers: try destinations(of: s.key)))
-                        } catch let e as DumpError where e.errno == ESRCH {
-                            continue  // deleted again since the second dump: it is gone, not missed
-                        }
+                        // (deleted again since the second dump: it is gone, not missed)
+                        if let servers = try destinationsIfPresent(of: s.key) { table.append(ServiceEntry(service: s, servers: servers)) }
                     }
                 }
                 return table
             } catch is IPVSDumpInterrupted where attempt < dumpRetries {
                 attempt += 1
-            } catch let e as DumpError where e.errno == ESRCH && only == nil && attempt < dumpRetries {
-                attempt += 1  // a service vanished between the two dumps: start again
+            }
+        }
+    }
+
+    /// The real servers of `key`, or nil when the service no longer exists (a concurrent writer deleted it after the
+    /// service dump listed it). A destination dump interrupted by a concurrent change is read again, up to
+    /// ``dumpRetries`` times, without re-reading the whole table: under a writer that keeps adding and deleting
+    /// one service, restarting the whole table for it failed every attempt often enough to make a check flaky.
+    private func destinationsIfPresent(of key: ServiceKey) throws -> [RealServer]? {
+        var attempt = 0
+        while true {
+            do {
+                return try destinations(of: key)
+            } catch is IPVSDumpInterrupted where attempt < dumpRetries {
+                attempt += 1
+            } catch let e as DumpError where e.errno == ESRCH {
+                return nil
             }
         }
     }
