@@ -88,4 +88,7 @@ done
 echo "# ${#cmds[@]} commands x ${#modes[@]} ways"
 same "without CAP_NET_ADMIN nothing changed (IPVS, daemons, iptables/ip6tables, arp sysctls, addresses)" "$orig" "$(snap)"
 rm -rf $D
+# Stop the sync daemon and empty the namespace before it is deleted, so its teardown is quick (t-zz-nomodule, after
+# this file, needs every ip_vs module free).
+nsx $NS ipvsadm --stop-daemon master; nsx $NS $L bundle delete web >/dev/null; nsx $NS ipvsadm -C
 summary

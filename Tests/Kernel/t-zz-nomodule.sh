@@ -5,8 +5,10 @@
 . "$(dirname "$0")/lib.sh"
 
 unload_ipvs() {  # rmmod every ip_vs module, dependants first; netns cleanup is asynchronous, so retry for a while
+  # (up to 5 minutes: under a slow VM the namespaces earlier tests deleted, with their services and sync daemons,
+  # are still being torn down when this test starts; 30 s was not always enough)
   local i
-  for i in $(seq 1 60); do
+  for i in $(seq 1 600); do
     # ip_vs, its schedulers and helpers, and every module using ip_vs (xt_ipvs)
     local mods; mods=$(awk '$1 ~ /^ip_vs/ {print $1} $1 == "ip_vs" {n=split($4, u, ","); for (i = 1; i <= n; i++) if (u[i] != "" && u[i] != "-") print u[i]}' /proc/modules)
     [ -z "$mods" ] && return 0
@@ -16,7 +18,11 @@ unload_ipvs() {  # rmmod every ip_vs module, dependants first; netns cleanup is 
   return 1
 }
 loaded=$(awk '$1 ~ /^ip_vs/ || $1 == "xt_ipvs" {print $1}' /proc/modules)
-if unload_ipvs; then ok "ip_vs and its modules unloaded"; else bad "ip_vs and its modules unloaded" "$(grep ip_vs /proc/modules)"; summary; exit 1; fi
+if unload_ipvs; then ok "ip_vs and its modules unloaded"
+else
+  bad "ip_vs and its modules unloaded" "$(grep ip_vs /proc/modules; echo "IPVS connections in the root namespace: $(($(wc -l < /proc/net/ip_vs_conn 2>/dev/null || echo 1) - 1))"; ip netns list)"
+  summary; exit 1
+fi
 
 new_ns nomod
 # Nothing can load IPVS: the kernel's own request_module (a generic-netlink family lookup asks for
