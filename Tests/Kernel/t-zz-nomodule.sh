@@ -5,10 +5,9 @@
 . "$(dirname "$0")/lib.sh"
 
 unload_ipvs() {  # rmmod every ip_vs module, dependants first; netns cleanup is asynchronous, so retry for a while
-  # (up to 5 minutes: under a slow VM the namespaces earlier tests deleted, with their services and sync daemons,
-  # are still being torn down when this test starts; 30 s was not always enough)
+  # (up to 2 minutes: under a slow VM the namespaces earlier tests deleted may still be being torn down)
   local i
-  for i in $(seq 1 600); do
+  for i in $(seq 1 240); do
     # ip_vs, its schedulers and helpers, and every module using ip_vs (xt_ipvs)
     local mods; mods=$(awk '$1 ~ /^ip_vs/ {print $1} $1 == "ip_vs" {n=split($4, u, ","); for (i = 1; i <= n; i++) if (u[i] != "" && u[i] != "-") print u[i]}' /proc/modules)
     [ -z "$mods" ] && return 0
