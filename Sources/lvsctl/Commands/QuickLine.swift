@@ -92,9 +92,9 @@ enum QuickLine {
         if isService {
             var s = VirtualService(key: key)
             if let r = sched {
-                guard r.count <= 15, b[r].allSatisfy({ ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 })
-                else { return false }
-                s.scheduler = Scheduler(String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self))
+                let name = String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self)
+                guard (try? validateModuleName(name, what: "scheduler")) != nil else { return false }
+                s.scheduler = Scheduler(name)
             }
             if source.entryIndex[key] != nil { return false }  // defined twice: the slower path says so
             var servers: [RealServer] = []
@@ -124,8 +124,6 @@ enum QuickLine {
         return true
     }
 
-    /// What ``checkUnicast(_:what:)`` accepts.
-    static func isUnicast(_ a: IPAddress) -> Bool {
-        !(a.isUnspecified || a.isMulticast || a.isBroadcast || a.isReservedClassE || a.isIPv4Mapped)
-    }
+    /// What ``checkUnicast(_:what:)`` accepts (its message is only built when it throws).
+    static func isUnicast(_ a: IPAddress) -> Bool { (try? checkUnicast(a, what: "")) != nil }
 }
