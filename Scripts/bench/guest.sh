@@ -9,7 +9,7 @@
 # namespace cleanup does not overlap the next measurement. The order of the tools rotates with the repetition.
 #
 # Writes to $JOB: results.tsv (test tool N rep ms maxrss_kib rc), checks.tsv, mem-*.txt, meta.txt.
-# Environment: LVSCTL (binary), BENCH_SIZES, BENCH_REPS, BENCH_SMALL_REPS, BENCH_BUNDLE_REPS.
+# Environment: LVSCTL (binary), BENCH_SIZES, BENCH_REPS, BENCH_SMALL_REPS, BENCH_BUNDLE_REPS, BENCH_RCLOCAL_REPS.
 set -uo pipefail
 IN=${1:?usage: guest.sh IN_DIR}
 OUT=${JOB:-/tmp/bench-out}
@@ -18,6 +18,7 @@ SIZES=${BENCH_SIZES:-"1000 2000 5000 10000 20000"}
 REPS=${BENCH_REPS:-3}
 SMALL_REPS=${BENCH_SMALL_REPS:-10}
 BUNDLE_REPS=${BENCH_BUNDLE_REPS:-3}
+RCLOCAL_REPS=${BENCH_RCLOCAL_REPS:-1}   # the rc.local way takes minutes per run; its repetitions come first
 MEM_N=${BENCH_MEM_N:-10000}
 
 W=/tmp/bench                      # tmpfs: inputs are read from RAM, not over 9p
@@ -168,7 +169,8 @@ bundle_check() { # TOOL REP
     fi
 }
 for rep in $(seq 1 "$BUNDLE_REPS"); do
-    for tool in $(rotate "$rep" lvsctl restores rclocal); do
+    tools="lvsctl restores"; [ "$rep" -le "$RCLOCAL_REPS" ] && tools="$tools rclocal"
+    for tool in $(rotate "$rep" $tools); do
         fresh
         case $tool in
             lvsctl)  timed "bundles	lvsctl	1000	$rep" "$LVSCTL" restore "$W/bundles.lvsctl" ;;

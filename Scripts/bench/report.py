@@ -305,7 +305,10 @@ def main():
       "`ipvsadm -Sn`), so every method builds the same chain, PREROUTING jump, 1,000 MARK rules and 1,000 fwmark "
       "services: the rc.local way is a bash script of one `iptables-legacy -t mangle ...` per rule and one "
       "`ipvsadm -A -f M -s wlc` per service; the restore way is `iptables-legacy-restore` then `ipvsadm -R`, timed "
-      "separately in the same namespace and added.")
+      "separately in the same namespace and added. "
+      f"lvsctl and the restores: {len(d.ms.get(('bundles', 'lvsctl', 1000), {}))} repetitions; the rc.local way: "
+      f"{len(d.ms.get(('bundles', 'rclocal', 1000), {}))} (BENCH_RCLOCAL_REPS; one run is 2,000 processes and takes "
+      "minutes under emulation, so more would not move a ratio that far from its goal).")
     w("- One `vs add`: `lvsctl vs add -t 192.0.2.1:80 -s wlc` and `ipvsadm -A -t 192.0.2.2:80 -s wlc` in the same "
       f"fresh namespace, {len(d.ms.get(('vsadd', 'lvsctl', 1), {}))} repetitions.")
     w(f"- Peak memory: `/usr/bin/time -v` (maximum resident set size) of `lvsctl restore` and `ipvsadm -R` of the "

@@ -94,5 +94,22 @@ final class EncodingFastPathTests: XCTestCase {
         XCTAssertEqual(try? IPVSDecode.service(two), try? IPVSDecode.serviceGeneric(two))
         let cut = bytes([.dest(dests[0], flagged: false)]).dropLast(3)
         XCTAssertThrowsError(try IPVSDecode.dest(cut, serviceFamily: .inet))
+
+        // stats: false (list without counters, save): everything but the counters, which are nil
+        for d in dests {
+            let b = bytes([.dest(d, flagged: false)])
+            guard var slow = try? IPVSDecode.destGeneric(b, serviceFamily: .inet) else { continue }
+            slow.stats = nil
+            XCTAssertEqual(try IPVSDecode.dest(b, serviceFamily: .inet, stats: false), slow, "\(d)")
+        }
+        for s in services {
+            let b = bytes([.service(s, flagged: false)])
+            guard var slow = try? IPVSDecode.serviceGeneric(b) else { continue }
+            slow.stats = nil
+            XCTAssertEqual(try IPVSDecode.service(b, stats: false), slow, "\(s)")
+        }
+        XCTAssertNotNil(try IPVSDecode.service(bytes([.service(services[0], flagged: false)])).stats)
+        XCTAssertNil(try IPVSDecode.service(bytes([.service(services[0], flagged: false)]), stats: false).stats)
+        XCTAssertThrowsError(try IPVSDecode.dest(cut, serviceFamily: .inet, stats: false))
     }
 }

@@ -21,7 +21,7 @@ public extension IPVSClient {
     /// Services, real servers, timeouts and daemons as they run now (counters stripped).
     func runningState() throws -> ClusterConfig {
         var c = ClusterConfig()
-        c.entries = try table().map { ServiceEntry(service: $0.service.config, servers: $0.servers.map(\.config)) }
+        c.entries = try table(stats: false).map { ServiceEntry(service: $0.service.config, servers: $0.servers.map(\.config)) }
         c.timeouts = try timeouts()
         c.daemons = try daemons()
         return c

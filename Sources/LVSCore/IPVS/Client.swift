@@ -177,28 +177,30 @@ public final class IPVSClient {
     }
 
     /// All virtual services (one `IPVS_CMD_GET_SERVICE` dump).
-    public func services() throws -> [VirtualService] {
+    /// `stats: false` leaves the counters out (nil), which saves decoding them.
+    public func services(stats: Bool = true) throws -> [VirtualService] {
         var out: [VirtualService] = []
-        try dump(.getService, []) { out.append(try IPVSDecode.service($0)) }
+        try dump(.getService, []) { out.append(try IPVSDecode.service($0, stats: stats)) }
         return out
     }
 
     /// The real servers of one service (one `IPVS_CMD_GET_DEST` dump).
-    public func destinations(of key: ServiceKey) throws -> [RealServer] {
+    public func destinations(of key: ServiceKey, stats: Bool = true) throws -> [RealServer] {
         var e = AttributeEncoder()
         CommandAttribute.service(key.attributes).encode(&e)
         var out: [RealServer] = []
-        try dump(.getDest, e.bytes) { out.append(try IPVSDecode.dest($0, serviceFamily: key.family)) }
+        try dump(.getDest, e.bytes) { out.append(try IPVSDecode.dest($0, serviceFamily: key.family, stats: stats)) }
         return out
     }
 
     /// The whole table: every service with its real servers (1 + N dumps on this one socket). A dump
-    /// interrupted by a concurrent change is restarted, up to ``dumpRetries`` times.
-    public func table(_ only: ServiceKey? = nil) throws -> [ServiceEntry] {
+    /// interrupted by a concurrent change is restarted, up to ``dumpRetries`` times. With `stats: false` no
+    /// counters are decoded (every `stats` is nil): `list` without `--stats`/`--rate`/`--json`, and `save`.
+    public func table(_ only: ServiceKey? = nil, stats: Bool = true) throws -> [ServiceEntry] {
         var attempt = 0
         while true {
             do {
-                var svcs = try services()
+                var svcs = try services(stats: stats)
                 if let k = only {
                     svcs = svcs.filter { $0.key == k }
                     if svcs.isEmpty { throw IPVSError(request: .zero(k), errno: ESRCH) }
@@ -214,8 +216,8 @@ public final class IPVSClient {
                 table.reserveCapacity(svcs.count)
                 for s in svcs {
                     if only != nil {
-                        table.append(ServiceEntry(service: s, servers: try destinations(of: s.key)))
-                    } else if let servers = try destinationsIfPresent(of: s.key) {
+                        table.append(ServiceEntry(service: s, servers: try destinations(of: s.key, stats: stats)))
+                    } else if let servers = try destinationsIfPresent(of: s.key, stats: stats) {
                         table.append(ServiceEntry(service: s, servers: servers))
                     }  // else deleted since the service dump: it is gone, so it is not listed
                 }
@@ -224,9 +226,9 @@ public final class IPVSClient {
                     var missed: [ArraySlice<UInt8>] = []
                     try dump(.getService, []) { if seen.insert(try IPVSDecode.serviceKey($0)).inserted { missed.append($0) } }
                     for reply in missed {
-                        let s = try IPVSDecode.service(reply)
+                        let s = try IPVSDecode.service(reply, stats: stats)
                         // (deleted again since the second dump: it is gone, not missed)
-                        if let servers = try destinationsIfPresent(of: s.key) { table.append(ServiceEntry(service: s, servers: servers)) }
+                        if let servers = try destinationsIfPresent(of: s.key, stats: stats) { table.append(ServiceEntry(service: s, servers: servers)) }
                     }
                 }
                 return table
@@ -240,11 +242,11 @@ public final class IPVSClient {
     /// service dump listed it). A destination dump interrupted by a concurrent change is read again, up to
     /// ``dumpRetries`` times, without re-reading the whole table: under a writer that keeps adding and deleting
     /// one service, restarting the whole table for it failed every attempt often enough to make a check flaky.
-    private func destinationsIfPresent(of key: ServiceKey) throws -> [RealServer]? {
+    private func destinationsIfPresent(of key: ServiceKey, stats: Bool) throws -> [RealServer]? {
         var attempt = 0
         while true {
             do {
-                return try destinations(of: key)
+                return try destinations(of: key, stats: stats)
             } catch is IPVSDumpInterrupted where attempt < dumpRetries {
                 attempt += 1
             } catch let e as DumpError where e.errno == ESRCH {

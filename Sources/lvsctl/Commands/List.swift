@@ -59,7 +59,7 @@ struct List: ParsableCommand {
     func run() throws {
         let key = try service.key(required: false)
         let c = try global.client()
-        var table = try c.table(key)
+        var table = try c.table(key, stats: output.json || columns == .stats || columns == .rate)
         if !nosort { table = IPVSAdmFormat.sortedServices(table) }
         if output.json {
             try printJSON(JSONList(services: table.map(JSONService.init)))
@@ -75,6 +75,7 @@ struct List: ParsableCommand {
             for e in table { out.append(IPVSAdmFormat.list(e, columns: columns, exact: exact, sorted: !nosort, names: names)) }
         }
         out.write(to: 1)
+        Entry.keptUntilExit.append(table)
     }
 }
 

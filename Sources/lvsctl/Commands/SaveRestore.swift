@@ -38,10 +38,11 @@ struct Save: ParsableCommand {
         let client = try global.client()
         let text: String
         if format == "ipvsadm" {
-            let table = IPVSAdmFormat.sortedServices(try client.table())
+            let table = IPVSAdmFormat.sortedServices(try client.table(stats: false))
             var out = TextBuffer(capacity: table.count * 256)
             for e in table { IPVSAdmFormat.save(e, into: &out) }
             text = out.string
+            Entry.keptUntilExit.append(table)
         } else {
             let state = try runningState(client, BundleStore.system())
             text = LVSCtlFormat.render(state, header: "lvsctl \(lvsctlVersion) configuration; load with: lvsctl restore FILE",
