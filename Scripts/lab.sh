@@ -34,6 +34,15 @@ for p in (80, 443): threading.Thread(target=serve, args=(p,), daemon=True).start
 threading.Event().wait()' $n &
     LAB_PIDS+=($!)
   done
+  # Wait until both servers listen on both ports: python3 starts slowly under emulation, and a connection made
+  # before that is refused (seen as "no-answer" when everything before it ran fast).
+  for n in rs1 rs2; do
+    for i in $(seq 1 300); do
+      l=$(ip netns exec $n ss -Hltn 2>/dev/null)
+      [[ $l == *":80 "* && $l == *":443 "* ]] && break
+      sleep 0.1
+    done
+  done
   # Warm up the bridge and neighbour tables so the first measured connection is not the one that waits for them.
   # (No ping here: a TCP connection attempt resolves the neighbour just as well.)
   for a in 192.0.2.1 192.0.2.11 192.0.2.12; do ip netns exec client timeout 2 bash -c "exec 3<>/dev/tcp/$a/80" >/dev/null 2>&1; done
