@@ -7,7 +7,7 @@ set -u
 cd "$(dirname "$0")/../.."
 TIMEOUT=${1:-3600}
 OUT=$(mktemp -d)
-# Group A holds the conformance and scale runs (~45 + ~14 min on this host); group B the rest, the bad-input table and
+# Group A holds the conformance and scale runs (~45-52 + ~14 min on this host); group B the rest, the bad-input table and
 # the guide examples included (t-zz-nomodule sorts last in B, after every test that uses IPVS).
 A=(t-conformance.sh t-scale.sh t-ipvsadm-ops.sh t-seed-scenario.sh)
 B=()
