@@ -12,8 +12,8 @@ BUILD_DEPS    = libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libiptc-dev pkg-c
 RUNTIME_DEPS  = ipvsadm iptables arptables iproute2 kmod
 VM_DEPS       = qemu-system-x86 busybox-static cpio xz-utils python3 strace
 
-.PHONY: all build deps test unit-test kernel-test demo bench install uninstall install-check clean vm-setup \
-        test-sanitize fuzz
+.PHONY: all build deps test check unit-test kernel-test demo bench install uninstall install-check clean vm-setup \
+        test-sanitize fuzz release
 
 all: build
 
@@ -28,16 +28,25 @@ build: deps
 
 vm-setup: deps
 	Scripts/vm/setup
+	Scripts/vm/setup --uml
 
-# Unit tests (codec, parsing, formats) on the host, then the kernel tests inside the IPVS VM.
+# The static release binary: installed, benchmarked, and run by the kernel tests.
+release: deps
+	$(SWIFT) $(RELEASE_BUILD)
+
 SHELL := /bin/bash
 
-test: build vm-setup
-	$(SWIFT) build --build-tests
-	$(SWIFT) test 2>&1 | tee .build/unit-test.log; test $${PIPESTATUS[0]} -eq 0
-	$(MAKE) test-sanitize
-	Tests/install-check.sh
-	Tests/Kernel/run-parallel.sh 4800
+# Every test, step by step (Tests/run-steps.sh): setup, debug build, unit tests, release build, install check, the
+# kernel tests (user-mode Linux lanes + the TCG smoke subset on Debian's x86 kernel), then the unit tests under ASan
+# and TSan; ends with a table of each step's seconds and the closing summary lines.
+test:
+	Tests/run-steps.sh
+
+# The fast inner loop (a few minutes): unit tests, then a kernel smoke set in user-mode Linux.
+CHECK_FILES ?= t-seed-scenario.sh t-bundle.sh t-ipvsadm-ops.sh
+check: build vm-setup release
+	$(SWIFT) test
+	Scripts/vm/run --uml --timeout 900 Tests/Kernel/run-all.sh $(CHECK_FILES)
 
 unit-test: build
 	$(SWIFT) test
@@ -57,8 +66,11 @@ FUZZ_SECONDS ?= 300
 fuzz: deps
 	Fuzz/run.sh $(FUZZ_SECONDS)
 
-kernel-test: build vm-setup
-	Scripts/vm/run --timeout 2400 Tests/Kernel/run-all.sh $(T)
+# Kernel tests: every file (or T="t-a.sh t-b.sh"), in user-mode Linux; VM=tcg runs them on Debian's x86 kernel under
+# qemu TCG instead (about 3-8 times slower).
+VM ?= uml
+kernel-test: build vm-setup release
+	Scripts/vm/run --$(VM) --timeout 3600 Tests/Kernel/run-all.sh $(T)
 
 # The seed scenario in the VM: a fwmark bundle (HTTP+HTTPS) with persistence over two DR real servers.
 demo: build vm-setup

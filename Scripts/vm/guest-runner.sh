@@ -10,6 +10,9 @@ export LVS_TEST_VM=1
 # Variables forwarded from the host (PATH, LANG, VM_PASS_ENV names, ...).
 # shellcheck disable=SC1091
 [ -f /job/env.sh ] && . /job/env.sh
+# The system's tools first: a forwarded PATH may start with wrappers (pyenv shims are bash scripts that cost a
+# second per python3 start under emulation) that the guest does not need.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 export JOB=/job
 
 args=()

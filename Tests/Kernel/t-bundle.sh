@@ -34,6 +34,9 @@ same "IPv6 mangle rules equal ip6tables-legacy's" "$(mangle6 r6)" "$(mangle6 b6)
 nsx r6 ipvsadm -A -f 80 -6 -s rr -p 60 -M 64
 same "IPv6 fwmark service equals ipvsadm's" "$(nsx r6 ipvsadm -Sn)" "$(nsx b6 ipvsadm -Sn)"
 
+# KERNEL_SMOKE=1 (the smoke subset on Debian's x86 kernel under TCG): the reference comparison above only.
+[ -n "${KERNEL_SMOKE:-}" ] && { summary; exit; }
+
 # 2. Ownership: a hand-written rule survives add and delete; delete removes both halves.
 new_ns own
 nsx own iptables-legacy -t mangle -A PREROUTING -p udp --dport 5353 -j MARK --set-mark 5

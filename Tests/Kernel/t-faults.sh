@@ -22,14 +22,17 @@ for sig in INT TERM; do
   # Not through a shell function: $! must be lvsctl itself (ip netns exec execs it in place).
   ip netns exec $ns $L restore $big >/tmp/faults.out 2>&1 &
   pid=$!
-  # Wait until the restore is applying (the flush has happened and services are arriving), then signal it.
-  for i in $(seq 1 600); do
-    n=$(nsx $ns head -6 /proc/net/ip_vs 2>/dev/null | grep -c '^TCP  C6336')  # 198.51.100.x is C63364xx in hex
-    [ "$n" -ge 1 ] && break
-    kill -0 $pid 2>/dev/null || break
-    sleep 0.02
-  done
-  kill -$sig $pid 2>/dev/null
+  # Wait until the restore is applying (the flush has happened and services are arriving), then signal it. The
+  # watcher is one bash inside the namespace reading /proc/net/ip_vs with builtins only: a poll that starts
+  # processes is slower than a release-build restore of the whole file under user-mode Linux.
+  ip netns exec $ns bash -c '
+    for ((i = 0; i < 200000; i++)); do
+      n=0
+      while IFS= read -r l; do [[ $l == "TCP  C6336"* ]] && { n=1; break; }; done < /proc/net/ip_vs
+      [ $n = 1 ] && break
+      kill -0 $1 2>/dev/null || exit 0
+    done
+    kill -'$sig' $1' _ $pid
   wait $pid; rc=$?
   out=$(cat /tmp/faults.out)
   same "SIG$sig during restore: exit 1" "1" "$rc"

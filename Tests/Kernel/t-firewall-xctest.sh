@@ -6,7 +6,7 @@ source "$(dirname "$0")/lib.sh"
 XCT=$REPO/.build/debug/lvsctlPackageTests.xctest
 new_ns lvsfwk; new_ns lvsfwkref
 out=$(ip netns exec lvsfwk env LVSCTL_FIREWALL_NETNS_TEST=1 LVSCTL_FIREWALL_NETNS=lvsfwk LVSCTL_FIREWALL_REF_NETNS=lvsfwkref \
-      LVSCTL_FIREWALL_BENCH=1 "$XCT" LVSCoreTests.FirewallKernelTests 2>&1); rc=$?
+      "$XCT" LVSCoreTests.FirewallKernelTests 2>&1); rc=$?
 # The one unit test that needs an unprivileged user runs as nobody.
 out+=$'\n'$(ip netns exec lvsfwk setpriv --reuid 65534 --regid 65534 --clear-groups \
       "$XCT" LVSCoreTests.FirewallTests/testNonRootErrorMessage 2>&1) || rc=1

@@ -23,5 +23,11 @@ d = json.loads(sys.argv[1])
 assert any(x["client"] == "192.0.2.100" and x["real_server"].startswith("192.0.2.1") for x in d["templates"]), d
 PY
 $LVSCTL bundle delete web2
+# The demo leaves its restored bundle 'web' (a persistent fwmark service and the MARK rules for the VIP) in the VM's
+# root namespace; a later file in the same VM sending to the VIP would be steered by it (t-dr's round robin saw
+# only rs2). Remove it and check the root namespace is clean.
+$LVSCTL bundle delete web >/dev/null 2>&1; $LVSCTL clear
+same "the root namespace is left without services and without lvsctl rules" "" \
+  "$(ipvsadm -Sn; iptables-legacy-save -t mangle 2>/dev/null | grep -i lvsctl)"
 lab_down
 summary
