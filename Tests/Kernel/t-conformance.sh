@@ -64,15 +64,33 @@ CONFIGS=(
 # cannot pass for a result. (Creating and deleting three namespaces per configuration cost more than the checks.)
 A=ca; B=cb; C=cc
 for ns in $A $B $C fresh; do new_ns $ns; nsx $ns ip link add d0 type dummy; nsx $ns ip link set d0 multicast on up; done
-state_of() { nsx "$1" sh -c 'ipvsadm -Sn; ipvsadm -L --timeout; ipvsadm -L --daemon'; }
-FRESH=$(state_of fresh)
+# readall NS 'COMMAND' ...: runs the bash command lines inside NS in one process tree (one namespace entry, not one
+# per reading: process starts are the cost in a VM); R[i] is the standard output of command i with its trailing
+# newlines removed, as $(...) gives it, and RC[i] its exit status. Standard error goes to the log, as before.
+readall() {
+  local ns=$1 script="" c line cur="" i=0; shift
+  for c in "$@"; do script+="$c"$'\n''rc=$?; echo; echo "@@readall@@ $rc"'$'\n'; done
+  R=(); RC=()
+  while IFS= read -r line; do
+    if [[ $line == "@@readall@@ "* ]]; then
+      while [[ $cur == *$'\n' ]]; do cur=${cur%$'\n'}; done
+      R[i]=$cur; RC[i]=${line#@@readall@@ }; i=$((i+1)); cur=""
+    else cur+="$line"$'\n'; fi
+  done <<< "$(ip netns exec "$ns" bash -c "$script")"
+}
+# drop1 TEXT: TEXT without its first line (tail -n +2).
+drop1() { [[ $1 == *$'\n'* ]] && printf '%s' "${1#*$'\n'}"; return 0; }
+STATE="ipvsadm -Sn; ipvsadm -L --timeout; ipvsadm -L --daemon"
+readall fresh "$STATE"
+FRESH=${R[0]}
 ip netns del fresh
-reset_ns() { # one process per namespace puts it back, one reads it back
+reset_ns() { # one namespace entry puts a namespace back and reads it back
   local ns
   for ns in $A $B $C; do
-    nsx $ns sh -c 'ipvsadm -C; ipvsadm --set 900 120 300; ipvsadm -L --daemon | grep -q master && ipvsadm --stop-daemon master
-                   ipvsadm -L --daemon | grep -q backup && ipvsadm --stop-daemon backup; exit 0'
-    [ "$(state_of $ns)" == "$FRESH" ] || bad "$name: namespace $ns back to a new namespace's IPVS state" "$(state_of $ns)"
+    readall $ns "ipvsadm -C; ipvsadm --set 900 120 300
+      ipvsadm -L --daemon | grep -q master && ipvsadm --stop-daemon master
+      ipvsadm -L --daemon | grep -q backup && ipvsadm --stop-daemon backup; true" "$STATE"
+    [ "${R[1]}" == "$FRESH" ] || bad "$name: namespace $ns back to a new namespace's IPVS state" "${R[1]}"
   done
 }
 
@@ -95,34 +113,40 @@ for c in "${CONFIGS[@]}"; do
     out=$(nsx $B $LVSCTL $(to_lvsctl $cmd) 2>&1) || errs+="lvsctl $(to_lvsctl $cmd) failed: $out; "
   done
   if [ -n "$errs" ]; then bad "$name: both tools accept the commands" "$errs"; reset_ns; continue; fi
-  # Each reference reading is taken once and compared as often as needed.
-  aS=$(nsx $A ipvsadm -Sn); aT=$(nsx $A ipvsadm -Ln --thresholds); aTO=$(nsx $A ipvsadm -L --timeout)
-  aD=$(nsx $A ipvsadm -L --daemon)
+  # Every reading of a namespace is taken in one process tree (readall), once, and compared as often as needed.
+  readall $A "ipvsadm -Sn" "ipvsadm -Ln --thresholds" "ipvsadm -L --timeout" "ipvsadm -L --daemon" \
+    "ipvsadm -Ln --tun-info" "ipvsadm -Ln" "ipvsadm -Ln --persistent-conn" "ipvsadm -Ln --stats --exact" \
+    "ipvsadm -Ln --rate" "$LVSCTL list" "$LVSCTL list --thresholds" "$LVSCTL list --persistent-conn" \
+    "$LVSCTL list --tun-info" "$LVSCTL list --stats --exact" "$LVSCTL list --rate" "$LVSCTL save --format ipvsadm" \
+    "$LVSCTL timeout show" "$LVSCTL daemon show" "$LVSCTL save > /tmp/conf-$n.conf"
+  aS=${R[0]} aT=${R[1]} aTO=${R[2]} aD=${R[3]} aTun=${R[4]}
+  declare -A aL=([plain]=${R[5]} [--persistent-conn]=${R[6]} ["--stats --exact"]=${R[7]} [--rate]=${R[8]} [--thresholds]=$aT [--tun-info]=$aTun)
+  declare -A lL=([plain]=${R[9]} [--thresholds]=${R[10]} [--persistent-conn]=${R[11]} [--tun-info]=${R[12]} ["--stats --exact"]=${R[13]} [--rate]=${R[14]})
+  lSave=${R[15]} lTO=${R[16]} lD=${R[17]}
+  readall $B "ipvsadm -Sn" "ipvsadm -Ln --thresholds" "ipvsadm -Ln --tun-info" "ipvsadm -L --timeout" "ipvsadm -L --daemon"
   # lvsctl wrote it -> ipvsadm reads the same as what ipvsadm wrote.
-  same "$name: ipvsadm -Sn of lvsctl's table == of ipvsadm's" "$aS" "$(nsx $B ipvsadm -Sn)"
-  same "$name: ipvsadm -Ln --thresholds, lvsctl's == ipvsadm's" "$(tail -n +2 <<< "$aT")" "$(nsx $B ipvsadm -Ln --thresholds | tail -n +2)"
-  same "$name: ipvsadm -Ln --tun-info, lvsctl's == ipvsadm's" "$(nsx $A ipvsadm -Ln --tun-info | tail -n +2)" "$(nsx $B ipvsadm -Ln --tun-info | tail -n +2)"
-  same "$name: timeouts, lvsctl's == ipvsadm's" "$aTO" "$(nsx $B ipvsadm -L --timeout)"
-  same "$name: daemons, lvsctl's == ipvsadm's" "$aD" "$(nsx $B ipvsadm -L --daemon)"
+  same "$name: ipvsadm -Sn of lvsctl's table == of ipvsadm's" "$aS" "${R[0]}"
+  same "$name: ipvsadm -Ln --thresholds, lvsctl's == ipvsadm's" "$(drop1 "$aT")" "$(drop1 "${R[1]}")"
+  same "$name: ipvsadm -Ln --tun-info, lvsctl's == ipvsadm's" "$(drop1 "$aTun")" "$(drop1 "${R[2]}")"
+  same "$name: timeouts, lvsctl's == ipvsadm's" "$aTO" "${R[3]}"
+  same "$name: daemons, lvsctl's == ipvsadm's" "$aD" "${R[4]}"
   # ipvsadm wrote it -> lvsctl reads it back exactly.
-  same "$name: lvsctl list == ipvsadm -Ln" "$(nsx $A ipvsadm -Ln)" "$(nsx $A $LVSCTL list)"
+  same "$name: lvsctl list == ipvsadm -Ln" "${aL[plain]}" "${lL[plain]}"
   for v in --thresholds --persistent-conn --tun-info "--stats --exact" --rate; do
-    want=$aT
-    # shellcheck disable=SC2086
-    [ "$v" = --thresholds ] || want=$(nsx $A ipvsadm -Ln $v)
-    # shellcheck disable=SC2086
-    same "$name: lvsctl list $v == ipvsadm -Ln $v" "$want" "$(nsx $A $LVSCTL list $v)"
+    same "$name: lvsctl list $v == ipvsadm -Ln $v" "${aL[$v]}" "${lL[$v]}"
   done
-  same "$name: lvsctl save --format ipvsadm == ipvsadm -Sn" "$aS" "$(nsx $A $LVSCTL save --format ipvsadm)"
-  same "$name: lvsctl timeout show == ipvsadm -L --timeout" "$aTO" "$(nsx $A $LVSCTL timeout show)"
-  same "$name: lvsctl daemon show == ipvsadm -L --daemon" "$aD" "$(nsx $A $LVSCTL daemon show)"
-  # The lvsctl save format round-trips through restore into a fresh namespace.
-  nsx $A $LVSCTL save > /tmp/conf-$n.conf
-  if nsx $C $LVSCTL restore /tmp/conf-$n.conf; then
-    same "$name: save -> restore round trip (ipvsadm -Sn)" "$aS" "$(nsx $C ipvsadm -Sn)"
-    same "$name: save -> restore round trip (thresholds)" "$(tail -n +2 <<< "$aT")" "$(nsx $C ipvsadm -Ln --thresholds | tail -n +2)"
-    same "$name: save -> restore round trip (daemons, timeouts)" "$([ -n "$aD" ] && echo "$aD"; echo "$aTO")" "$(nsx $C ipvsadm -L --daemon; nsx $C ipvsadm -L --timeout)"
-    same "$name: apply of the saved file is an empty plan" "no changes" "$(nsx $C $LVSCTL apply /tmp/conf-$n.conf 2>&1)"
+  same "$name: lvsctl save --format ipvsadm == ipvsadm -Sn" "$aS" "$lSave"
+  same "$name: lvsctl timeout show == ipvsadm -L --timeout" "$aTO" "$lTO"
+  same "$name: lvsctl daemon show == ipvsadm -L --daemon" "$aD" "$lD"
+  # The lvsctl save format round-trips through restore into the third namespace.
+  readall $C "$LVSCTL restore /tmp/conf-$n.conf" "ipvsadm -Sn" "ipvsadm -Ln --thresholds" "ipvsadm -L --daemon" \
+    "ipvsadm -L --timeout" "$LVSCTL apply /tmp/conf-$n.conf 2>&1"
+  if [ "${RC[0]}" = 0 ]; then
+    same "$name: save -> restore round trip (ipvsadm -Sn)" "$aS" "${R[1]}"
+    same "$name: save -> restore round trip (thresholds)" "$(drop1 "$aT")" "$(drop1 "${R[2]}")"
+    same "$name: save -> restore round trip (daemons, timeouts)" "$([ -n "$aD" ] && echo "$aD"; echo "$aTO")" \
+      "$([ -n "${R[3]}" ] && echo "${R[3]}"; echo "${R[4]}")"
+    same "$name: apply of the saved file is an empty plan" "no changes" "${R[5]}"
   else
     bad "$name: restore of the saved file" "$(cat /tmp/conf-$n.conf)"
   fi
