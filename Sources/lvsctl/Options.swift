@@ -3,11 +3,11 @@ import LVSCore
 
 /// The service specifier: `-t ADDR:PORT | -u ADDR:PORT | --sctp-service ADDR:PORT | -f MARK [-6]`.
 struct ServiceOptions: ParsableArguments {
-    @Option(name: [.customShort("t"), .customLong("tcp-service")], help: "TCP service ADDR:PORT ([ADDR6]:PORT).")
+    @Option(name: [.customShort("t"), .customLong("tcp-service")], help: "TCP service ADDR:PORT ([ADDR6]:PORT); ADDR alone is port 0.")
     var tcp: String?
-    @Option(name: [.customShort("u"), .customLong("udp-service")], help: "UDP service ADDR:PORT.")
+    @Option(name: [.customShort("u"), .customLong("udp-service")], help: "UDP service ADDR:PORT; ADDR alone is port 0.")
     var udp: String?
-    @Option(name: .customLong("sctp-service"), help: "SCTP service ADDR:PORT.")
+    @Option(name: .customLong("sctp-service"), help: "SCTP service ADDR:PORT; ADDR alone is port 0.")
     var sctp: String?
     @Option(name: [.customShort("f"), .customLong("fwmark-service")], help: "Firewall-mark service MARK (1..4294967295).")
     var fwmark: String?
@@ -71,11 +71,15 @@ func parseMark(_ m: String) throws -> UInt32 {
     return UInt32(n)
 }
 
-/// Parses a service `ADDR:PORT`; the address must be usable unicast.
+/// Parses a service `ADDR[:PORT]`; the address must be usable unicast. Without a port the service is port 0, as in
+/// ipvsadm's `parse_service` (`-t 192.0.2.1`, or a bare `2001:db8::1`; the kernel then needs persistence, which
+/// ``checkService(_:)`` says first). A bracketed IPv6 address needs its port (`[2001:db8::1]:80`), as in ipvsadm.
 func parseServiceEndpoint(_ text: String) throws -> Endpoint {
     let (a, p) = try parseEndpoint(text, what: "virtual service")
-    guard let port = p else { throw UsageError("virtual service \(shown(text)) needs a port (ADDR:PORT, [ADDR6]:PORT)") }
-    return Endpoint(address: a, port: port)
+    if p == nil && text.hasPrefix("[") {
+        throw UsageError("virtual service \(shown(text)) needs a port after ']' ([ADDR6]:PORT; a bare ADDR6 is port 0)")
+    }
+    return Endpoint(address: a, port: p ?? 0)
 }
 
 /// Parses `ADDR[:PORT]`, naming `what` in errors.

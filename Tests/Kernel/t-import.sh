@@ -25,15 +25,25 @@ NAT_CF_IPVSADM=(
   "-a -t 192.0.2.21:80 -r 198.51.100.41:8080 -m -w 1"
 )
 
+# quirks.cf: web's 'port = 8080' comes after its server blocks, so nanny gave app1 the port the virtual had at
+# its 'server' line (80); the full pmask is ipvsadm's default; the inactive vpn443 (no address) is not loaded.
+QUIRKS_CF_IPVSADM=(
+  "-A -t 192.0.2.30:8080 -s wlc"
+  "-a -t 192.0.2.30:8080 -r 198.51.100.51:80 -m -w 1"
+  "-a -t 192.0.2.30:8080 -r 198.51.100.52:8081 -m -w 2"
+  "-A -t 192.0.2.31:143 -s lc -p 300 -M 255.255.255.255"
+  "-a -t 192.0.2.31:143 -r 198.51.100.61:143 -m -w 1"
+)
+
 state() { nsx "$1" ipvsadm -Sn; nsx "$1" ipvsadm -L --timeout; nsx "$1" ipvsadm -L --daemon; }
 
 n=0
-for f in lvs nat; do
+for f in lvs nat quirks; do
   n=$((n+1))
   A=ia$n; B=ib$n
   new_ns $A; new_ns $B
   for ns in $A $B; do nsx $ns ip link add eth1 type dummy; nsx $ns ip link set eth1 multicast on up; done
-  if [ $f == lvs ]; then cmds=("${LVS_CF_IPVSADM[@]}"); else cmds=("${NAT_CF_IPVSADM[@]}"); fi
+  case $f in lvs) cmds=("${LVS_CF_IPVSADM[@]}") ;; nat) cmds=("${NAT_CF_IPVSADM[@]}") ;; *) cmds=("${QUIRKS_CF_IPVSADM[@]}") ;; esac
   errs=""
   for c in "${cmds[@]}"; do
     # shellcheck disable=SC2086

@@ -43,6 +43,16 @@ CASES=(
   "rs add with a service name port|-A -u 192.0.2.1:53 -s rr|-a -u 192.0.2.1:domain -r 198.51.100.2:domain -m|rs add -u 192.0.2.1:domain -r 198.51.100.2:domain -m"
   "restore from a named pipe|-A -t 192.0.2.99:1 -s rr|-A -t 192.0.2.1:443 -s rr|restore --no-flush /tmp/lvs-fifo"
   "clear|-A -t 192.0.2.1:80 -s rr;-a -t 192.0.2.1:80 -r 198.51.100.2 -g;-A -f 4 -6 -s rr;-A -u 192.0.2.2:53 -s rr|-C|clear"
+  # A service address without a port is port 0, as ipvsadm's parse_service reads it (samba ctdb's LVS script).
+  "vs add without a port (port 0)|-A -t 192.0.2.99:1 -s rr|-A -t 203.0.113.201 -p 1999999 -s lc|vs add -t 203.0.113.201 -p 1999999 -s lc"
+  "vs add udp without a port|-A -t 203.0.113.201 -p 1999999 -s lc|-A -u 203.0.113.201 -p 1999999 -s lc|vs add -u 203.0.113.201 -p 1999999 -s lc"
+  "vs add bare IPv6 without a port|-A -t 192.0.2.99:1 -s rr|-A -t 2001:db8::1 -p 60 -s rr|vs add -t 2001:db8::1 -p 60 -s rr"
+  "vs edit without a port|-A -u 203.0.113.201 -p 1999999 -s lc;-a -u 203.0.113.201 -r 198.51.100.2 -g|-E -u 203.0.113.201 -p 1999999 -s rr|vs edit -u 203.0.113.201 -s rr"
+  "vs delete without a port|-A -t 203.0.113.201:0 -p 1999999 -s lc;-a -t 203.0.113.201:0 -r 198.51.100.2 -g;-A -u 203.0.113.201:0 -p 1999999 -s lc|-D -t 203.0.113.201|vs delete -t 203.0.113.201"
+  "rs add without a port|-A -t 203.0.113.201 -p 1999999 -s lc|-a -t 203.0.113.201 -r 198.51.100.2 -g|rs add -t 203.0.113.201 -r 198.51.100.2 -g"
+  "rs add NAT to a port-0 service|-A -t 203.0.113.201 -p 60 -s lc|-a -t 203.0.113.201 -r 198.51.100.2:8080 -m -w 2|rs add -t 203.0.113.201 -r 198.51.100.2:8080 -m -w 2"
+  "rs edit without a port|-A -t 203.0.113.201 -p 1999999 -s lc;-a -t 203.0.113.201 -r 198.51.100.2 -g -w 3|-e -t 203.0.113.201 -r 198.51.100.2 -g -w 0|rs edit -t 203.0.113.201 -r 198.51.100.2 -w 0"
+  "rs delete without a port|-A -u 203.0.113.201 -p 1999999 -s lc;-a -u 203.0.113.201 -r 198.51.100.2 -g;-a -u 203.0.113.201 -r 198.51.100.3 -g|-d -u 203.0.113.201 -r 198.51.100.2|rs delete -u 203.0.113.201 -r 198.51.100.2"
 )
 
 view() { nsx "$1" ipvsadm -Sn; nsx "$1" ipvsadm -Ln --thresholds | tail -n +2; nsx "$1" ipvsadm -Ln --tun-info | tail -n +2; nsx "$1" ipvsadm -Ln --persistent-conn | tail -n +2; }
@@ -70,6 +80,88 @@ for c in "${CASES[@]}"; do
   ip netns del $A; ip netns del $B
 done
 echo "# $n edit/delete cases"
+
+# Port 0 in restore files: the same lines through ipvsadm -R and lvsctl restore (ipvsadm-save format, with and
+# without ":0"), and the same table written in the lvsctl format.
+printf '%s\n' "-A -t 203.0.113.201 -s lc -p 1999999" "-a -t 203.0.113.201 -r 198.51.100.2 -g -w 1" \
+  "-a -t 203.0.113.201 -r 127.0.0.1 -g -w 1" "-A -u 203.0.113.201:0 -s lc -p 1999999" \
+  "-a -u 203.0.113.201:0 -r 198.51.100.2:0 -g -w 1" "-a -u 203.0.113.201 -r 198.51.100.3:5353 -m -w 2" > /tmp/p0.rules
+printf '%s\n' "vs add -t 203.0.113.201 -s lc -p 1999999" "rs add -t 203.0.113.201 -r 198.51.100.2" \
+  "rs add -t 203.0.113.201 -r 127.0.0.1" "vs add -u 203.0.113.201:0 -s lc -p 1999999" \
+  "rs add -u 203.0.113.201 -r 198.51.100.2 -g" "rs add -u 203.0.113.201:0 -r 198.51.100.3:5353 -m -w 2" > /tmp/p0.conf
+new_ns ra; new_ns rb; new_ns rc
+nsx ra ipvsadm -R < /tmp/p0.rules || bad "ipvsadm -R of the port-0 file"
+if out=$(nsx rb $LVSCTL restore /tmp/p0.rules 2>&1); then same "restore of ipvsadm-save lines without a port == ipvsadm -R" "$(view ra)" "$(view rb)"
+else bad "restore of ipvsadm-save lines without a port" "$out"; fi
+if out=$(nsx rc $LVSCTL restore /tmp/p0.conf 2>&1); then same "restore of lvsctl lines without a port == ipvsadm -R" "$(view ra)" "$(view rc)"
+else bad "restore of lvsctl lines without a port" "$out"; fi
+same "save --format ipvsadm of port-0 services == ipvsadm -Sn" "$(nsx ra ipvsadm -Sn)" "$(nsx rb $LVSCTL save --format ipvsadm)"
+# What ipvsadm -Sn writes for them (ADDR:0) restores to the same table.
+nsx ra ipvsadm -Sn > /tmp/p0.saved; nsx rc $LVSCTL clear
+if out=$(nsx rc $LVSCTL restore /tmp/p0.saved 2>&1); then same "restore of ipvsadm -Sn with ADDR:0 == ipvsadm -R" "$(view ra)" "$(view rc)"
+else bad "restore of ipvsadm -Sn with ADDR:0" "$out"; fi
+ip netns del ra; ip netns del rb; ip netns del rc
+
+# samba ctdb's LVS sequence (events/legacy/91.lvs, same shape, own addresses): delete both services (absent the
+# first time), add TCP and UDP port-0 persistent services, the nodes by address without a port plus the local node
+# 127.0.0.1, list, then delete both. Every step succeeds under both tools or fails under both (ctdb ignores the
+# status of its first deletes): lvsctl's kernel refusal is exit 1 with one line, where ipvsadm exits 255.
+new_ns ca; new_ns cb
+VIP=203.0.113.201
+ctdb_step() {  # ctdb_step NAME IPVSADM-ARGS | LVSCTL-ARGS
+  local name=$1 iop=$2 lop=$3 ra rb out
+  # shellcheck disable=SC2086
+  nsx ca ipvsadm $iop >/dev/null 2>&1; ra=$?
+  # shellcheck disable=SC2086
+  out=$(nsx cb $LVSCTL $lop 2>&1); rb=$?
+  if [ $ra = 0 ] && [ $rb = 0 ]; then ok "ctdb: $name: exit 0 under both"
+  elif [ $ra != 0 ] && [ $rb = 1 ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ]; then ok "ctdb: $name: refused under both (ipvsadm $ra; lvsctl 1: $out)"
+  else bad "ctdb: $name: exit status" "ipvsadm $ra, lvsctl $rb: $out"; fi
+}
+ctdb_step "delete the absent TCP service" "-D -t $VIP" "vs delete -t $VIP"
+ctdb_step "delete the absent UDP service" "-D -u $VIP" "vs delete -u $VIP"
+ctdb_step "add the TCP service" "-A -t $VIP -p 1999999 -s lc" "vs add -t $VIP -p 1999999 -s lc"
+ctdb_step "add the UDP service" "-A -u $VIP -p 1999999 -s lc" "vs add -u $VIP -p 1999999 -s lc"
+for node in 198.51.100.11 198.51.100.12 198.51.100.13; do
+  ctdb_step "add node $node (TCP)" "-a -t $VIP -r $node -g" "rs add -t $VIP -r $node -g"
+  ctdb_step "add node $node (UDP)" "-a -u $VIP -r $node -g" "rs add -u $VIP -r $node -g"
+done
+ctdb_step "add the local node (TCP)" "-a -t $VIP -r 127.0.0.1" "rs add -t $VIP -r 127.0.0.1"
+ctdb_step "add the local node (UDP)" "-a -u $VIP -r 127.0.0.1" "rs add -u $VIP -r 127.0.0.1"
+same "ctdb: the table after the adds" "$(view ca)" "$(view cb)"
+same "ctdb: lvsctl list == ipvsadm -Ln" "$(nsx ca ipvsadm -Ln)" "$(nsx cb $LVSCTL list)"
+same "ctdb: lvsctl list -t VIP == ipvsadm -Ln -t VIP" "$(nsx ca ipvsadm -Ln -t $VIP)" "$(nsx cb $LVSCTL list -t $VIP)"
+same "ctdb: lvsctl list -u VIP == ipvsadm -Ln -u VIP" "$(nsx ca ipvsadm -Ln -u $VIP)" "$(nsx cb $LVSCTL list -u $VIP)"
+ctdb_step "remove a node (TCP)" "-d -t $VIP -r 198.51.100.12" "rs delete -t $VIP -r 198.51.100.12"
+ctdb_step "delete the TCP service" "-D -t $VIP" "vs delete -t $VIP"
+ctdb_step "delete the UDP service" "-D -u $VIP" "vs delete -u $VIP"
+same "ctdb: the table after the deletes" "$(view ca)" "$(view cb)"
+[ -z "$(nsx cb ipvsadm -Sn)" ] && ok "ctdb: the table is empty again" || bad "ctdb: the table is empty again" "$(nsx cb ipvsadm -Sn)"
+ip netns del ca; ip netns del cb
+
+# A non-persistent port-0 service stays refused before the kernel (ipvsadm: "Zero port specified for
+# non-persistent service"): exit 2, one line naming it, nothing changed; ipvsadm refuses it too.
+new_ns pz
+nsx pz ipvsadm -A -t 203.0.113.201 -p 60 -s lc
+before=$(view pz)
+for args in "vs add -t 203.0.113.202 -s lc|-A -t 203.0.113.202 -s lc" "vs add -u 203.0.113.202:0|-A -u 203.0.113.202:0" \
+            "vs edit -t 203.0.113.201 --no-persistent|-E -t 203.0.113.201 -s lc"; do
+  IFS='|' read -r lop iop <<< "$args"
+  # shellcheck disable=SC2086
+  out=$(nsx pz $LVSCTL $lop 2>&1); rc=$?
+  [ $rc = 2 ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] && case $out in *"port 0 of "*"needs persistence (-p)"*) true ;; *) false ;; esac \
+    && ok "$lop: exit 2, one line" || bad "$lop: exit 2, one line" "rc=$rc $out"
+  same "$lop changes nothing" "$before" "$(view pz)"
+  # shellcheck disable=SC2086
+  iout=$(nsx pz ipvsadm $iop 2>&1); irc=$?
+  [ $irc != 0 ] && ok "ipvsadm $iop is refused too (exit $irc: $iout)" || bad "ipvsadm $iop is refused too" "$iout"
+done
+out=$(nsx pz $LVSCTL vs add -t [2001:db8::1] -p 60 2>&1); rc=$?
+[ $rc = 2 ] && case $out in *"'[2001:db8::1]'"*) true ;; *) false ;; esac && ok "vs add -t [ADDR6] without a port: exit 2 naming it (as ipvsadm)" \
+  || bad "vs add -t [ADDR6] without a port: exit 2 naming it" "rc=$rc $out"
+expect_rc "ipvsadm -A -t [ADDR6] without a port is refused (exit 2)" 2 nsx pz ipvsadm -A -t [2001:db8::1] -p 60
+same "the refusals changed nothing" "$before" "$(view pz)"
+ip netns del pz
 
 # An edit that would leave lower above upper is refused before the kernel is asked: exit 2, nothing changed.
 new_ns th

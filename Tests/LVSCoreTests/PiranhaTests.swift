@@ -41,6 +41,11 @@ final class PiranhaTests: XCTestCase {
         XCTAssertEqual(c.text, try fixture("nat.expected.conf"))
     }
 
+    func testQuirksFixtureOutputExactly() throws {
+        let c = try Piranha.convert(try fixture("quirks.cf"), source: "quirks.cf")
+        XCTAssertEqual(c.text, try fixture("quirks.expected.conf"))
+    }
+
     func testDirectRoutingFixtureModel() throws {
         let c = try convert(try fixture("lvs.cf"))
         XCTAssertEqual(c.config.entries.count, 2, "the inactive virtual smtp is skipped")
@@ -73,6 +78,7 @@ final class PiranhaTests: XCTestCase {
             ("load_monitor", 31), ("timeout", 34), ("reentry", 35), ("quiesce_server", 36),
             ("address (interface)", 55), ("vip_nmask", 56), ("send_program", 60), ("expect", 61), ("protocol", 63),
             ("timeout", 64), ("reentry", 65), ("sorry_server", 66),
+            ("address (interface)", 80),  // of the inactive virtual smtp, reported too
         ]
         XCTAssertEqual(c.ignored.map(\.key), expected.map(\.0))
         XCTAssertEqual(c.ignored.map(\.line), expected.map(\.1))
@@ -122,7 +128,136 @@ final class PiranhaTests: XCTestCase {
         // Piranha's own sample: an inactive virtual with no address parses (piranha fails only when starting it).
         let sample = try convert("virtual vpn443 {\n port = 443\n persistent = 10\n scheduler = rr\n}\n")
         XCTAssertEqual(sample.config.entries, [])
-        XCTAssertTrue(sample.text.hasSuffix("# inactive virtual vpn443 skipped (line 1: no 'active = 1'); piranha's lvsd did not load it\n"))
+        XCTAssertTrue(sample.text.hasSuffix("# inactive virtual vpn443 skipped (line 1: no 'active = 1'; no 'address', written VIP below); piranha's lvsd did not load it\n# vs add -t VIP:443 -s rr -p 10\n"), sample.text)
+    }
+
+    /// An inactive virtual without an address is written commented out like the others, `VIP` standing for the
+    /// address, with its servers, notes and the keys it does not convert (which count in the note on stderr).
+    func testInactiveVirtualWithoutAddressKeepsEverything() throws {
+        let text = """
+            network = direct
+            virtual vpn {
+                 protocol = udp
+                 port = 1194
+                 persistent = 30
+                 pmask = 255.255.255.0
+                 scheduler = sh
+                 quiesce_server = 1
+                 expect = "OK"
+                 server gw1 {
+                     address = 198.51.100.71
+                     active = 1
+                     weight = 4
+                 }
+                 server gw2 {
+                     address = 198.51.100.72
+                 }
+            }
+
+            """
+        let c = try convert(text)
+        XCTAssertEqual(c.config.entries, [])
+        XCTAssertEqual(c.ignored.map(\.key), ["quiesce_server", "expect"])
+        XCTAssertEqual(c.ignored.map(\.line), [8, 9])
+        let body = c.text.components(separatedBy: "\n\n").last ?? ""
+        XCTAssertEqual(body, """
+            # inactive virtual vpn skipped (line 2: no 'active = 1'; no 'address', written VIP below); piranha's lvsd did not load it
+            # vs add -u VIP:1194 -s sh -p 30 -M 255.255.255.0
+            # rs add -u VIP:1194 -r 198.51.100.71:1194 -g -w 4
+            # # inactive server gw2 (line 15): piranha did not add it; remove the '# ' below to add it
+            # # rs add -u VIP:1194 -r 198.51.100.72:1194 -g -w 1
+            # ignored: quiesce_server = 1 (line 8): nanny health check; lvsctl adds real servers statically and runs no health checks
+            # ignored: expect = "OK" (line 9): nanny health check; lvsctl adds real servers statically and runs no health checks
+
+            """)
+        // With no port either, piranha's default 80 is said; an IPv6 server gives the placeholder its family.
+        let bare = try convert("network = tunnel\nvirtual v {\n server s {\n address = 2001:db8::5\n active = 1\n }\n}\n")
+        XCTAssertTrue(bare.text.contains("piranha's lvsd did not load it\n# (no 'port' key: piranha's default, 80)\n# vs add -t VIP:80 -s wlc\n# rs add -t VIP:80 -r [2001:db8::5]:80 -i -w 1 --tun-type ipip\n"), bare.text)
+        // Bad values in it are still errors, as piranha's parser finds them.
+        XCTAssertEqual(error("virtual v {\n port = 80\n scheduler = nope\n}\n")?.line, 3)
+        // An active virtual without an address stays an error.
+        XCTAssertEqual(error("virtual v {\n active = 1\n port = 80\n}\n")?.message, "virtual 'v' has no address (and no fwmark)")
+    }
+
+    /// lvsconfig.c copies the virtual's port into a server when it reaches `server NAME {`: a `port` after the
+    /// server blocks does not reach them (NAT and fwmark services; direct routing and tunnelling use the service
+    /// port anyway). The conversion follows piranha and says so in a `# note:` line.
+    func testPortAfterServerBlocksFollowsPiranha() throws {
+        func conv(_ network: String, _ head: String) throws -> Piranha.Conversion {
+            try convert("network = \(network)\nvirtual a {\n active = 1\n\(head) server s1 {\n address = 198.51.100.1\n active = 1\n }\n server s2 {\n address = 198.51.100.2\n active = 1\n port = 8443\n }\n port = 8080\n}\n")
+        }
+        let nat = try conv("nat", " address = 192.0.2.1\n")
+        XCTAssertEqual(nat.config.entries[0].service.key.port, 8080)
+        XCTAssertEqual(nat.config.entries[0].servers.map(\.port), [80, 8443], "s1 keeps the default 80; s2 has its own port")
+        XCTAssertTrue(nat.text.contains("vs add -t 192.0.2.1:8080 -s wlc\n# note: port = 8080 (line 14) comes after server s1 (line 5), so as in piranha s1 keeps the virtual's port at that line: 80 (the default); add 'port = 8080' to its block to change it\nrs add -t 192.0.2.1:8080 -r 198.51.100.1:80 -m -w 1\nrs add -t 192.0.2.1:8080 -r 198.51.100.2:8443 -m -w 1\n"), nat.text)
+        XCTAssertEqual(nat.text.components(separatedBy: "# note: port").count, 2, "one note, for s1 only")
+        // An earlier port key is the one the servers got.
+        let earlier = try conv("nat", " address = 192.0.2.1\n port = 81\n")
+        XCTAssertEqual(earlier.config.entries[0].servers.map(\.port), [81, 8443])
+        XCTAssertTrue(earlier.text.contains("s1 keeps the virtual's port at that line: 81 (line 5); add 'port = 8080'"), earlier.text)
+        // Before the servers, the port reaches them: no note.
+        let before = try convert("virtual a {\n active = 1\n address = 192.0.2.1\n port = 8080\n server s1 {\n address = 198.51.100.1\n active = 1\n }\n}\n")
+        XCTAssertEqual(before.config.entries[0].servers.map(\.port), [8080])
+        XCTAssertFalse(before.text.contains("# note: port"))
+        // Direct routing: ipvsadm gives every server the service port, so the order does not matter and no note.
+        let dr = try conv("direct", " address = 192.0.2.1\n")
+        XCTAssertEqual(dr.config.entries[0].servers.map(\.port), [8080, 8080])
+        XCTAssertFalse(dr.text.contains("# note: port"))
+        // A fwmark service keeps the servers' ports as nanny gave them.
+        let fw = try conv("nat", " fwmark = 7\n")
+        XCTAssertEqual(fw.config.entries[0].servers.map(\.port), [80, 8443])
+        XCTAssertTrue(fw.text.contains("# note: port = 8080 (line 14) comes after server s1 (line 5)"), fw.text)
+    }
+
+    /// Keys read at a value that changes no option leave a `# note:` line rather than nothing.
+    func testKeysAtTheirOffValueLeaveANote() throws {
+        let c = try convert("syncdaemon = 0\nvirtual a {\n active = 1\n address = 192.0.2.1\n fwmark = 0\n persistent = 0\n}\nvirtual b {\n active = 1\n address = 192.0.2.2\n pmask = 255.255.255.255\n persistent = 60\n}\n")
+        XCTAssertEqual(c.ignored, [])
+        XCTAssertEqual(c.config.daemons, [])
+        XCTAssertNil(c.config.entries[0].service.persistence)
+        XCTAssertEqual(c.config.entries[1].service.persistence, Persistence(timeout: 60, netmask: 0xFFFF_FFFF))
+        for note in ["# note: syncdaemon = 0 (line 1): piranha started no sync daemon, so no 'daemon start' line.",
+                     "# note: fwmark = 0 (line 5): 0 is no firewall mark, so the service is the address and port\n# note: persistent = 0 (line 6): 0 is no persistence, as in piranha (no -p)\nvs add -t 192.0.2.1:80 -s wlc\n",
+                     "# note: pmask = 255.255.255.255 (line 11): the whole address, the default with -p, so no -M\nvs add -t 192.0.2.2:80 -s wlc -p 60\n"] {
+            XCTAssertTrue(c.text.contains(note), "\(note)\n---\n\(c.text)")
+        }
+    }
+
+    /// Every key of every fixture leaves a trace in the output: its line is named (`# ignored:`, `# note:`, an
+    /// inactive block) or its value is in a command it became.
+    func testEveryKeyReadLeavesATrace() throws {
+        for f in ["lvs.cf", "nat.cf", "quirks.cf"] {
+            let doc = try Piranha.parse(try fixture(f))
+            let text = try convert(try fixture(f)).text
+            var settings = doc.globals
+            for b in doc.blocks {
+                settings += b.settings
+                for sb in b.servers { settings += sb.settings }
+                }
+            func rendered(_ s: Piranha.Setting) -> [String] {
+                let v = s.words.first ?? ""
+                switch s.key {
+                case "address": return [v]
+                case "port": return [":\(v) "]
+                case "scheduler": return ["-s \(v)"]
+                case "persistent": return ["-p \(v)"]
+                case "pmask": return ["-M \(v)"]
+                case "protocol": return [v == "udp" ? "-u " : "-t "]
+                case "weight": return ["-w \(v)"]
+                case "fwmark": return ["-f \(v)"]
+                case "tcp_timeout": return ["--tcp \(v)"]
+                case "tcpfin_timeout": return ["--tcpfin \(v)"]
+                case "udp_timeout": return ["--udp \(v)"]
+                case "syncd_iface": return ["--mcast-interface \(v)"]
+                case "syncd_id": return ["--syncid \(v)"]
+                case "active": return ["vs add", "rs add"]
+                default: return []
+                }
+            }
+            for s in settings where !text.contains("(line \(s.line))") && !text.contains("(line \(s.line):") {
+                XCTAssertTrue(rendered(s).contains { text.contains($0) }, "\(f):\(s.line): \(s.key) = \(s.raw) leaves no trace")
+            }
+        }
     }
 
     func testPersistenceAndNetmask() throws {
@@ -147,6 +282,7 @@ final class PiranhaTests: XCTestCase {
         let off = try convert("syncdaemon = 0\nsyncd_iface = eth3\nsyncd_id = 4\n")
         XCTAssertEqual(off.config.daemons, [])
         XCTAssertEqual(off.ignored.map(\.key), ["syncd_iface", "syncd_id"])
+        XCTAssertTrue(off.text.contains("# note: syncdaemon = 0 (line 1): piranha started no sync daemon, so no 'daemon start' line.\n"))
     }
 
     func testNATFwmarkUsesThePortAsPiranhaDidAndSaysSo() throws {
@@ -192,7 +328,7 @@ final class PiranhaTests: XCTestCase {
     }
 
     func testOutputIsOneCommandOrCommentPerLine() throws {
-        for f in ["lvs.cf", "nat.cf"] {
+        for f in ["lvs.cf", "nat.cf", "quirks.cf"] {
             for line in try convert(try fixture(f)).text.split(separator: "\n") {
                 XCTAssertTrue(line.hasPrefix("#") || line.hasPrefix("vs add ") || line.hasPrefix("rs add ")
                               || line.hasPrefix("timeout set ") || line.hasPrefix("daemon start "), String(line))
@@ -270,7 +406,7 @@ final class PiranhaTests: XCTestCase {
     func testMutatedInputNeverTraps() throws {
         var rng = SplitMix(seed: 0x5eed)
         let alphabet = Array("{}=#\"' \t\n\r0123456789abcdefvirtualserveradresport.:-x\u{0}\u{7f}é")
-        for f in ["lvs.cf", "nat.cf"] {
+        for f in ["lvs.cf", "nat.cf", "quirks.cf"] {
             let base = Array(try fixture(f))
             for _ in 0..<400 {
                 var t = base

@@ -43,6 +43,43 @@ final class FastPathTests: XCTestCase {
         XCTAssertEqual(fast.bundles.count, 3)
     }
 
+    /// Services without a port (port 0) in both file formats: ipvsadm-save writes `ADDR:0`, hand-written files and
+    /// scripts turned into files (samba ctdb's) leave the port out. Every path builds the same configuration.
+    func testPortZeroServicesInFiles() throws {
+        let lines = [
+            "vs add -t 203.0.113.201 -p 1999999 -s lc",
+            "rs add -t 203.0.113.201 -r 198.51.100.2 -g -w 1",
+            "rs add -t 203.0.113.201 -r 198.51.100.3",
+            "-A -u 203.0.113.201:0 -s lc -p 1999999",
+            "-a -u 203.0.113.201:0 -r 198.51.100.2:0 -g -w 1",
+            "-a -u 203.0.113.201 -r 198.51.100.3 -m -w 2",
+            "vs add -t 2001:db8::1 -p 60 -s rr",
+            "rs add -t 2001:db8::1 -r [2001:db8::2]:443 -m",
+        ]
+        let text = lines.joined(separator: "\n")
+        let (fast, src, _) = try ConfigFile.parse(name: "t", text: text, base: ClusterConfig())
+        XCTAssertEqual(fast.entries, try slowParse(lines).entries)
+        QuickLine.enabled = false
+        defer { QuickLine.enabled = true }
+        XCTAssertEqual(try ConfigFile.parse(name: "t", text: text, base: ClusterConfig()).0.entries, fast.entries)
+        let vip = IPAddress("203.0.113.201")!
+        XCTAssertEqual(fast.entries.map(\.service.key), [.address(.tcp, Endpoint(address: vip, port: 0)),
+                                                         .address(.udp, Endpoint(address: vip, port: 0)),
+                                                         .address(.tcp, Endpoint(address: IPAddress("2001:db8::1")!, port: 0))])
+        XCTAssertEqual(fast.entries[0].servers.map(\.port), [0, 0])
+        XCTAssertEqual(fast.entries[1].servers.map(\.endpoint.description), ["198.51.100.2:0", "198.51.100.3:0"])
+        XCTAssertEqual(fast.entries[2].servers.map(\.port), [443])
+        XCTAssertEqual(src.services[fast.entries[1].service.key], 4)
+        // What save writes for them reads back the same (ipvsadm-save's ADDR:0 form).
+        let saved = fast.entries.map { IPVSAdmFormat.save($0) }.joined()
+        XCTAssertTrue(saved.hasPrefix("-A -t 203.0.113.201:0 -s lc -p 1999999\n-a -t 203.0.113.201:0 -r 198.51.100.2:0 -g -w 1\n"), saved)
+        XCTAssertEqual(try ConfigFile.parse(name: "s", text: saved, base: ClusterConfig()).0.entries.map(\.service), fast.entries.map(\.service))
+        // The same service twice, once with and once without ":0", is one service.
+        XCTAssertThrowsError(try ConfigFile.parse(name: "t", text: "vs add -t 203.0.113.201 -p\n-A -t 203.0.113.201:0 -s lc -p 60\n", base: ClusterConfig())) {
+            XCTAssertEqual("\($0)", "t:2: service -t 203.0.113.201:0 is defined twice")
+        }
+    }
+
     func testTokenizerAgrees() throws {
         for l in ["vs add -t 192.0.2.1:80", "  a\tb  #c", "a#b c", "#x", "", "a 'b c' \"d\"", "é x", "a\u{1}b"] {
             let fast = ConfigFile.tokenizePlainASCII(Substring(l))
@@ -71,6 +108,9 @@ final class FastPathTests: XCTestCase {
             ["vs add -t 192.0.2.1:80", "rs add -t 192.0.2.1:80 -r 198.51.100.02"],
             ["vs add -t 255.255.255.255:80"],
             ["vs add -t 192.0.2.1"],
+            ["vs add -t 192.0.2.1 -s lc"],
+            ["vs add -t [2001:db8::1] -p"],
+            ["vs add -t 192.0.2.1 -p", "rs add -t 192.0.2.1:0 -r 198.51.100.2 -w 70000"],
             ["vs add -t 192.0.2.1:80", "rs add -t 192.0.2.1:80 -r 198.51.100.2", "rs add -t 192.0.2.1:80 -r 198.51.100.2:80"],
             ["bundle add web --vip 192.0.2.10 --ports 0"],
             ["bundle add web --vip 192.0.2.10 --ports 80 --mark 1", "bundle add x --vip 192.0.2.11 --ports 81 --mark 1"],
@@ -95,7 +135,7 @@ final class FastPathTests: XCTestCase {
                      ["--version", "x"], ["list"]] {
             XCTAssertNil(Entry.runWithoutParser(args), "\(args)")
         }
-        for line in ["vs add -t 192.0.2.1:0 -s rr", "vs add -t 192.0.2.1:80 -s rr -M 24", "rs add -t 192.0.2.1:80 -r 198.51.100.2 -w 70000",
+        for line in ["vs add -t 192.0.2.1:0 -s rr", "vs add -t 192.0.2.1 -s rr", "vs add -u 192.0.2.1", "vs add -t 192.0.2.1:80 -s rr -M 24", "rs add -t 192.0.2.1:80 -r 198.51.100.2 -w 70000",
                      "rs add -t 192.0.2.1:80 -r 224.0.0.1", "vs add -t 192.0.2.1:80 -b sh-port -s rr"] {
             let args = line.split(separator: " ").map(String.init)
             XCTAssertEqual(Entry.runWithoutParser(args), 2, line)

@@ -11,7 +11,7 @@ final class ImportTests: XCTestCase {
     func path(_ name: String) -> String { Self.dir.appendingPathComponent(name).path }
 
     func testConvertedFixturesLoadWithTheRestoreParser() throws {
-        for f in ["lvs.cf", "nat.cf"] {
+        for f in ["lvs.cf", "nat.cf", "quirks.cf"] {
             let text = try String(contentsOfFile: path(f), encoding: .utf8)
             let c = try Piranha.convert(text, source: f)
             let (parsed, src, dr) = try ConfigFile.parse(name: f, text: c.text, base: ClusterConfig())
@@ -46,6 +46,18 @@ final class ImportTests: XCTestCase {
         XCTAssertEqual(parsed.entries.count, 3)
         XCTAssertEqual(parsed.entries[0].servers.count, 3)
         XCTAssertEqual(parsed.bundles.map(\.name), ["webmark"])
+    }
+
+    /// The commented-out lines of an inactive virtual without an address load once VIP is replaced by an address.
+    func testPlaceholderLinesLoadWithAnAddress() throws {
+        let c = try Piranha.convert(try String(contentsOfFile: path("quirks.cf"), encoding: .utf8), source: "quirks.cf")
+        let lines = c.text.split(separator: "\n").filter { $0.contains("VIP:") }
+        XCTAssertEqual(lines, ["# vs add -t VIP:443 -s rr -p 10", "# rs add -t VIP:443 -r 198.51.100.71:443 -m -w 1"])
+        let text = lines.map { $0.dropFirst(2).replacingOccurrences(of: "VIP", with: "192.0.2.32") }.joined(separator: "\n")
+        let (parsed, _, _) = try ConfigFile.parse(name: "vpn", text: text, base: ClusterConfig())
+        XCTAssertEqual(parsed.entries.map(\.service.key.description), ["-t 192.0.2.32:443"])
+        XCTAssertEqual(parsed.entries[0].service.timeout, 10)
+        XCTAssertEqual(parsed.entries[0].servers.map(\.endpoint.description), ["198.51.100.71:443"])
     }
 
     func testCommandWritesTheFileAndReportsErrorsAsUsageErrors() throws {

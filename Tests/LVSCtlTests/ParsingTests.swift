@@ -48,6 +48,47 @@ final class ParsingTests: XCTestCase {
         XCTAssert(usageError(["vs", "add", "-t", "192.0.2.1:ht;tp"]).contains("'ht;tp'"))
     }
 
+    /// A service address without a port is port 0, as ipvsadm's parse_service reads it (samba ctdb's LVS script:
+    /// `ipvsadm -A -t $VIP -p 1999999 -s lc`, `ipvsadm -D -t $VIP`); the kernel's rule stays: port 0 needs -p.
+    func testServiceWithoutPortIsPortZero() throws {
+        let vip = IPAddress("203.0.113.201")!
+        let t = try service(["vs", "add", "-t", "203.0.113.201", "-p", "1999999", "-s", "lc"])
+        XCTAssertEqual(t.key, .address(.tcp, Endpoint(address: vip, port: 0)))
+        XCTAssertEqual(t.persistence, Persistence(timeout: 1_999_999, netmask: 0xFFFF_FFFF))
+        XCTAssertEqual(t.scheduler, "lc")
+        XCTAssertEqual(try service(["vs", "add", "-u", "203.0.113.201", "-p"]).key, .address(.udp, Endpoint(address: vip, port: 0)))
+        XCTAssertEqual(try service(["vs", "add", "-t", "203.0.113.201:0", "-p"]).key, t.key, "the same service as ADDR:0")
+        // A bare IPv6 address is port 0 too; in brackets it needs its port, as in ipvsadm.
+        XCTAssertEqual(try service(["vs", "add", "--sctp-service", "2001:db8::1", "-p", "60"]).key,
+                       .address(.sctp, Endpoint(address: IPAddress("2001:db8::1")!, port: 0)))
+        XCTAssertEqual(usageError(["vs", "add", "-t", "[2001:db8::1]", "-p"]),
+                       "virtual service '[2001:db8::1]' needs a port after ']' ([ADDR6]:PORT; a bare ADDR6 is port 0)")
+        // Without persistence the kernel refuses port 0: said first, with the same message as for ADDR:0.
+        XCTAssertEqual(usageError(["vs", "add", "-t", "203.0.113.201", "-s", "lc"]), "port 0 of -t 203.0.113.201:0 needs persistence (-p)")
+        XCTAssertEqual(usageError(["vs", "add", "-t", "203.0.113.201", "-s", "lc"]), usageError(["vs", "add", "-t", "203.0.113.201:0", "-s", "lc"]))
+        XCTAssertTrue(usageError(["vs", "add", "-t", "203.0.113.300", "-p"]).contains("'203.0.113.300'"))
+        // The other commands that name a service read it the same way.
+        let del = try XCTUnwrap(try LVSCtl.parseAsRoot(["vs", "delete", "-t", "203.0.113.201"]) as? VS.Delete)
+        XCTAssertEqual(try del.service.key(), t.key)
+        let edit = try XCTUnwrap(try LVSCtl.parseAsRoot(["vs", "edit", "-u", "203.0.113.201", "-s", "rr"]) as? VS.Edit)
+        XCTAssertEqual(try edit.service.key(), .address(.udp, Endpoint(address: vip, port: 0)))
+        let rsDel = try XCTUnwrap(try LVSCtl.parseAsRoot(["rs", "delete", "-t", "203.0.113.201", "-r", "198.51.100.2"]) as? RS.Delete)
+        XCTAssertEqual(try rsDel.target.service.key(), t.key)
+        let rsEdit = try XCTUnwrap(try LVSCtl.parseAsRoot(["rs", "edit", "-t", "203.0.113.201", "-r", "198.51.100.2", "-w", "0"]) as? RS.Edit)
+        XCTAssertEqual(try rsEdit.target.service.key(), t.key)
+        let list = try XCTUnwrap(try LVSCtl.parseAsRoot(["list", "-t", "203.0.113.201"]) as? List)
+        XCTAssertEqual(try list.service.key(required: false), t.key)
+        // Real servers of a port-0 service: ipvsadm's port rules with a service port of 0.
+        func rs(_ a: [String]) throws -> RealServer {
+            let r = try XCTUnwrap(try LVSCtl.parseAsRoot(a) as? RS.Add)
+            return try r.model(for: try r.target.service.key()!)
+        }
+        XCTAssertEqual(try rs(["rs", "add", "-t", "203.0.113.201", "-r", "198.51.100.2"]).endpoint, Endpoint(address: IPAddress("198.51.100.2")!, port: 0))
+        XCTAssertEqual(try rs(["rs", "add", "-t", "203.0.113.201", "-r", "198.51.100.2:8080", "-g"]).port, 0, "DR forces the service port")
+        XCTAssertEqual(try rs(["rs", "add", "-t", "203.0.113.201", "-r", "198.51.100.2:8080", "-m"]).port, 8080)
+        XCTAssertEqual(try rs(["rs", "add", "-u", "203.0.113.201", "-r", "198.51.100.2", "-m"]).port, 0)
+    }
+
     func testRealServerPortRules() throws {
         func rs(_ a: [String]) throws -> RealServer {
             let r = try XCTUnwrap(try LVSCtl.parseAsRoot(a) as? RS.Add)

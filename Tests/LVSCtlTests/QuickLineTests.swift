@@ -70,6 +70,37 @@ final class QuickLineTests: XCTestCase {
         XCTAssertEqual(c.entries[0].servers, [])
     }
 
+    /// A service without a port is port 0: its `vs add` line needs -p and takes the slower path; the `rs add` lines
+    /// of such a service, once it is defined, are taken here with ipvsadm's port rules for a service port of 0.
+    func testPortZeroService() throws {
+        var c = ClusterConfig(), src = SourceMap()
+        func quick(_ l: String) -> Bool {
+            var bytes = Array(l.utf8)
+            return bytes.withUnsafeMutableBufferPointer { QuickLine.add(UnsafeBufferPointer($0), to: &c, source: &src) }
+        }
+        for l in ["vs add -t 203.0.113.201", "-A -t 203.0.113.201:0 -s lc", "vs add -t 203.0.113.201 -p 60", "rs add -t 203.0.113.201 -r 198.51.100.2"] {
+            XCTAssertFalse(quick(l), l)
+        }
+        let key = ServiceKey.address(.tcp, Endpoint(address: IPAddress("203.0.113.201")!, port: 0))
+        c.entries.append(ServiceEntry(service: VirtualService(key: key, flags: .persistent, timeout: 60), servers: []))
+        src.entryIndex[key] = 0
+        XCTAssertFalse(quick("vs add -t 203.0.113.201"), "a vs line after an rs line of the same specifier")
+        for l in ["rs add -t 203.0.113.201 -r 198.51.100.2", "-a -t 203.0.113.201:0 -r 198.51.100.3:8080 -m -w 2",
+                  "rs add -t 203.0.113.201 -r 198.51.100.4:8080 -g"] {
+            XCTAssertTrue(quick(l), l)
+        }
+        XCTAssertEqual(c.entries[0].servers.map(\.endpoint.description), ["198.51.100.2:0", "198.51.100.3:8080", "198.51.100.4:0"])
+        // Whole files: both paths agree, errors included.
+        for text in ["vs add -t 203.0.113.201 -p 1999999 -s lc\nrs add -t 203.0.113.201 -r 198.51.100.2 -g -w 1\n-a -t 203.0.113.201:0 -r 198.51.100.3 -m",
+                     "-A -u 203.0.113.201:0 -s lc -p 1999999\n-a -u 203.0.113.201:0 -r 198.51.100.2:0 -g -w 1\n",
+                     "vs add -t 203.0.113.201 -s lc\n", "rs add -t 203.0.113.201 -r 198.51.100.2\n",
+                     "vs add -t 203.0.113.201 -p\nrs add -t 203.0.113.201 -r 198.51.100.2\nrs add -t 203.0.113.201:0 -r 198.51.100.2:99\n"] {
+            let quick = parse(text, quick: true), slow = parse(text, quick: false)
+            XCTAssertEqual(quick, slow, text)
+        }
+        XCTAssertEqual(parse("vs add -t 203.0.113.201 -s lc\n", quick: true).error, "f:1: port 0 of -t 203.0.113.201:0 needs persistence (-p)")
+    }
+
     /// Thousands of random files built from good and bad pieces: both paths agree on every one.
     func testAgreesOnRandomFiles() {
         let heads = ["vs add", "rs add", "-A", "-a", "lvsctl vs add", "virtual-server add", "real-server add", "rs  add", "vs delete", "rs", ""]

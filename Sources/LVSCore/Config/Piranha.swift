@@ -301,6 +301,9 @@ public enum Piranha {
                 "# daemon on the standby router. On the standby, use instead: daemon start \(LVSCtlFormat.daemonArguments(backup))",
             ]
         } else {
+            if let sd = g["syncdaemon"] {
+                head.append("# note: syncdaemon = \(display(sd.raw)) (line \(sd.line)): piranha started no sync daemon, so no 'daemon start' line.")
+            }
             for k in ["syncd_iface", "syncd_id"] {
                 if let s = g[k] { ignored.append(IgnoredKey(key: k, value: s.raw, line: s.line, reason: "syncdaemon is not 1, so piranha started no sync daemon")) }
             }
@@ -328,9 +331,14 @@ public enum Piranha {
             }
             let v = try virtual(b, forwarding: forwarding)
             if !v.active {
+                // Commented out whole, with its notes and the keys it does not convert, so that nothing in it is lost.
+                let missing = v.placeholder ? "; no 'address', written VIP below" : ""
                 body.append("")
-                body.append("# inactive virtual \(b.name) skipped (line \(b.line): \(v.activeText)); piranha's lvsd did not load it")
+                body.append("# inactive virtual \(b.name) skipped (line \(b.line): \(v.activeText)\(missing)); piranha's lvsd did not load it")
+                body += v.notes.dropFirst()
                 body += v.lines.map { "# " + $0 }
+                ignored += v.ignored
+                body += v.ignored.map(\.comment)
                 continue
             }
             if let (other, line) = seen[v.entry.service.key] {
@@ -365,6 +373,8 @@ public enum Piranha {
     struct Virtual {
         var active: Bool
         var activeText: String
+        /// True for an inactive virtual without an address: its lines say `VIP` where the address goes.
+        var placeholder = false
         var entry: ServiceEntry
         var lines: [String]
         var notes: [String]
@@ -404,20 +414,25 @@ public enum Piranha {
         var port: UInt16 = 80
         if let p = s["port"] { port = try portNumber(p) }
         let key: ServiceKey
+        // How the lines name the service: the key, or `-t VIP:PORT` for an inactive virtual without an address.
+        var keyText: String?
         if mark != 0 {
             key = .fwmark(mark, address?.family ?? .inet)
         } else {
-            guard let a = address else {
-                // Piranha parses such a block (address 0.0.0.0) and only fails when it starts it.
-                if !active {
-                    return Virtual(active: false, activeText: activeText, entry: ServiceEntry(service: VirtualService(key: .fwmark(1, .inet)), servers: []),
-                                   lines: [], notes: [], ignored: [])
-                }
+            if let a = address {
+                key = .address(proto, Endpoint(address: a, port: port))
+            } else if !active {
+                // Piranha parses such a block (address 0.0.0.0) and only fails when it starts it. It is converted
+                // with the placeholder VIP, so that its port, scheduler, persistence and servers still show.
+                let family = b.servers.lazy.compactMap { $0.settings.last { $0.key == "address" }?.words.first.flatMap(IPAddress.init) }.first?.family
+                key = .address(proto, Endpoint(address: IPAddress(bytes: [UInt8](repeating: 0, count: family == .inet6 ? 16 : 4))!, port: port))
+                keyText = "\(proto.option) VIP:\(port)"
+            } else {
                 throw ParseError(line: b.line, "virtual \(shown(b.name)) has no address (and no fwmark)")
             }
-            key = .address(proto, Endpoint(address: a, port: port))
             if s["port"] == nil { notes.append("# (no 'port' key: piranha's default, 80)") }
         }
+        let keyOption = keyText ?? key.option
         var svc = VirtualService(key: key)
         if let sch = s["scheduler"] {
             let name = try single(sch)
@@ -428,6 +443,14 @@ public enum Piranha {
         }
         var persistent: UInt32 = 0
         if let p = s["persistent"] { persistent = UInt32(try number(p, 0...UInt64(Timeouts.maxValue))) }
+        // Keys whose value means "off" or "the default" change no option; a note (in line order) says they were read.
+        var keyNotes: [(line: Int, text: String)] = []
+        if let f = s["fwmark"], mark == 0 {
+            keyNotes.append((f.line, "# note: fwmark = \(display(f.raw)) (line \(f.line)): 0 is no firewall mark, so the service is the address and port"))
+        }
+        if let p = s["persistent"], persistent == 0 {
+            keyNotes.append((p.line, "# note: persistent = \(display(p.raw)) (line \(p.line)): 0 is no persistence, as in piranha (no -p)"))
+        }
         if persistent > 0 {
             svc.flags.insert(.persistent)
             svc.timeout = persistent
@@ -441,11 +464,17 @@ public enum Piranha {
             guard let w = Netmask.parse(text, family: key.family), IPAddress(text) != nil || key.family == .inet6 else {
                 throw ParseError(line: m.line, "invalid pmask \(shown(text)) (expected a netmask like 255.255.255.0)")
             }
-            if persistent > 0 { svc.netmask = w } else {
+            if persistent > 0 {
+                svc.netmask = w
+                if w == VirtualService.fullNetmask(key.family) {
+                    keyNotes.append((m.line, "# note: pmask = \(display(m.raw)) (line \(m.line)): the whole address, the default with -p, so no -M"))
+                }
+            } else {
                 ignored.append(IgnoredKey(key: "pmask", value: m.raw, line: m.line, reason: "no persistence (persistent is missing or 0), so piranha did not use it either"))
             }
             }
         }
+        notes += keyNotes.sorted { $0.line < $1.line }.map(\.text)
         if case .address(_, let e) = key, e.port == 0, persistent == 0 {
             throw ParseError(line: s["port"]?.line ?? b.line, "port 0 of virtual \(shown(b.name)) needs persistence (persistent = SECONDS)")
         }
@@ -461,7 +490,7 @@ public enum Piranha {
                 ignored.append(IgnoredKey(key: "protocol", value: p.raw, line: p.line, reason: "a fwmark service matches any protocol; piranha used this only for nanny's check"))
             }
         }
-        var lines = ["vs add " + LVSCtlFormat.serviceArguments(svc)]
+        var lines = ["vs add \(keyOption) " + LVSCtlFormat.settingsArguments(svc)]
         var servers: [RealServer] = []
         var seenServers: [Endpoint: (String, Int)] = [:]
         for sb in b.servers {
@@ -487,13 +516,21 @@ public enum Piranha {
             if ra.family != key.family && forwarding != .tunnel {
                 throw ParseError(line: aSetting.line, "real server \(ra) is \(ra.family) but virtual \(shown(b.name)) is \(key.family); mixed families need network = tunnel")
             }
-            // The port piranha's nanny gave ipvsadm: the server's own port, else the virtual's (80 by default).
-            // ipvsadm replaces it by the service port for direct routing and tunnelling, except for fwmark services.
+            // The port piranha's nanny gave ipvsadm: the server's own port, else the virtual's port as it stood at the
+            // `server NAME {` line (lvsconfig.c copies it there; 80 by default), so a `port` key after the server
+            // blocks does not reach them. ipvsadm replaces it by the service port for direct routing and
+            // tunnelling, except for fwmark services.
+            let portSetting = b.settings.last { $0.key == "port" && $0.line < sb.line }
+            let portHere = try portSetting.map { try portNumber($0) } ?? 80
             let dport: UInt16
             switch (forwarding, key) {
-            case (.masquerade, .address(_, let e)): dport = rport ?? e.port
+            case (.masquerade, .address): dport = rport ?? portHere
             case (_, .address(_, let e)): dport = e.port
-            case (_, .fwmark): dport = rport ?? port
+            case (_, .fwmark): dport = rport ?? portHere
+            }
+            if rport == nil, dport == portHere, portHere != port, let later = s["port"] {
+                let was = portSetting.map { "\(portHere) (line \($0.line))" } ?? "\(portHere) (the default)"
+                lines.append("# note: port = \(display(later.raw)) (line \(later.line)) comes after server \(sb.name) (line \(sb.line)), so as in piranha \(sb.name) keeps the virtual's port at that line: \(was); add 'port = \(port)' to its block to change it")
             }
             if let p = ss["port"], forwarding != .masquerade, !key.isFwmark, rport != key.port {
                 sIgnored.append(IgnoredKey(key: "port", value: p.raw, line: p.line,
@@ -503,7 +540,7 @@ public enum Piranha {
                 notes.append("# NAT to a fwmark service: as in piranha, connections go to port \(dport) of the real servers (write ADDR:0 to keep each connection's port).")
             }
             let d = RealServer(address: ra, port: dport, forwarding: forwarding, weight: weight)
-            let line = "rs add \(key) " + LVSCtlFormat.serverArguments(d)
+            let line = "rs add \(keyOption) " + LVSCtlFormat.serverArguments(d)
             if !sActive {
                 lines.append("# inactive server \(sb.name) (line \(sb.line)): piranha did not add it; remove the '# ' below to add it")
                 lines.append("# " + line)
@@ -523,7 +560,7 @@ public enum Piranha {
             ignored.append(IgnoredKey(key: k.key, value: k.raw, line: k.line, reason: virtualReasons[k.key] ?? unknownKey))
         }
         ignored.sort { $0.line < $1.line }
-        return Virtual(active: active, activeText: activeText, entry: ServiceEntry(service: svc, servers: servers),
+        return Virtual(active: active, activeText: activeText, placeholder: keyText != nil, entry: ServiceEntry(service: svc, servers: servers),
                        lines: lines, notes: notes, ignored: ignored)
     }
 

@@ -380,16 +380,17 @@ enum FastLine {
     }
 
     /// `spec.key()`, remembering the last specifier so that the `rs add` lines of a service do not parse it again,
-    /// and parsing plain `A.B.C.D:PORT` services without the general endpoint parser.
+    /// and parsing plain `A.B.C.D[:PORT]` services without the general endpoint parser (no port: port 0, as
+    /// ``parseServiceEndpoint(_:)`` and ipvsadm read it).
     static func key(_ spec: ServiceSpec, _ source: inout SourceMap) throws -> ServiceKey {
         if source.isLastSpec(spec), let k = source.lastKey { return k }
         var key: ServiceKey?
         if spec.fwmark == nil, !spec.ipv6 {
             let given = [spec.tcp, spec.udp, spec.sctp]
             if given.filter({ $0 != nil }).count == 1, let i = given.firstIndex(where: { $0 != nil }),
-               let (a, p) = plainIPv4Endpoint(given[i]!), let port = p {
+               let (a, p) = plainIPv4Endpoint(given[i]!) {
                 try checkUnicast(a, what: "virtual service address")
-                key = .address([IPProtocol.tcp, .udp, .sctp][i], Endpoint(address: a, port: port))
+                key = .address([IPProtocol.tcp, .udp, .sctp][i], Endpoint(address: a, port: p ?? 0))
             }
         }
         let k = try key ?? spec.key()!

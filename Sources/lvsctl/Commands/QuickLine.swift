@@ -12,8 +12,9 @@ import Glibc
 /// The line is read straight from the file's bytes into the model: no word Strings, no option switch over
 /// Strings, no spec structs (``FastLine`` costs ~14,000 instructions a line; this ~2,000).
 ///
-/// It only takes lines it can prove valid: IPv4 `ADDR:PORT` in canonical form with a unicast address and a port
-/// of 1..65535, a well-formed scheduler name, `-g` or `-m`, a weight of 0..65535, each option once, a new service
+/// It only takes lines it can prove valid: IPv4 `ADDR[:PORT]` in canonical form with a unicast address (a `vs add`
+/// line only with a port of 1..65535: port 0, written or left out, needs `-p`, which this path does not read; the
+/// `rs add` lines of a port-0 service defined above are taken), a well-formed scheduler name, `-g` or `-m`, a weight of 0..65535, each option once, a new service
 /// or a real server of a service defined above. Anything else (another option, a value it cannot parse, a line that
 /// is an error, a comment, a quote) returns false and goes through ``FastLine`` and the full grammar, which give
 /// the errors. QuickLineTests checks that both paths build the same configuration and source map.
@@ -83,11 +84,13 @@ enum QuickLine {
            source.quickSpec.withUnsafeBufferPointer({ memcmp($0.baseAddress!, base + sr.lowerBound, sr.count) == 0 }) {
             key = k
         } else {
-            guard let (a, port) = FastLine.plainIPv4Endpoint(UnsafeBufferPointer(rebasing: b[sr])), let port, port != 0,
-                  isUnicast(a) else { return false }
-            key = .address(p, Endpoint(address: a, port: port))
+            guard let (a, port) = FastLine.plainIPv4Endpoint(UnsafeBufferPointer(rebasing: b[sr])), isUnicast(a) else { return false }
+            // No port is port 0, as in ipvsadm (``FastLine/key(_:_:)``).
+            key = .address(p, Endpoint(address: a, port: port ?? 0))
             source.quickSpec = Array(b[sr]); source.quickProto = p; source.quickKey = key
         }
+        // A port-0 service needs -p, which this path does not read: the slower path reads it or refuses the line.
+        if isService && key.port == 0 { return false }
 
         if isService {
             var s = VirtualService(key: key)

@@ -132,7 +132,7 @@ struct Restore: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "restore",
         abstract: "Load a saved state: validate every line first, then apply as one batch, rolling back on failure.",
-        discussion: "Reads the lvsctl format or unmodified ipvsadm-save output.\nExample: lvsctl restore /etc/lvsctl/lvsctl.conf\nipvsadm equivalent: ipvsadm-restore < FILE")
+        discussion: "Reads the lvsctl format or unmodified ipvsadm-save output.\nExample: lvsctl restore /etc/lvsctl/lvsctl.conf\nipvsadm equivalent: ipvsadm-restore < FILE (ipvsadm -C, then ipvsadm -R)\nwith --no-flush: ipvsadm -R < FILE")
     @Argument(help: "The file (default: standard input).") var file: String?
     @Flag(name: .customLong("no-flush"), help: "Add to the running state instead of replacing it.") var noFlush = false
     @Flag(name: .customLong("dry-run"), help: "Validate and print the plan; change nothing.") var dryRun = false
@@ -188,7 +188,7 @@ struct Apply: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apply",
         abstract: "Reconcile the running state to a file with the fewest changes, printing the plan.",
-        discussion: "Edits happen in place, so live connections survive where the kernel allows. Running it twice changes nothing the second time.\nExample: lvsctl apply /etc/lvsctl/lvsctl.conf --dry-run\nipvsadm equivalent: none (ipvsadm-restore only adds; ipvsadm -C plus ipvsadm-restore replaces everything)")
+        discussion: "Edits happen in place, so live connections survive where the kernel allows. Running it twice changes nothing the second time.\nExample: lvsctl apply /etc/lvsctl/lvsctl.conf --dry-run\nipvsadm equivalent: none (ipvsadm -R only adds; ipvsadm-restore, which runs ipvsadm -C first, replaces everything)")
     @Argument(help: "The desired state.") var file: String
     @Flag(name: .customLong("dry-run"), help: "Print the plan; change nothing.") var dryRun = false
     @Option(name: .customLong("wait"), help: "Seconds to wait for another restore/apply to finish (default 30).") var wait: Double = 30

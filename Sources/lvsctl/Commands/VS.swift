@@ -52,7 +52,8 @@ struct VS: ParsableCommand {
             if !settings.any && !noPersistent && !noOps { throw UsageError("nothing to change: give -s, -b, -p, -M, --pe, -o, --no-persistent or --no-ops") }
             // Validate what can be checked without the kernel first.
             var probe = VirtualService(key: key)
-            if settings.netmask != nil && settings.persistent == nil { probe.flags.insert(.persistent) }
+            // What the running service keeps is checked below; a port-0 service is persistent unless this turns it off.
+            if (settings.netmask != nil && settings.persistent == nil) || (key.port == 0 && !noPersistent) { probe.flags.insert(.persistent) }
             // -b alone is checked against the running scheduler below; here, against the one its flags name.
             var probeSettings = settings
             if probeSettings.scheduler == nil, let f = settings.schedFlags, f.hasPrefix("sh-") || f.hasPrefix("mh-") {
