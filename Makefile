@@ -46,7 +46,8 @@ test:
 CHECK_FILES ?= t-seed-scenario.sh t-bundle.sh t-ipvsadm-ops.sh
 check: build vm-setup release
 	$(SWIFT) test
-	Scripts/vm/run --uml --timeout 900 Tests/Kernel/run-all.sh $(CHECK_FILES)
+	LVSCTL=$(CURDIR)/.build/release/lvsctl VM_PASS_ENV=LVSCTL \
+	  Scripts/vm/run --uml --timeout 900 Tests/Kernel/run-all.sh $(CHECK_FILES)
 
 unit-test: build
 	$(SWIFT) test
@@ -68,9 +69,12 @@ fuzz: deps
 
 # Kernel tests: every file (or T="t-a.sh t-b.sh"), in user-mode Linux; VM=tcg runs them on Debian's x86 kernel under
 # qemu TCG instead (about 3-8 times slower).
+# (t-dr.sh's arptables method needs VM=tcg: user-mode Linux has no nf_tables arp family for arptables-nft.)
 VM ?= uml
+DR_METHODS ?= $(if $(filter uml,$(VM)),sysctl redirect,sysctl arptables redirect)
 kernel-test: build vm-setup release
-	Scripts/vm/run --$(VM) --timeout 3600 Tests/Kernel/run-all.sh $(T)
+	LVSCTL=$(CURDIR)/.build/release/lvsctl DR_METHODS="$(DR_METHODS)" VM_PASS_ENV="LVSCTL DR_METHODS" \
+	  Scripts/vm/run --$(VM) --timeout 3600 Tests/Kernel/run-all.sh $(T)
 
 # The seed scenario in the VM: a fwmark bundle (HTTP+HTTPS) with persistence over two DR real servers.
 demo: build vm-setup
