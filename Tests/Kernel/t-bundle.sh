@@ -106,4 +106,81 @@ same "50 bundle add/delete cycles beside another iptables writer: no errors" "0"
 same "afterwards only the kept bundle's rule and service remain" \
   "-A LVSCTL -d 192.0.2.50/32 -p tcp -m tcp --dport 80 -m comment --comment \"lvsctl: bundle keep\" -j MARK --set-xmark 0x1f4/0xffffffff|-A -f 500 -s wlc" \
   "$(mangle cc | grep '^-A LVSCTL')|$(nsx cc ipvsadm -Sn)"
+# 7. lvsctl beside lvsctl: bundle commands started at once. Each holds lvsctl's lock across the whole change, so
+#    every command exits 0 and every bundle ends up whole. Read from the kernel with the reference tools: its MARK
+#    rule (comment "lvsctl: bundle NAME") in iptables-legacy-save, its fwmark service in ipvsadm -Sn; plus its
+#    `bundle list` entry; the marks distinct; nothing else in chain LVSCTL or IPVS (so nothing of deleted bundles).
+T=$(mktemp -d)
+JOBS=()
+# spawn NS TAG ARGS...: start `lvsctl ARGS` in NS in the background; stdout in $T/TAG, stderr in $T/TAG.err.
+spawn() { local ns=$1 tag=$2; shift 2; nsx "$ns" $L "$@" > "$T/$tag" 2> "$T/$tag.err" & JOBS+=("$!:$tag"); }
+# reap: wait for every started command (in this shell, not a $(...) subshell, which cannot wait for them);
+# $T/failed gets "TAG: exit RC: STDERR" for each that failed.
+reap() {
+  local j rc
+  : > "$T/failed"
+  for j in "${JOBS[@]}"; do
+    wait "${j%%:*}"; rc=$?
+    [ $rc -eq 0 ] || echo "${j#*:}: exit $rc: $(tr '\n' ' ' < "$T/${j#*:}.err")" >> "$T/failed"
+  done
+  JOBS=()
+}
+# whole LABEL NS NAME=VIP...: the named bundles (tcp, ports 80,443, -s rr) are whole and are the only ones.
+whole() {
+  local label=$1 ns=$2; shift 2
+  local rules svcs list nv b vip m marks=() want_rules="" want_svcs="" want_list=""
+  rules=$(mangle "$ns" | grep '^-A LVSCTL' | sort)
+  svcs=$(nsx "$ns" ipvsadm -Sn | sort)
+  list=$(nsx "$ns" $L bundle list)
+  for nv in "$@"; do
+    b=${nv%%=*}; vip=${nv#*=}
+    # The bundle's mark, as the kernel's MARK rule has it (none: no rule).
+    m=$(sed -n "s|.*--comment \"lvsctl: bundle $b\" -j MARK --set-xmark \(0x[0-9a-f]*\)/0xffffffff\$|\1|p" <<< "$rules" | head -1)
+    m=$([ -n "$m" ] && printf '%d' "$m" || echo none)
+    marks+=("$m")
+    want_rules+="-A LVSCTL -d $vip/32 -p tcp -m multiport --dports 80,443 -m comment --comment \"lvsctl: bundle $b\" -j MARK --set-xmark $([ "$m" = none ] && echo none || printf '0x%x' "$m")/0xffffffff"$'\n'
+    want_svcs+="-A -f $m -s rr"$'\n'
+    want_list+="bundle $b: mark $m tcp $vip ports 80,443"$'\n'
+  done
+  same "$label: every bundle's MARK rule (iptables-legacy-save), nothing else" "$(sort <<< "${want_rules%$'\n'}")" "$rules"
+  same "$label: every bundle's fwmark service (ipvsadm -Sn), nothing else" "$(sort <<< "${want_svcs%$'\n'}")" "$svcs"
+  same "$label: every bundle in bundle list with its service" "$(sort <<< "${want_list%$'\n'}")" \
+    "$(grep '^bundle ' <<< "$list" | sort)$(grep -q MISSING <<< "$list" && printf '\n%s' "a service MISSING")"
+  same "$label: the marks are distinct" "${#marks[@]}" "$(printf '%s\n' "${marks[@]}" | grep -v none | sort -u | wc -l)"
+}
+
+# 7a. 8 bundle adds at once, marks picked by lvsctl.
+new_ns par
+for i in 1 2 3 4 5 6 7 8; do spawn par a$i bundle add b$i --vip 198.51.100.1$i --ports 80,443 -s rr; done
+reap
+same "8 bundle adds at once (auto marks): every command exits 0" "" "$(cat "$T/failed")"
+whole "8 adds at once, auto marks" par b1=198.51.100.11 b2=198.51.100.12 b3=198.51.100.13 b4=198.51.100.14 \
+  b5=198.51.100.15 b6=198.51.100.16 b7=198.51.100.17 b8=198.51.100.18
+printed=""; kernel=""
+for i in 1 2 3 4 5 6 7 8; do
+  printed+="$(cat "$T/a$i")"$'\n'
+  kernel+="bundle b$i: mark $(sed -n "s|.*\"lvsctl: bundle b$i\" -j MARK --set-xmark \(0x[0-9a-f]*\)/.*|\1|p" <<< "$(mangle par)" | xargs printf '%d')"$'\n'
+done
+same "8 adds at once: each printed the mark the kernel has" "$kernel" "$printed"
+
+# 7b. 8 bundle adds at once with explicit marks 101..108.
+new_ns parm
+for i in 1 2 3 4 5 6 7 8; do spawn parm m$i bundle add b$i --vip 198.51.100.1$i --ports 80,443 --mark 10$i -s rr; done
+reap
+same "8 bundle adds at once (marks 101..108): every command exits 0" "" "$(cat "$T/failed")"
+whole "8 adds at once, marks 101..108" parm b1=198.51.100.11 b2=198.51.100.12 b3=198.51.100.13 b4=198.51.100.14 \
+  b5=198.51.100.15 b6=198.51.100.16 b7=198.51.100.17 b8=198.51.100.18
+same "8 adds at once: each bundle has the mark it asked for" "101 102 103 104 105 106 107 108" \
+  "$(nsx parm ipvsadm -Sn | sed -n 's/^-A -f \([0-9]*\) .*/\1/p' | sort -n | xargs)"
+
+# 7c. 4 bundle deletes beside 4 bundle adds, all at once.
+new_ns pard
+for i in 1 2 3 4; do nsx pard $L bundle add d$i --vip 198.51.100.2$i --ports 80,443 -s rr >/dev/null; done
+for i in 1 2 3 4; do spawn pard del$i bundle delete d$i; spawn pard add$i bundle add n$i --vip 198.51.100.3$i --ports 80,443 -s rr; done
+reap
+same "4 deletes beside 4 adds at once: every command exits 0" "" "$(cat "$T/failed")"
+whole "4 deletes beside 4 adds" pard n1=198.51.100.31 n2=198.51.100.32 n3=198.51.100.33 n4=198.51.100.34
+same "4 deletes beside 4 adds: nothing left of the deleted bundles" "" \
+  "$(mangle pard | grep -E 'bundle d[1-4]"|198\.51\.100\.2[1-4]/'; nsx pard $L bundle list | grep '^bundle d')"
+rm -rf "$T"
 summary

@@ -34,6 +34,33 @@ struct BundleStore {
         guard let b = try bundles().first(where: { $0.name == name }) else { throw UsageError("no bundle named \(shown(name))") }
         return b.serviceKey
     }
+
+    /// Writes bundle `b`'s rules after the chain's current ones, then runs `addService` (the IPVS half). When that
+    /// fails, the rollback removes `b`'s rules only, read afresh: rules written meanwhile by anyone else stay.
+    /// The caller holds lvsctl's lock, so no other lvsctl command reads or writes the chain in between.
+    func add(_ b: MarkBundle, addService: () throws -> Void) throws {
+        try firewall.replaceRules(try rules(b.family) + b.rules, table: .mangle, family: b.family)
+        do {
+            try addService()
+        } catch {
+            if let now = try? rules(b.family) {
+                try? firewall.replaceRules(now.filter { $0.owner != b.owner }, table: .mangle, family: b.family)
+            }
+            throw error
+        }
+    }
+
+    /// Removes bundle `b`: runs `deleteService` (the IPVS half, nil when there is none), then removes `b`'s rules
+    /// (only `b`'s, read afresh). When the rules cannot be removed, `restoreService` puts the service back.
+    func delete(_ b: MarkBundle, deleteService: (() throws -> Void)?, restoreService: () -> Void) throws {
+        try deleteService?()
+        do {
+            try firewall.replaceRules(try rules(b.family).filter { $0.owner != b.owner }, table: .mangle, family: b.family)
+        } catch {
+            if deleteService != nil { restoreService() }
+            throw error
+        }
+    }
 }
 
 /// A `bundle add` line as plain values: what `bundle add` and the fast file parser validate and add.
@@ -122,22 +149,20 @@ struct Bundle: ParsableCommand {
             try global.enter()
             let store = BundleStore.system()
             let client = try IPVSClient()
-            var state = ClusterConfig()
-            state.bundles = try store.bundles()
-            state.entries = try client.services().map { ServiceEntry(service: $0, servers: []) }
-            var src = SourceMap()
-            try add(to: &state, source: &src)
-            let b = state.bundles.last!, s = state.entries.last!.service
-            if systemIPTablesIsNFT() {
-                notice("note: bundle rules live in the legacy iptables tables; see them with iptables-legacy-save -t mangle")
-            }
-            let old = try store.rules(b.family)
-            try store.firewall.replaceRules(old + b.rules, table: .mangle, family: b.family)
-            do {
-                try client.perform(.addService(s))
-            } catch {
-                try? store.firewall.replaceRules(old, table: .mangle, family: b.family)
-                throw error
+            // One lock across reading the bundles and services, choosing the mark, both halves and any rollback:
+            // two adds at once would otherwise pick the same mark, or each commit the chain it read (one is lost).
+            let b: MarkBundle = try withLvsctlLock {
+                var state = ClusterConfig()
+                state.bundles = try store.bundles()
+                state.entries = try client.services().map { ServiceEntry(service: $0, servers: []) }
+                var src = SourceMap()
+                try add(to: &state, source: &src)
+                let b = state.bundles.last!, s = state.entries.last!.service
+                if systemIPTablesIsNFT() {
+                    notice("note: bundle rules live in the legacy iptables tables; see them with iptables-legacy-save -t mangle")
+                }
+                try store.add(b) { try client.perform(.addService(s)) }
+                return b
             }
             if mark == nil { emit("bundle \(b.name): mark \(b.mark)\n") }
         }
@@ -155,19 +180,17 @@ struct Bundle: ParsableCommand {
             try global.enter()
             let store = BundleStore.system()
             let client = try IPVSClient()
-            guard let b = try store.bundles().first(where: { $0.name == name }) else {
-                throw UsageError("no bundle named \(shown(name))")
-            }
-            let old = try store.rules(b.family)
-            let entry = try client.table().first { $0.service.key == b.serviceKey }
-            if entry != nil { try client.perform(.deleteService(b.serviceKey)) }
-            do {
-                try store.firewall.replaceRules(old.filter { $0.owner != b.owner }, table: .mangle, family: b.family)
-            } catch {
-                if let e = entry {  // put the service back as it was
-                    _ = try? client.execute([.addService(e.service.config)] + e.servers.map { .addDest(b.serviceKey, $0.config) }, stopOnError: false)
+            try withLvsctlLock {  // as in add: no other lvsctl command reads or writes the chain meanwhile
+                guard let b = try store.bundles().first(where: { $0.name == name }) else {
+                    throw UsageError("no bundle named \(shown(name))")
                 }
-                throw error
+                let entry = try client.table().first { $0.service.key == b.serviceKey }
+                try store.delete(b, deleteService: entry.map { _ in { try client.perform(.deleteService(b.serviceKey)) } },
+                                 restoreService: {  // put the service back as it was
+                    if let e = entry {
+                        _ = try? client.execute([.addService(e.service.config)] + e.servers.map { .addDest(b.serviceKey, $0.config) }, stopOnError: false)
+                    }
+                })
             }
         }
     }

@@ -28,7 +28,7 @@ struct DR: ParsableCommand {
         try global.enter()
         do {
             let dr = try DirectRouting(firewall: IPTablesBackend())
-            return try withFileLock(lvsctlLockPath, timeout: 30, purpose: "another lvsctl command holds the lock") { try body(dr) }
+            return try withLvsctlLock { try body(dr) }
         } catch let e as DRError where e.isUsage {
             throw UsageError(e.description)
         }

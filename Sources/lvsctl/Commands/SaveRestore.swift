@@ -16,8 +16,17 @@ func runningState(_ client: IPVSClient, _ store: BundleStore) throws -> ClusterC
     return c
 }
 
-/// lvsctl's own lock, serializing restore/apply runs.
+/// lvsctl's own lock. Every command that changes the firewall (bundle add/delete, dr setup/teardown, restore, apply)
+/// holds it across the whole change: reading what exists, choosing a mark, writing the rules and the IPVS half, and
+/// any rollback. Without it two commands each read the same chain, and the last commit wins (a lost bundle).
 let lvsctlLockPath = "/run/lvsctl/lock"
+
+/// Runs `body` holding lvsctl's lock (`withFileLock` on ``lvsctlLockPath``), waiting at most `wait` seconds.
+/// Not reentrant (flock locks an open file, so a second take in the same process waits for itself until `wait`
+/// runs out): `body` must not call anything that takes it again.
+func withLvsctlLock<T>(wait: Double = 30, _ body: () throws -> T) throws -> T {
+    try withFileLock(lvsctlLockPath, timeout: wait, purpose: "another lvsctl command is changing IPVS or the firewall", body)
+}
 
 /// `lvsctl save`.
 struct Save: ParsableCommand {
@@ -136,7 +145,7 @@ struct Restore: ParsableCommand {
     @Argument(help: "The file (default: standard input).") var file: String?
     @Flag(name: .customLong("no-flush"), help: "Add to the running state instead of replacing it.") var noFlush = false
     @Flag(name: .customLong("dry-run"), help: "Validate and print the plan; change nothing.") var dryRun = false
-    @Option(name: .customLong("wait"), help: "Seconds to wait for another restore/apply to finish (default 30).") var wait: Double = 30
+    @Option(name: .customLong("wait"), help: "Seconds to wait for another lvsctl command to finish (default 30).") var wait: Double = 30
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
@@ -144,7 +153,7 @@ struct Restore: ParsableCommand {
         var (desired, src, drLines) = try ConfigFile.parse(name: name, text: text, base: ClusterConfig())
         let client = try global.client()
         let store = BundleStore.system()
-        try withFileLock(lvsctlLockPath, timeout: wait, purpose: "another lvsctl restore/apply is running") {
+        try withLvsctlLock(wait: wait) {
             let current = try runningState(client, store)
             if noFlush {
                 // Merge onto the running state; conflicts are refused before anything changes.
@@ -191,7 +200,7 @@ struct Apply: ParsableCommand {
         discussion: "Edits happen in place, so live connections survive where the kernel allows. Running it twice changes nothing the second time.\nExample: lvsctl apply /etc/lvsctl/lvsctl.conf --dry-run\nipvsadm equivalent: none (ipvsadm -R only adds; ipvsadm-restore, which runs ipvsadm -C first, replaces everything)")
     @Argument(help: "The desired state.") var file: String
     @Flag(name: .customLong("dry-run"), help: "Print the plan; change nothing.") var dryRun = false
-    @Option(name: .customLong("wait"), help: "Seconds to wait for another restore/apply to finish (default 30).") var wait: Double = 30
+    @Option(name: .customLong("wait"), help: "Seconds to wait for another lvsctl command to finish (default 30).") var wait: Double = 30
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
@@ -199,7 +208,7 @@ struct Apply: ParsableCommand {
         var (desired, src, drLines) = try ConfigFile.parse(name: name, text: text, base: ClusterConfig())
         let client = try global.client()
         let store = BundleStore.system()
-        try withFileLock(lvsctlLockPath, timeout: wait, purpose: "another lvsctl restore/apply is running") {
+        try withLvsctlLock(wait: wait) {
             let current = try runningState(client, store)
             if desired.timeouts == nil { desired.timeouts = current.timeouts }
             let plan = Planner.diff(from: current, to: desired)
