@@ -17,7 +17,9 @@ let package = Package(
                        providers: [.apt(["libnl-3-dev", "libnl-genl-3-dev", "libnl-route-3-dev"])]),
         // libiptc (libip4tc + libip6tc). Only Sources/LVSCore/Firewall/IPTC.swift imports it.
         .systemLibrary(name: "CIPTC", pkgConfig: "libiptc", providers: [.apt(["libiptc-dev"])]),
-        .target(name: "LVSCore", dependencies: ["CNetlink", "CIPTC"]),
+        // libnftables: the nftables firewall backend. Only Sources/LVSCore/Firewall/NFTables.swift imports it.
+        .systemLibrary(name: "CNFTables", pkgConfig: "libnftables", providers: [.apt(["libnftables-dev"])]),
+        .target(name: "LVSCore", dependencies: ["CNetlink", "CIPTC", "CNFTables"]),
         .executableTarget(name: "lvsctl", dependencies: [
             "LVSCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

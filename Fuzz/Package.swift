@@ -2,7 +2,7 @@
 // libFuzzer targets for lvsctl's decoders and parsers. A separate package, so `swift build` and `swift test` at the
 // top level never see it. Built and run by `make fuzz` (see Documentation/testing.md):
 //   swift build --package-path Fuzz -c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
-// Sources/LVSCore, CNetlink, CIPTC and LVSCtlCommands are symbolic links to the real sources under ../Sources.
+// Sources/LVSCore, CNetlink, CIPTC, CNFTables and LVSCtlCommands are symbolic links to the real sources under ../Sources.
 import PackageDescription
 
 let package = Package(
@@ -13,7 +13,8 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CNetlink", pkgConfig: "libnl-genl-3.0"),
         .systemLibrary(name: "CIPTC", pkgConfig: "libiptc"),
-        .target(name: "LVSCore", dependencies: ["CNetlink", "CIPTC"]),
+        .systemLibrary(name: "CNFTables", pkgConfig: "libnftables"),
+        .target(name: "LVSCore", dependencies: ["CNetlink", "CIPTC", "CNFTables"]),
         // lvsctl's command sources (restore-file parser included) as a library; Main.swift holds @main.
         .target(name: "LVSCtlCommands", dependencies: [
             "LVSCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -63,6 +63,7 @@ public enum LVSCtlFormat {
     public static func render(_ c: ClusterConfig, header: String? = nil, extraLines: [String] = []) -> String {
         var out = TextBuffer(capacity: 256 + c.entries.count * 256)
         if let h = header { out.append(h.split(separator: "\n", omittingEmptySubsequences: false).map { "# \($0)\n" }.joined()) }
+        if let f = c.firewall { out.append("firewall \(f.rawValue)\n") }
         if let t = c.timeouts { out.append("timeout set --tcp \(t.tcp) --tcpfin \(t.tcpFin) --udp \(t.udp)\n") }
         let bundleKeys = Dictionary(c.bundles.map { ($0.serviceKey, $0) }, uniquingKeysWith: { a, _ in a })
         var prefix = TextBuffer()

@@ -8,6 +8,8 @@ public struct ClusterConfig: Hashable, Sendable {
     public var daemons: [SyncDaemon] = []
     /// Firewall-mark bundles (their fwmark services are in `entries` too).
     public var bundles: [MarkBundle] = []
+    /// The firewall backend the file names (`firewall nftables`); nil leaves the choice to the host (auto).
+    public var firewall: FirewallKind?
 
     /// Creates an empty state.
     public init() {}

@@ -78,6 +78,9 @@ public struct DRRecord: Codable, Hashable, Sendable {
     public var addedAddress: DRAddress?
     /// arptables rules lvsctl appended, each as `CHAIN ARGS...` (teardown deletes exactly these).
     public var arpRules: [[String]]
+    /// The backend holding this VIP's rules (redirect: nat; arptables: ARP); nil is iptables-legacy and the
+    /// arptables binary (also in state files written before the nftables backend existed).
+    public var firewall: FirewallKind?
 
     /// The request this record answers.
     public var request: DRRequest? {
@@ -332,6 +335,7 @@ public final class DirectRouting {
         var arpListed: [[String]]?
         var natAdds: [AddressFamily: [FirewallRule]] = [:]
         var arpSteps: [Step] = [], addrSteps: [Step] = []
+        var arpAdds: [ARPRewrite] = []
 
         for req in requests {
             guard seen.insert(req.vip).inserted else { throw DRError("VIP \(req.vip) is given twice", usage: true) }
@@ -350,7 +354,7 @@ public final class DirectRouting {
             let faceName = req.interface ?? addrs.first { $0.interfaceIndex != lo.index && $0.address != req.vip && $0.contains(req.vip) }?.interfaceName
             var rec = DRRecord(vip: req.vip.description, method: req.method, requestedInterface: req.interface, interface: nil,
                                ports: req.ports.map(\.description), protocols: req.protocols.map(\.description),
-                               realIP: nil, addedAddress: nil, arpRules: [])
+                               realIP: nil, addedAddress: nil, arpRules: [], firewall: firewall.kind == .nftables ? .nftables : nil)
             switch req.method {
             case .sysctl:
                 if let h = onReal.first {
@@ -380,13 +384,15 @@ public final class DirectRouting {
                 }
                 rec.interface = f
                 rec.realIP = rip.address.description
-                if arpListed == nil { arpListed = try ARPTables.rules() }
-                let wanted = [["INPUT", "-d", req.vip.description, "-j", "DROP"],
-                              ["OUTPUT", "-s", req.vip.description, "-j", "mangle", "--mangle-ip-s", rip.address.description]]
-                for r in wanted where !ARPTables.contains(arpListed!, r) {
-                    rec.arpRules.append(r)
-                    arpSteps.append(Step(describe: "arptables -A \(r.joined(separator: " "))",
-                                         run: { try ARPTables.run("-A", r) }, undo: { try? ARPTables.run("-D", r) }))
+                if firewall.kind == .nftables {
+                    arpAdds.append(ARPRewrite(vip: req.vip, realIP: rip.address, owner: Self.ruleOwner))
+                } else {
+                    if arpListed == nil { arpListed = try ARPTables.rules() }
+                    for r in Self.arptablesRules(vip: req.vip.description, realIP: rip.address.description) where !ARPTables.contains(arpListed!, r) {
+                        rec.arpRules.append(r)
+                        arpSteps.append(Step(describe: "arptables -A \(r.joined(separator: " "))",
+                                             run: { try ARPTables.run("-A", r) }, undo: { try? ARPTables.run("-D", r) }))
+                    }
                 }
                 if !holders.contains(where: { $0.interfaceIndex == itf.index }) {
                     rec.addedAddress = DRAddress(device: f, prefixLength: 32)
@@ -417,6 +423,13 @@ public final class DirectRouting {
                                      run: { try Sysctl.write(i, name, want) }, undo: { try? Sysctl.write(i, name, cur) }))
             }
         }
+        if !arpAdds.isEmpty {  // nftables: one transaction for the arp table
+            let fw = firewall
+            let old = try fw.arpRewrites() ?? []
+            let new = old.filter { o in !arpAdds.contains { $0.vip == o.vip } } + arpAdds
+            arpSteps.append(Step(describe: arpAdds.map { "nft add element arp \(NFTablesBackend.drTable) rewrite { \($0.vip) comment \"dr\" : \($0.realIP) }" }.joined(separator: "; "),
+                                 run: { try fw.replaceARPRewrites(new) }, undo: { try? fw.replaceARPRewrites(old) }))
+        }
         var natSteps: [Step] = []
         for f in [AddressFamily.inet, .inet6] {
             guard let adds = natAdds[f] else { continue }
@@ -424,13 +437,31 @@ public final class DirectRouting {
             let old = try fw.rules(table: .nat, family: f)
             let new = old + adds.filter { !old.contains($0) }
             if new != old {
-                natSteps.append(Step(describe: adds.map { (f == .inet ? "iptables " : "ip6tables ") + $0.iptablesArguments.joined(separator: " ") }.joined(separator: "; "),
+                natSteps.append(Step(describe: adds.map { Self.ruleText($0, fw.kind) }.joined(separator: "; "),
                                      run: { try fw.replaceRules(new, table: .nat, family: f) },
                                      undo: { try? fw.replaceRules(old, table: .nat, family: f) }))
             }
         }
         plan.steps = sysSteps + arpSteps + natSteps + addrSteps
         return plan
+    }
+
+    /// The arptables binary's rules for one VIP, each as `[CHAIN, args...]`.
+    public static func arptablesRules(vip: String, realIP: String) -> [[String]] {
+        [["INPUT", "-d", vip, "-j", "DROP"], ["OUTPUT", "-s", vip, "-j", "mangle", "--mangle-ip-s", realIP]]
+    }
+
+    /// A redirect rule as text: `iptables -t nat -A LVSCTL ...` or `nft add element ip lvsctl_dr redirect { ... }`.
+    static func ruleText(_ r: FirewallRule, _ kind: FirewallKind) -> String {
+        kind == .nftables ? NFTablesBackend.elementCommand(r)
+            : (r.family == .inet ? "iptables " : "ip6tables ") + r.iptablesArguments.joined(separator: " ")
+    }
+
+    /// The backend holding `rec`'s rules: the one it was set up with.
+    func backend(for rec: DRRecord) -> FirewallBackend {
+        let want: FirewallKind = rec.firewall ?? .iptablesLegacy
+        if firewall.kind == want { return firewall }
+        return want == .nftables ? NFTablesBackend() : IPTablesBackend()
     }
 
     private func addressStep(_ vip: IPAddress, _ prefix: Int, _ itf: NetworkInterface) -> Step {
@@ -496,13 +527,25 @@ public final class DirectRouting {
                     catch { ok = false; failures.append("\(error)") }
                 }
             }
+            if rec.method == .arptables, rec.firewall == .nftables, let vip = IPAddress(rec.vip) {
+                do {
+                    let fw = backend(for: rec)
+                    let old = try fw.arpRewrites() ?? []
+                    let keep = old.filter { $0.vip != vip }
+                    if keep != old {
+                        try fw.replaceARPRewrites(keep)
+                        changes.append("removed the nftables ARP rules for \(vip) (table arp \(NFTablesBackend.drTable))")
+                    }
+                } catch { ok = false; failures.append("\(error)") }
+            }
             if rec.method == .redirect, let vip = IPAddress(rec.vip) {
                 do {
-                    let old = try firewall.rules(table: .nat, family: vip.family)
+                    let fw = backend(for: rec)
+                    let old = try fw.rules(table: .nat, family: vip.family)
                     let keep = old.filter { !($0.owner == Self.ruleOwner && $0.destination == vip) }
                     if keep != old {
-                        try firewall.replaceRules(keep, table: .nat, family: vip.family)
-                        changes.append("removed \(old.count - keep.count) nat REDIRECT rule(s) for \(vip)")
+                        try fw.replaceRules(keep, table: .nat, family: vip.family)
+                        changes.append("removed \(old.count - keep.count) \(fw.kind == .nftables ? "nftables redirect element group" : "nat REDIRECT rule")(s) for \(vip)")
                     }
                 } catch { ok = false; failures.append("\(error)") }
             }
@@ -562,6 +605,14 @@ public final class DirectRouting {
                 } else {
                     st.notes.append("IPv6: neighbour discovery answers only for addresses on the asking interface, so the VIP on lo is never announced")
                 }
+            case .arptables where rec.firewall == .nftables:
+                let present = ((try? backend(for: rec).arpRewrites()) ?? nil)?.contains { $0.vip == vip && $0.realIP.description == rec.realIP } ?? false
+                let text = "nft add element arp \(NFTablesBackend.drTable) rewrite { \(rec.vip) comment \"dr\" : \(rec.realIP ?? "?") }"
+                st.rules.append(DRRuleStatus(rule: text, present: present))
+                if !present { st.problems.append("nftables ARP rule missing: \(text)") }
+                if let i = rec.interface, !holders.contains(where: { $0.interfaceName == i }) {
+                    st.problems.append("VIP is not bound on \(i): this host drops packets for it")
+                }
             case .arptables:
                 if arpListed == nil { arpListed = (try? ARPTables.rules()) ?? [] }
                 let wanted = [["INPUT", "-d", rec.vip, "-j", "DROP"]] +
@@ -575,12 +626,13 @@ public final class DirectRouting {
                     st.problems.append("VIP is not bound on \(i): this host drops packets for it")
                 }
             case .redirect:
-                if nat[vip.family] == nil { nat[vip.family] = (try? firewall.rules(table: .nat, family: vip.family)) ?? [] }
+                let fw = backend(for: rec)
+                if nat[vip.family] == nil { nat[vip.family] = (try? fw.rules(table: .nat, family: vip.family)) ?? [] }
                 let req = rec.request
                 for p in req?.protocols ?? [] {
                     for r in FirewallRule.split(owner: Self.ruleOwner, destination: vip, proto: p, ports: req?.ports ?? [], action: .redirect) {
                         let present = nat[vip.family]!.contains(r)
-                        let text = (vip.family == .inet ? "iptables " : "ip6tables ") + r.iptablesArguments.joined(separator: " ")
+                        let text = Self.ruleText(r, fw.kind)
                         st.rules.append(DRRuleStatus(rule: text, present: present))
                         if !present { st.problems.append("nat rule missing: \(text)") }
                     }

@@ -198,13 +198,48 @@ public struct FirewallError: Error, CustomStringConvertible, Equatable, Sendable
     public var description: String { "\(operation): \(detail)" }
 }
 
-/// Where lvsctl's rules live: chain `LVSCTL` reached by one jump from PREROUTING (the jump carries the comment
-/// `lvsctl`), in table mangle (marks) or nat (redirects), for IPv4 and IPv6.
+/// The firewall backends lvsctl can write its rules with.
+public enum FirewallKind: String, Sendable, CaseIterable, Codable {
+    /// nftables through libnftables: tables `lvsctl` and `lvsctl_dr` of lvsctl's own.
+    case nftables
+    /// Legacy x_tables through libiptc: chain `LVSCTL` in the mangle and nat tables.
+    case iptablesLegacy = "iptables-legacy"
+}
+
+/// The dr arptables method's pair of ARP rules for one VIP: ARP for `vip` arriving is dropped, and ARP leaving with
+/// `vip` as sender address gets `realIP` instead.
+public struct ARPRewrite: Hashable, Sendable {
+    /// The VIP (IPv4).
+    public var vip: IPAddress
+    /// The real server's own address on the interface facing the director.
+    public var realIP: IPAddress
+    /// Who it belongs to (`dr`).
+    public var owner: String
+    /// Creates a pair.
+    public init(vip: IPAddress, realIP: IPAddress, owner: String) { self.vip = vip; self.realIP = realIP; self.owner = owner }
+}
+
+/// Where lvsctl's rules live. iptables-legacy: chain `LVSCTL` reached by one jump from PREROUTING (the jump carries
+/// the comment `lvsctl`), in table mangle (marks) or nat (redirects), for IPv4 and IPv6. nftables: tables of lvsctl's
+/// own (see `NFTablesBackend`).
 public protocol FirewallBackend {
+    /// Which backend this is.
+    var kind: FirewallKind { get }
     /// Reads lvsctl's own rules (only those in its chain that carry an `lvsctl: ` comment), in chain order.
     func rules(table: FirewallTable, family: AddressFamily) throws -> [FirewallRule]
     /// Replaces lvsctl's chain content with `rules` in one commit; an empty list removes the jump and the chain.
     func replaceRules(_ rules: [FirewallRule], table: FirewallTable, family: AddressFamily) throws
+    /// True when any table or chain of lvsctl's exists in this backend (in the current network namespace).
+    func hasRules() throws -> Bool
+    /// The dr arptables method's rules, or nil when this backend leaves ARP to the system's arptables binary.
+    func arpRewrites() throws -> [ARPRewrite]?
+    /// Replaces them in one transaction (only called when `arpRewrites()` is not nil).
+    func replaceARPRewrites(_ rewrites: [ARPRewrite]) throws
+}
+
+public extension FirewallBackend {
+    /// The human name: `nftables` or `iptables-legacy`.
+    var name: String { kind.rawValue }
 }
 
 /// An in-memory backend for tests of higher layers. It validates like the real one.
@@ -225,8 +260,22 @@ public final class FakeFirewallBackend: FirewallBackend {
     /// When set, the next call (read or write) throws this error and clears it.
     public var failNext: FirewallError?
 
+    /// What it pretends to be.
+    public var kind: FirewallKind
+    /// ARP rules (nil: like iptables-legacy, ARP is left to the arptables binary).
+    public var arp: [ARPRewrite]?
+
     /// A backend holding `tables` (default: no chains).
-    public init(tables: [Key: [FirewallRule]] = [:]) { self.tables = tables }
+    public init(tables: [Key: [FirewallRule]] = [:], kind: FirewallKind = .iptablesLegacy, arp: [ARPRewrite]? = nil) {
+        self.tables = tables; self.kind = kind; self.arp = arp
+    }
+
+    /// True when any table holds rules.
+    public func hasRules() throws -> Bool { !tables.isEmpty || !(arp ?? []).isEmpty }
+    /// `arp`.
+    public func arpRewrites() throws -> [ARPRewrite]? { arp }
+    /// Sets `arp`.
+    public func replaceARPRewrites(_ rewrites: [ARPRewrite]) throws { arp = rewrites }
 
     /// The rules of one table and family, in order; throws `failNext` if set.
     public func rules(table: FirewallTable, family: AddressFamily) throws -> [FirewallRule] {

@@ -162,8 +162,7 @@ public final class IPTablesBackend: FirewallBackend, Sendable {
     /// The tables instantiated in this thread's network namespace (`/proc/thread-self/net/ip{,6}_tables_names`),
     /// or nil when that cannot be read (no module yet, or no privilege: then `iptc_init` reports the reason).
     static func instantiatedTables(_ family: AddressFamily) -> Set<String>? {
-        let path = "/proc/thread-self/net/" + (family == .inet ? "ip_tables_names" : "ip6_tables_names")
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(namesPath(family), O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var buf = [UInt8](repeating: 0, count: 4096)
@@ -175,6 +174,50 @@ public final class IPTablesBackend: FirewallBackend, Sendable {
         return Set(String(decoding: text, as: UTF8.self).split(separator: "\n").map(String.init))
     }
 
+    public var kind: FirewallKind { .iptablesLegacy }
+
+    /// `/proc/thread-self/net/ip{,6}_tables_names`.
+    static func namesPath(_ family: AddressFamily) -> String {
+        "/proc/thread-self/net/" + (family == .inet ? "ip_tables_names" : "ip6_tables_names")
+    }
+
+    /// False when the family's base module (ip_tables or ip6_tables) is not loaded: then no table, and no rule of
+    /// lvsctl's, can exist, and reading must not load it (the kernel may not even have it).
+    static func moduleLoaded(_ family: AddressFamily) -> Bool { access(namesPath(family), F_OK) == 0 }
+
+    /// Whether this kernel has legacy x_tables for IPv4: ip_tables is loaded, or modprobe could load it
+    /// (`modprobe -n`, which loads nothing). Linux 6.17 made it optional (CONFIG_NETFILTER_XTABLES_LEGACY).
+    public static func kernelHasLegacy() -> Bool {
+        if moduleLoaded(.inet) { return true }
+        for path in ["/sbin/modprobe", "/usr/sbin/modprobe"] where access(path, X_OK) == 0 {
+            return runProgram(path, ["modprobe", "-n", "-q", "ip_tables"]) == 0
+        }
+        return false
+    }
+
+    /// True when lvsctl's chain exists in any table of either family (tables are only opened when the kernel
+    /// already lists them, so nothing is loaded or instantiated).
+    public func hasRules() throws -> Bool {
+        for f in [AddressFamily.inet, .inet6] {
+            guard let names = Self.instantiatedTables(f) else { continue }
+            for t in FirewallTable.allCases where names.contains(t.rawValue) {
+                let ops = IPTCOps.of(f)
+                guard let h = ops.initTable(t.rawValue) else { continue }
+                defer { ops.free(h) }
+                if ops.isChain(FirewallRule.chain, h) { return true }
+            }
+        }
+        return false
+    }
+
+    /// nil: the dr arptables method runs the system's arptables binary with this backend.
+    public func arpRewrites() throws -> [ARPRewrite]? { nil }
+
+    /// Never called (`arpRewrites()` is nil).
+    public func replaceARPRewrites(_ rewrites: [ARPRewrite]) throws {
+        throw FirewallError(operation: "arptables", errno: EOPNOTSUPP, detail: "the iptables-legacy backend uses the arptables binary")
+    }
+
     static func label(_ table: FirewallTable, _ family: AddressFamily) -> String {
         family == .inet ? "\(table.rawValue) table" : "ipv6 \(table.rawValue) table"
     }
@@ -182,7 +225,9 @@ public final class IPTablesBackend: FirewallBackend, Sendable {
     /// Reads lvsctl's rules from chain `LVSCTL` of `table` (libiptc/libip6tc), under the xtables lock.
     public func rules(table: FirewallTable, family: AddressFamily) throws -> [FirewallRule] {
         // Reading a table makes the kernel instantiate it in this namespace (an empty table appears in
-        // iptables-save). A table the kernel does not list yet holds no rules: answer without touching it.
+        // iptables-save). A table the kernel does not list yet holds no rules: answer without touching it. Without
+        // the family's module no table exists at all: an IPv4-only host never needs ip6_tables, nor an nft-only one ip_tables.
+        guard Self.moduleLoaded(family) else { return [] }
         if let names = Self.instantiatedTables(family), !names.contains(table.rawValue) { return [] }
         let ops = IPTCOps.of(family)
         let h = try initHandle(ops, table)

@@ -21,10 +21,15 @@ func validateBundleName(_ n: String) throws {
 struct BundleStore {
     let firewall: FirewallBackend
 
-    static func system() -> BundleStore { BundleStore(firewall: IPTablesBackend()) }
+    /// The store on this process's firewall backend (`Firewall.backend()`).
+    static func system() throws -> BundleStore { BundleStore(firewall: try Firewall.backend()) }
 
     /// lvsctl's mangle rules of one family (none when the table module is absent and no rules exist).
     func rules(_ f: AddressFamily) throws -> [FirewallRule] { try firewall.rules(table: .mangle, family: f) }
+
+    /// Bundle `b`'s rules as commands an admin could type: `iptables -t mangle -A LVSCTL ...` (ip6tables for IPv6)
+    /// on iptables-legacy, `nft add element ip lvsctl marks { ... }` on nftables.
+    func describe(_ b: MarkBundle) -> [String] { b.rules.map { ruleText($0, firewall.kind, program: true) } }
 
     /// Every bundle, IPv4 first.
     func bundles() throws -> [MarkBundle] { MarkBundle.from(rules: try rules(.inet) + rules(.inet6)) }
@@ -116,7 +121,7 @@ struct Bundle: ParsableCommand {
         ipvsadm equivalent: iptables -t mangle -A PREROUTING ... -j MARK --set-mark 80 plus ipvsadm -A -f 80 -s rr -p 60
         Guide: Documentation/firewall-mark-bundles.md
         """,
-        subcommands: [Add.self, Delete.self, List.self])
+        subcommands: [Add.self, Delete.self, List.self, Migrate.self])
 
     struct Add: ParsableCommand, ConfigLine {
         static let configuration = CommandConfiguration(
@@ -147,7 +152,7 @@ struct Bundle: ParsableCommand {
         func run() throws {
             _ = try model()
             try global.enter()
-            let store = BundleStore.system()
+            let store = try BundleStore.system()
             let client = try IPVSClient()
             // One lock across reading the bundles and services, choosing the mark, both halves and any rollback:
             // two adds at once would otherwise pick the same mark, or each commit the chain it read (one is lost).
@@ -158,8 +163,8 @@ struct Bundle: ParsableCommand {
                 var src = SourceMap()
                 try add(to: &state, source: &src)
                 let b = state.bundles.last!, s = state.entries.last!.service
-                if systemIPTablesIsNFT() {
-                    notice("note: bundle rules live in the legacy iptables tables; see them with iptables-legacy-save -t mangle")
+                if store.firewall.kind == .iptablesLegacy && systemIPTablesIsNFT() {
+                    notice("note: bundle rules live in the legacy iptables tables (iptables-legacy-save -t mangle shows them); this host's iptables is the nftables variant: 'lvsctl bundle migrate --to nftables' moves them there")
                 }
                 try store.add(b) { try client.perform(.addService(s)) }
                 return b
@@ -178,7 +183,7 @@ struct Bundle: ParsableCommand {
         func run() throws {
             try validateBundleName(name)
             try global.enter()
-            let store = BundleStore.system()
+            let store = try BundleStore.system()
             let client = try IPVSClient()
             try withLvsctlLock {  // as in add: no other lvsctl command reads or writes the chain meanwhile
                 guard let b = try store.bundles().first(where: { $0.name == name }) else {
@@ -204,7 +209,8 @@ struct Bundle: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         func run() throws {
             try global.enter()
-            let bundles = try BundleStore.system().bundles()
+            let store = try BundleStore.system()
+            let bundles = try store.bundles()
             let client = try IPVSClient()
             let table = try client.table()
             struct JB: Encodable {
@@ -215,7 +221,7 @@ struct Bundle: ParsableCommand {
             let docs = bundles.map { b in
                 JB(name: b.name, vips: b.vips.map(\.description), ports: b.ports.map(\.description), proto: b.protoName,
                    mark: b.mark, family: b.family.description,
-                   rules: b.rules.map { (["iptables"] + $0.iptablesArguments).map(quoteIfNeeded).joined(separator: " ") },
+                   rules: store.describe(b),
                    service: table.first { $0.service.key == b.serviceKey }.map(JSONService.init))
             }
             if output.json { try printJSON(Doc(bundles: docs)); return }
@@ -228,6 +234,125 @@ struct Bundle: ParsableCommand {
                 for r in d.rules { out += "  rule: \(r)\n" }
             }
             emit(out)
+        }
+    }
+}
+
+extension Bundle {
+    /// `lvsctl bundle migrate --to nftables|iptables-legacy`.
+    struct Migrate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "migrate",
+            abstract: "Move lvsctl's firewall rules (bundles, dr redirect and ARP rules) to the other firewall backend.",
+            discussion: """
+            The new rules are written and read back first, then the old ones removed; when a step fails, what was \
+            written is taken out again, so either the old or the new rules are in place, never neither. IPVS is not touched.
+            Example: lvsctl bundle migrate --to nftables
+            ipvsadm equivalent: none (by hand: iptables-legacy-save, translate, nft -f, then delete the old rules)
+            """)
+        @Option(name: .customLong("to"), help: "nftables or iptables-legacy.") var to: String
+        @Option(name: .customLong("wait"), help: "Seconds to wait for another lvsctl command to finish (default 30).") var wait: Double = 30
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            guard let parsed = FirewallSelection.parse(to), let target = parsed else {
+                throw UsageError("invalid --to \(shown(to)) (expected nftables or iptables-legacy)")
+            }
+            try global.enter()
+            let lines = try withLvsctlLock(wait: wait) { try migrate(to: target) }
+            emit(lines.joined(separator: "\n") + "\n")
+        }
+
+        func migrate(to target: FirewallKind) throws -> [String] {
+            let dest: FirewallBackend = target == .nftables ? NFTablesBackend() : IPTablesBackend()
+            let source: FirewallBackend = target == .nftables ? IPTablesBackend() : NFTablesBackend()
+            var moved: [(table: FirewallTable, family: AddressFamily, rules: [FirewallRule])] = []
+            for t in FirewallTable.allCases {
+                for f in [AddressFamily.inet, .inet6] {
+                    let r = try source.rules(table: t, family: f)
+                    if !r.isEmpty { moved.append((t, f, r)) }
+                }
+            }
+            let dr = try DirectRouting(firewall: dest)
+            var state = try dr.loadState()
+            let arpMoving = state.records.indices.filter {
+                state.records[$0].method == .arptables && (state.records[$0].firewall ?? .iptablesLegacy) != target
+            }
+            let redirectMoving = state.records.indices.filter {
+                state.records[$0].method == .redirect && (state.records[$0].firewall ?? .iptablesLegacy) != target
+            }
+            if moved.isEmpty && arpMoving.isEmpty && redirectMoving.isEmpty {
+                return ["nothing to migrate: lvsctl has no rules outside \(target.rawValue)"]
+            }
+            var undo: [() -> Void] = []
+            var done: [String] = []
+            do {
+                // 1. The new rules, added to whatever the destination holds already.
+                for m in moved {
+                    let old = try dest.rules(table: m.table, family: m.family)
+                    let new = old + m.rules.filter { !old.contains($0) }
+                    try dest.replaceRules(new, table: m.table, family: m.family)
+                    undo.append { try? dest.replaceRules(old, table: m.table, family: m.family) }
+                    let back = Set(try dest.rules(table: m.table, family: m.family))
+                    guard m.rules.allSatisfy(back.contains) else {
+                        throw FirewallError(operation: "migrate", errno: 0, detail: "\(target.rawValue) did not keep the rules written to it")
+                    }
+                }
+                let arpPairs: [(index: Int, pair: ARPRewrite)] = arpMoving.compactMap { i in
+                    let r = state.records[i]
+                    guard let v = IPAddress(r.vip), let rip = r.realIP.flatMap(IPAddress.init) else { return nil }
+                    return (i, ARPRewrite(vip: v, realIP: rip, owner: DirectRouting.ruleOwner))
+                }
+                if target == .nftables && !arpPairs.isEmpty {
+                    let old = try dest.arpRewrites() ?? []
+                    try dest.replaceARPRewrites(old.filter { o in !arpPairs.contains { $0.pair.vip == o.vip } } + arpPairs.map(\.pair))
+                    undo.append { try? dest.replaceARPRewrites(old) }
+                } else if target == .iptablesLegacy {
+                    let listed = arpPairs.isEmpty ? [] : try ARPTables.rules()
+                    for p in arpPairs {
+                        var added: [[String]] = []
+                        for r in DirectRouting.arptablesRules(vip: p.pair.vip.description, realIP: p.pair.realIP.description)
+                        where !ARPTables.contains(listed, r) {
+                            try ARPTables.run("-A", r)
+                            undo.append { try? ARPTables.run("-D", r) }
+                            added.append(r)
+                        }
+                        state.records[p.index].arpRules = added
+                    }
+                }
+                // 2. The old rules out.
+                for m in moved {
+                    try source.replaceRules([], table: m.table, family: m.family)
+                    undo.append { try? source.replaceRules(m.rules, table: m.table, family: m.family) }
+                }
+                if target == .iptablesLegacy && !arpPairs.isEmpty {
+                    let old = try source.arpRewrites() ?? []
+                    try source.replaceARPRewrites(old.filter { o in !arpPairs.contains { $0.pair.vip == o.vip } })
+                    undo.append { try? source.replaceARPRewrites(old) }
+                } else if target == .nftables {
+                    for i in arpMoving {
+                        for r in state.records[i].arpRules.reversed() {
+                            try ARPTables.run("-D", r)
+                            undo.append { try? ARPTables.run("-A", r) }
+                        }
+                        state.records[i].arpRules = []
+                    }
+                }
+                // 3. The dr state file says where each VIP's rules are now.
+                for i in arpMoving + redirectMoving { state.records[i].firewall = target == .nftables ? .nftables : nil }
+                if !arpMoving.isEmpty || !redirectMoving.isEmpty { try dr.saveState(state) }
+            } catch {
+                undo.reversed().forEach { $0() }
+                throw error
+            }
+            let bundles = MarkBundle.from(rules: moved.filter { $0.table == .mangle }.flatMap(\.rules))
+            done.append("moved \(bundles.count) bundle(s) from \(source.name) to \(dest.name)"
+                        + (bundles.isEmpty ? "" : ": " + bundles.map(\.name).joined(separator: ", ")))
+            let natCount = moved.filter { $0.table == .nat }.reduce(0) { $0 + $1.rules.count }
+            if natCount > 0 || !arpMoving.isEmpty {
+                done.append("moved the dr rules of \(Set(redirectMoving + arpMoving).count) VIP(s) (\(natCount) redirect rule(s), \(arpMoving.count) ARP pair(s))")
+            }
+            return done
         }
     }
 }
@@ -276,6 +401,13 @@ func parsePortList(_ s: String) throws -> [PortRange] {
         if end == u.endIndex { return out }
         start = u.index(after: end)
     }
+}
+
+/// One rule as text: the iptables arguments (with the program name when `program`) or the nft element command.
+func ruleText(_ r: FirewallRule, _ kind: FirewallKind, program: Bool) -> String {
+    if kind == .nftables { return NFTablesBackend.elementCommand(r) }
+    let words = (program ? [r.family == .inet ? "iptables" : "ip6tables"] : []) + r.iptablesArguments
+    return words.map(quoteIfNeeded).joined(separator: " ")
 }
 
 /// Quotes a shell word when it holds spaces or metacharacters (for display only; nothing is run through a shell).

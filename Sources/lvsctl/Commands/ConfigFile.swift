@@ -201,7 +201,7 @@ enum ConfigFile {
     }
 
     /// The commands allowed in files.
-    static let allowed = "vs add, rs add, bundle add, timeout set, daemon start, dr setup (or ipvsadm-save -A/-a lines)"
+    static let allowed = "vs add, rs add, bundle add, timeout set, daemon start, dr setup, firewall (or ipvsadm-save -A/-a lines)"
 
     /// Parses a whole file onto `base`. Every error names `FILE:LINE`; nothing is applied here.
     static func parse(name: String, text: String, base: ClusterConfig) throws -> (ClusterConfig, SourceMap, [DRFileLine]) {
@@ -250,6 +250,15 @@ enum ConfigFile {
                 var words = try tokenize(line)
                 if words.isEmpty { continue }
                 if words[0] == "lvsctl" { words.removeFirst() }
+                if words.first == "firewall" {  // `firewall nftables|iptables-legacy`: the backend the file asks for
+                    guard words.count == 2, let k = FirewallSelection.parse(words[1]) else {
+                        throw UsageError("invalid firewall line \(shown(words.joined(separator: " "))) (expected firewall nftables, firewall iptables-legacy or firewall auto)")
+                    }
+                    if let prev = src.other["firewall"] { throw UsageError("firewall is already set at line \(prev)") }
+                    src.other["firewall"] = lineNo
+                    config.firewall = k
+                    continue
+                }
                 if words.first == "-A" { words = ["vs", "add"] + words.dropFirst() }
                 else if words.first == "-a" { words = ["rs", "add"] + words.dropFirst() }
                 // (normalizeArguments only ever changes a line holding -p or --persistent)
@@ -303,7 +312,7 @@ struct DRFileLine {
     static func plan(_ lines: [DRFileLine]) throws -> (DirectRouting, DirectRouting.Plan)? {
         if lines.isEmpty { return nil }
         do {
-            let dr = try DirectRouting(firewall: IPTablesBackend())
+            let dr = try DirectRouting(firewall: try Firewall.backend())
             return (dr, try dr.plan(lines.map(\.request)))
         } catch let e as DRError {
             let at = lines.first { l in e.description.contains("VIP \(l.request.vip) ") || e.description.contains("'\(l.request.interface ?? "\u{0}")'") }

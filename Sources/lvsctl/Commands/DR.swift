@@ -27,7 +27,7 @@ struct DR: ParsableCommand {
     static func withEngine<T>(_ global: GlobalOptions, _ body: (DirectRouting) throws -> T) throws -> T {
         try global.enter()
         do {
-            let dr = try DirectRouting(firewall: IPTablesBackend())
+            let dr = try DirectRouting(firewall: try Firewall.backend())
             return try withLvsctlLock { try body(dr) }
         } catch let e as DRError where e.isUsage {
             throw UsageError(e.description)
@@ -168,7 +168,7 @@ func validateInterfaceName(_ n: String) throws {
 /// The `dr setup` lines `lvsctl save` writes: one per recorded VIP of this namespace.
 enum DRSaved {
     static func savedLines() throws -> [String] {
-        let dr = try DirectRouting(firewall: IPTablesBackend())
+        let dr = try DirectRouting(firewall: try Firewall.backend())
         return try dr.loadState().records.compactMap { $0.request?.setupLine }
     }
 }

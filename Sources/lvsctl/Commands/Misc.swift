@@ -178,17 +178,22 @@ func parseRole(_ r: String) -> DaemonState? { r == "master" ? .master : r == "ba
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info",
-        abstract: "IPVS version and connection-table size.",
+        abstract: "IPVS version, connection-table size, and the firewall backend in use (and why).",
         discussion: "Example: lvsctl info\nipvsadm equivalent: the first line of ipvsadm -Ln")
     @OptionGroup var output: OutputOptions
     @OptionGroup var global: GlobalOptions
     func run() throws {
         let i = try global.client().info()
+        let fw = Firewall.choice()
         if output.json {
-            struct Doc: Encodable { var schema = jsonSchemaVersion; var version: String; var connection_table_size: UInt32 }
-            try printJSON(Doc(version: i.versionString, connection_table_size: i.connectionTableSize))
+            struct FW: Encodable { var backend: String; var reason: String; var explicit: Bool; var holding: [String]; var legacy_available: Bool }
+            struct Doc: Encodable { var schema = jsonSchemaVersion; var version: String; var connection_table_size: UInt32; var firewall: FW }
+            try printJSON(Doc(version: i.versionString, connection_table_size: i.connectionTableSize,
+                              firewall: FW(backend: fw.kind.rawValue, reason: fw.reason, explicit: fw.explicit,
+                                           holding: fw.holding.map(\.rawValue), legacy_available: fw.legacyAvailable)))
         } else {
-            emit(IPVSAdmFormat.header(i))
+            emit(IPVSAdmFormat.header(i) + "Firewall backend: \(fw.kind.rawValue) (\(fw.reason))\n"
+                 + (fw.conflict.map { "Warning: \($0)\n" } ?? ""))
         }
     }
 }

@@ -53,7 +53,9 @@ struct Save: ParsableCommand {
             text = out.string
             Entry.keptUntilExit.append(table)
         } else {
-            let state = try runningState(client, BundleStore.system())
+            var state = try runningState(client, try BundleStore.system())
+            let choice = Firewall.choice()
+            if choice.worthSaving { state.firewall = choice.kind }  // the admin's choice survives a restore elsewhere
             text = LVSCtlFormat.render(state, header: "lvsctl \(lvsctlVersion) configuration; load with: lvsctl restore FILE",
                                        extraLines: try DRSaved.savedLines())
         }
@@ -95,11 +97,12 @@ func commitBundleRules(_ store: BundleStore, from current: [MarkBundle], to desi
         let old = try store.rules(f)
         let keepForeign = old.filter { !$0.owner.hasPrefix("bundle ") }
         let new = keepForeign + desired.filter { $0.family == f }.flatMap(\.rules)
-        if old == new { continue }
+        if old == new || (store.firewall.kind == .nftables && Set(old) == Set(new)) { continue }  // nft: no order
         if dryRun {  // the plan's lines are printed only for a dry run
             let oldSet = Set(old), newSet = Set(new)
-            for r in old where !newSet.contains(r) { lines.append("- " + r.iptablesArguments.map(quoteIfNeeded).joined(separator: " ")) }
-            for r in new where !oldSet.contains(r) { lines.append("+ " + r.iptablesArguments.map(quoteIfNeeded).joined(separator: " ")) }
+            let k = store.firewall.kind
+            for r in old where !newSet.contains(r) { lines.append("- " + ruleText(r, k, program: false)) }
+            for r in new where !oldSet.contains(r) { lines.append("+ " + ruleText(r, k, program: false)) }
             continue
         }
         do {
@@ -152,7 +155,8 @@ struct Restore: ParsableCommand {
         let (name, text) = try ConfigFile.read(file)
         var (desired, src, drLines) = try ConfigFile.parse(name: name, text: text, base: ClusterConfig())
         let client = try global.client()
-        let store = BundleStore.system()
+        Firewall.useFileLine(desired.firewall, file: name, line: src.other["firewall"])
+        let store = try BundleStore.system()
         try withLvsctlLock(wait: wait) {
             let current = try runningState(client, store)
             if noFlush {
@@ -207,7 +211,8 @@ struct Apply: ParsableCommand {
         let (name, text) = try ConfigFile.read(file)
         var (desired, src, drLines) = try ConfigFile.parse(name: name, text: text, base: ClusterConfig())
         let client = try global.client()
-        let store = BundleStore.system()
+        Firewall.useFileLine(desired.firewall, file: name, line: src.other["firewall"])
+        let store = try BundleStore.system()
         try withLvsctlLock(wait: wait) {
             let current = try runningState(client, store)
             if desired.timeouts == nil { desired.timeouts = current.timeouts }
