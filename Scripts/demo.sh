@@ -23,7 +23,9 @@ step $LVSCTL rs add --bundle web -r 192.0.2.11 -g
 step $LVSCTL rs add --bundle web -r 192.0.2.12 -g
 step $LVSCTL list
 step $LVSCTL bundle list
-step iptables-legacy-save -t mangle
+# The marks are in whichever firewall backend lvsctl uses here (lvsctl info says which, and why).
+step $LVSCTL info
+if $LVSCTL info | grep -q '^Firewall backend: nftables'; then step nft list table ip lvsctl; else step iptables-legacy-save -t mangle; fi
 
 echo; echo "== the client connects to VIP:80 and VIP:443 six times"
 got=""

@@ -17,14 +17,15 @@ enum Entry {
         exit(run(args))
     }
 
-    /// `--netns NAME` is global: `lvsctl --netns rs1 dr status` works like `lvsctl dr status --netns rs1`.
+    /// `--netns NAME` and `--firewall BACKEND` are global: `lvsctl --netns rs1 dr status` works like
+    /// `lvsctl dr status --netns rs1`.
     /// Leading global options are moved after the subcommand words, where ArgumentParser looks for them.
     static func hoistGlobalOptions(_ a: [String]) -> [String] {
         var lead: [String] = []
         var i = 0
         while i < a.count {
-            if a[i] == "--netns", i + 1 < a.count { lead += [a[i], a[i + 1]]; i += 2 }
-            else if a[i].hasPrefix("--netns=") { lead.append(a[i]); i += 1 }
+            if a[i] == "--netns" || a[i] == "--firewall", i + 1 < a.count { lead += [a[i], a[i + 1]]; i += 2 }
+            else if a[i].hasPrefix("--netns=") || a[i].hasPrefix("--firewall=") { lead.append(a[i]); i += 1 }
             else { break }
         }
         if lead.isEmpty { return a }

@@ -40,7 +40,7 @@ final class NFTablesTests: XCTestCase {
         let text = try NFTablesBackend.replaceText([r], table: .nat, family: .inet6)
         XCTAssertTrue(text.contains("elements = { 2001:db8::10 . udp . 0-65535 comment \"dr\" }"), text)
         XCTAssertTrue(text.contains("type nat hook prerouting priority dstnat"), text)
-        XCTAssertTrue(text.contains("ip6 daddr . meta l4proto . th dport @redirect redirect"), text)
+        XCTAssertTrue(text.contains("ip6 daddr . meta l4proto . th dport @redirects redirect"), text)
     }
 
     func testOverlapBetweenBundlesIsRefusedNamingBoth() {
@@ -85,7 +85,7 @@ final class NFTablesTests: XCTestCase {
 
     func testReadBackOfARedirectSetAndAnARPMap() throws {
         let set = """
-        {"nftables": [{"metainfo": {"version": "1.0.6"}}, {"set": {"family": "ip", "name": "redirect", "table": "lvsctl_dr", \
+        {"nftables": [{"metainfo": {"version": "1.0.6"}}, {"set": {"family": "ip", "name": "redirects", "table": "lvsctl_dr", \
         "type": ["ipv4_addr", "inet_proto", "inet_service"], "flags": ["interval"], "elem": [\
         {"elem": {"val": {"concat": ["192.0.2.20", "tcp", 80]}, "comment": "dr"}}, \
         {"elem": {"val": {"concat": ["192.0.2.20", "tcp", 443]}, "comment": "dr"}}]}}]}

@@ -451,7 +451,7 @@ public final class DirectRouting {
         [["INPUT", "-d", vip, "-j", "DROP"], ["OUTPUT", "-s", vip, "-j", "mangle", "--mangle-ip-s", realIP]]
     }
 
-    /// A redirect rule as text: `iptables -t nat -A LVSCTL ...` or `nft add element ip lvsctl_dr redirect { ... }`.
+    /// A redirect rule as text: `iptables -t nat -A LVSCTL ...` or `nft add element ip lvsctl_dr redirects { ... }`.
     static func ruleText(_ r: FirewallRule, _ kind: FirewallKind) -> String {
         kind == .nftables ? NFTablesBackend.elementCommand(r)
             : (r.family == .inet ? "iptables " : "ip6tables ") + r.iptablesArguments.joined(separator: " ")

@@ -337,7 +337,7 @@ public final class IPTablesBackend: FirewallBackend, Sendable {
             case EPERM, EACCES:
                 detail = "needs CAP_NET_ADMIN (run as root)"
             case ENOPROTOOPT:
-                detail = "the \(base) kernel module is missing (legacy iptables is not available in this kernel; modprobe \(base) failed)"
+                detail = "the \(base) kernel module is missing (legacy iptables is not available in this kernel; modprobe \(base) failed); the nftables backend works without it: --firewall nftables"
             case ENOENT:
                 detail = "table does not exist (kernel module \(tableModule) missing?)"
             default:

@@ -3,7 +3,7 @@
 //
 //   table ip lvsctl          map marks    (daddr . l4proto . dport : mark, intervals), one rule at hook prerouting
 //                                         priority mangle: `meta mark set ip daddr . meta l4proto . th dport map @marks`
-//   table ip lvsctl_dr       set redirect (daddr . l4proto . dport), nat prerouting `... @redirect redirect`
+//   table ip lvsctl_dr       set redirects (daddr . l4proto . dport), nat prerouting `... @redirects redirect`
 //   table arp lvsctl_dr      set vips + map rewrite (vip : real address), input drop / output sender rewrite
 // (and `ip6` tables of the same names). Every element carries its owner as a comment (`bundle web`, `dr`), so
 // `nft list table ip lvsctl` reads as the list of bundles. One map lookup per packet, whatever the number of bundles.
@@ -162,7 +162,7 @@ public final class NFTablesBackend: FirewallBackend {
     static func explain(_ e: String) -> String {
         if e.contains("Operation not permitted") { return "needs CAP_NET_ADMIN (run as root)" }
         if e.contains("Protocol not supported") || e.contains("Operation not supported") || e.contains("Address family not supported") {
-            return "\(e) (this kernel lacks nf_tables or one of its families; modprobe nf_tables?)"
+            return "\(e) (this kernel lacks nf_tables or one of its families; the iptables-legacy backend may work: --firewall iptables-legacy)"
         }
         return e
     }
@@ -170,7 +170,7 @@ public final class NFTablesBackend: FirewallBackend {
     // MARK: marks and redirects
 
     public func rules(table: FirewallTable, family f: AddressFamily) throws -> [FirewallRule] {
-        let setName = table == .mangle ? "marks" : "redirect"
+        let setName = table == .mangle ? "marks" : "redirects"
         let cmd = "list \(table == .mangle ? "map" : "set") \(Self.family(f)) \(Self.table(table)) \(setName)"
         guard let json = try read(cmd, what: Self.label(table, f)) else { return [] }
         let elements: [NFTElement]
@@ -238,7 +238,7 @@ public final class NFTablesBackend: FirewallBackend {
     /// The rule as the nft command that adds its elements, e.g.
     /// `nft add element ip lvsctl marks { 192.0.2.10 . tcp . 80 comment "bundle web" : 0x50 }` (for display).
     public static func elementCommand(_ r: FirewallRule) -> String {
-        let set = r.table == .mangle ? "\(markTable) marks" : "\(drTable) redirect"
+        let set = r.table == .mangle ? "\(markTable) marks" : "\(drTable) redirects"
         let items = elementKeys(r).map { k -> String in
             var e = k.key + " comment \"" + r.owner + "\""
             if case .mark(let m) = r.action { e += " : 0x" + String(m, radix: 16) }
@@ -265,7 +265,17 @@ public final class NFTablesBackend: FirewallBackend {
         // Overlaps: sort per (address, protocol) by low port.
         var spans: [(addr: IPAddress, proto: IPProtocol, low: UInt16, high: UInt16, owner: String)] = []
         var elements: [String] = []
-        for r in rules {
+        // Canonical order (mark, address, protocol, owner; ports ascending), the order `rules(from:)` reads back in:
+        // the kernel lists elements in the order they were added, so a restore lists exactly like the original.
+        func mark(_ r: FirewallRule) -> UInt32 { if case .mark(let m) = r.action { return m }; return 0 }
+        let sorted = rules.sorted { x, y in
+            if mark(x) != mark(y) { return mark(x) < mark(y) }
+            if x.destination != y.destination { return x.destination < y.destination }
+            if x.proto != y.proto { return x.proto.rawValue < y.proto.rawValue }
+            if x.owner != y.owner { return x.owner < y.owner }
+            return (x.ports.first ?? PortRange(0)) < (y.ports.first ?? PortRange(0))
+        }
+        for r in sorted {
             for k in elementKeys(r) {
                 spans.append((r.destination, r.proto, k.low, k.high, r.owner))
                 var e = k.key + " comment " + (try quoted(r.owner))
@@ -289,10 +299,10 @@ public final class NFTablesBackend: FirewallBackend {
             text += "\t\tmeta mark set \(fam) daddr . meta l4proto . th dport map @marks comment \"\(ruleComment)\"\n\t}\n"
         } else {
             text += "\tcomment \"lvsctl dr setup: change it with lvsctl dr, not by hand\"\n"
-            text += "\tset redirect {\n\t\ttype \(addrType) . inet_proto . inet_service\n\t\tflags interval\n"
+            text += "\tset redirects {\n\t\ttype \(addrType) . inet_proto . inet_service\n\t\tflags interval\n"
             text += "\t\telements = { " + elements.joined(separator: ",\n\t\t\t") + " }\n\t}\n"
             text += "\tchain prerouting {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
-            text += "\t\t\(fam) daddr . meta l4proto . th dport @redirect redirect comment \"\(ruleComment)\"\n\t}\n"
+            text += "\t\t\(fam) daddr . meta l4proto . th dport @redirects redirect comment \"\(ruleComment)\"\n\t}\n"
         }
         return text + "}\n"
     }
