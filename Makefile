@@ -68,7 +68,8 @@ fuzz: deps
 	Fuzz/run.sh $(FUZZ_SECONDS)
 
 # Kernel tests: every file (or T="t-a.sh t-b.sh"), in user-mode Linux; VM=tcg runs them on Debian's x86 kernel under
-# qemu TCG instead (about 3-8 times slower).
+# qemu TCG instead (about 3-8 times slower); VM=tcg-nolegacy on the same kernel booted without legacy x_tables (no
+# ip_tables, ip6_tables, arp_tables: Scripts/vm/setup-nolegacy), for the nftables backend.
 # (t-dr.sh's arptables method needs VM=tcg: user-mode Linux has no nf_tables arp family for arptables-nft.)
 VM ?= uml
 DR_METHODS ?= $(if $(filter uml,$(VM)),sysctl redirect,sysctl arptables redirect)

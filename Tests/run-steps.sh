@@ -7,7 +7,9 @@
 #   release build    the static release binary: the kernel tests run it, and the install check installs it
 #   install check    Tests/install-check.sh (make install DESTDIR=..., man pages, completions, uninstall)
 #   kernel tests     Tests/Kernel/run-parallel.sh: every Tests/Kernel/t-*.sh in user-mode Linux instances, and the
-#                    smoke subset on Debian's own x86 kernel under qemu TCG, at the same time
+#                    smoke subset on Debian's own x86 kernel under qemu TCG, at the same time (and NOLEGACY_FILES,
+#                    once one exists, on that kernel without legacy x_tables); the table names each file's VM
+#                    (UML U1, TCG T, TCG-nolegacy N)
 #   asan, tsan       the unit tests under AddressSanitizer and ThreadSanitizer
 #
 # Every step runs even when an earlier one failed (a later step that needs a failed build fails quickly), so one

@@ -4,20 +4,25 @@
 # Every Tests/Kernel/t-*.sh, in user-mode Linux (Scripts/vm/run --uml: Debian's user-mode-linux kernel, the same
 # IPVS and netfilter code as the x86 kernel, much cheaper process starts); and on Debian's own x86 kernel under qemu
 # TCG, so the distribution's kernel is proved on every run, the smoke subset (KERNEL_SMOKE=1: the seed scenario with
-# live traffic, one conformance block, the bundle reference comparison) and t-dr.sh's arptables method (below).
+# live traffic, one conformance block, the bundle reference comparison) and t-dr.sh's arptables method (below); and
+# on the same kernel booted without legacy x_tables (Scripts/vm/run --tcg-nolegacy: no ip_tables, ip6_tables or
+# arp_tables, for the nftables firewall backend), the files in NOLEGACY_FILES (default t-nft.sh; a listed file that
+# does not exist yet is skipped with a note, and with none left that VM is not booted).
 #
-# Scheduling: KERNEL_LANES lanes (default: the number of CPUs) run at once. The work items are the t-*.sh files and
-# the TCG run, each with its measured seconds from Tests/Kernel/durations (unknown files count 120 s). Longest
-# first, each item goes to the lane with the least work so far (LPT). A lane boots at most one TCG VM (if it got
-# the TCG run) and one UML instance that runs its files in order; t-zz-nomodule.sh, which unloads IPVS, runs last
-# in its lane. Lines are prefixed [T] for the TCG VM and [U1], [U2], ... for the UML lanes.
+# Scheduling: KERNEL_LANES lanes (default: the number of CPUs) run at once. The work items are the t-*.sh files, the
+# TCG run ("tcg") and the TCG run without legacy x_tables ("tcg-nolegacy"), each with its measured seconds from
+# Tests/Kernel/durations (unknown files count 120 s). Longest first, each item goes to the lane with the least work
+# so far (LPT). A lane boots the TCG VM if it got the TCG run, then the nolegacy TCG VM if it got that run, then one
+# UML instance that runs its files in order; t-zz-nomodule.sh, which unloads IPVS, runs last in its lane. Lines are
+# prefixed [T] for the TCG VM, [N] for the nolegacy TCG VM and [U1], [U2], ... for the UML lanes.
 #
 # Ends with the failed checks repeated, the files that stopped without their summary, and one closing line
 # "kernel tests: N passed, N failed" summed over every VM. A VM that stops without its summary counts as a failure.
 #
 # Environment: LVSCTL (default: the static release binary .build/release/lvsctl, built by `make release`),
 # KERNEL_LANES, KERNEL_FILES="t-a.sh t-b.sh" (only these in UML), KERNEL_TIMES=FILE (append "SECONDS<TAB>FILE (VM)" per file, for make test's table), KERNEL_NO_TCG=1
-# (UML only, for make check).
+# (UML only, for make check: neither TCG VM), NOLEGACY_FILES="t-a.sh ..." (the files for the nolegacy TCG VM; empty:
+# none).
 set -u
 cd "$(dirname "$0")/../.."
 REPO=$PWD
@@ -38,15 +43,28 @@ SMOKE_FILES=(t-seed-scenario.sh t-conformance.sh t-bundle.sh t-dr.sh)
 items=()
 if [ -n "${KERNEL_FILES:-}" ]; then read -ra items <<< "$KERNEL_FILES"
 else for f in Tests/Kernel/t-*.sh; do items+=("${f##*/}"); done; fi
-[ -n "${KERNEL_NO_TCG:-}" ] || items+=(tcg)
+# The nolegacy TCG VM runs the files written for a kernel without legacy x_tables (the nftables backend's tests).
+NOLEGACY=()
+if [ -z "${KERNEL_NO_TCG:-}" ]; then
+  items+=(tcg)
+  for f in ${NOLEGACY_FILES-t-nft.sh}; do
+    if [ -f "Tests/Kernel/$f" ]; then NOLEGACY+=("$f")
+    else echo "run-parallel: NOLEGACY_FILES: no Tests/Kernel/$f yet, skipped (nolegacy TCG VM)"; fi
+  done
+  [ ${#NOLEGACY[@]} = 0 ] || items+=(tcg-nolegacy)
+fi
 sorted=$(for i in "${items[@]}"; do echo "${dur[$i]:-120} $i"; done | sort -rn -k1,1)
-declare -a load files tcg
-for ((l = 0; l < LANES; l++)); do load[l]=0; files[l]=; tcg[l]=0; done
+declare -a load files tcg nolegacy
+for ((l = 0; l < LANES; l++)); do load[l]=0; files[l]=; tcg[l]=0; nolegacy[l]=0; done
 while read -r s i; do
   best=0
   for ((l = 1; l < LANES; l++)); do [ "${load[l]}" -lt "${load[best]}" ] && best=$l; done
   load[best]=$((load[best] + s))
-  if [ "$i" = tcg ]; then tcg[best]=1; else files[best]+=" $i"; fi
+  case $i in
+    tcg) tcg[best]=1 ;;
+    tcg-nolegacy) nolegacy[best]=1 ;;
+    *) files[best]+=" $i" ;;
+  esac
 done <<< "$sorted"
 # t-zz-nomodule.sh last in its lane.
 for ((l = 0; l < LANES; l++)); do
@@ -80,17 +98,22 @@ lane() { # L
   if [ "${tcg[l]}" = 1 ]; then
     vm T tcg KERNEL_SMOKE=1 DR_METHODS=arptables DR_METHODS_ONLY=1 -- "${SMOKE_FILES[@]}"
   fi
+  if [ "${nolegacy[l]}" = 1 ]; then
+    vm N tcg-nolegacy -- "${NOLEGACY[@]}"
+  fi
   # shellcheck disable=SC2086
   [ -n "${files[l]}" ] && vm "U$((l + 1))" uml "DR_METHODS=sysctl redirect" -- ${files[l]}
 }
 start=$(date +%s)
 for ((l = 0; l < LANES; l++)); do
-  echo "lane $((l + 1)): $([ "${tcg[l]}" = 1 ] && echo "TCG (smoke, t-dr arptables), then ")UML:${files[l]} (expected ${load[l]} s)"
+  echo "lane $((l + 1)): $([ "${tcg[l]}" = 1 ] && echo "TCG (smoke, t-dr arptables), then ")$([ "${nolegacy[l]}" = 1 ] && echo "TCG without legacy x_tables (${NOLEGACY[*]}), then ")UML:${files[l]} (expected ${load[l]} s)"
 done
 tags=()
 : > "$OUT/T.log"
+: > "$OUT/N.log"
 for ((l = 0; l < LANES; l++)); do
   [ "${tcg[l]}" = 1 ] && tags+=(T)
+  [ "${nolegacy[l]}" = 1 ] && tags+=(N)
   [ -n "${files[l]}" ] && tags+=("U$((l + 1))")
   : > "$OUT/U$((l + 1)).log"
 done
@@ -113,18 +136,18 @@ for g in "${tags[@]}"; do
   fi
   grep -aq "^\[$g\] vm exit status 0$" "$OUT/$g.log" || { [ "$f" -gt 0 ] || f=1; }
   if [ -n "${KERNEL_TIMES:-}" ]; then
-    vmname=UML; [ "$g" = T ] && vmname=TCG
+    case $g in T) vmname=TCG ;; N) vmname=TCG-nolegacy ;; *) vmname=UML ;; esac
     sed -n "s/^\[$g\] === \(t-.*\.sh\) took [0-9]* s (host \([0-9]*\) s)$/\2\t\1 ($vmname $g)/p" "$OUT/$g.log" >> "$KERNEL_TIMES"
   fi
 done
 # Repeat every failed check just above the closing lines, so a log cut to its tail still names them.
-if grep -aq "^\[[TU0-9]*\] FAIL - " "$OUT"/*.log; then
+if grep -aq "^\[[TNU0-9]*\] FAIL - " "$OUT"/*.log; then
   echo "failed checks (each with its first lines of detail):"
-  grep -ah -A4 "^\[[TU0-9]*\] FAIL - " "$OUT"/*.log | grep -av "^\[[TU0-9]*\] ok " | cut -c1-300
+  grep -ah -A4 "^\[[TNU0-9]*\] FAIL - " "$OUT"/*.log | grep -av "^\[[TNU0-9]*\] ok " | cut -c1-300
 fi
 # A test file that stopped without its own summary line.
-awk '/^\[[TU0-9]*\] === t-.*\.sh$/ {name=$0; seen=0} /^\[[TU0-9]*\] # t-.*: [0-9]+ passed/ {seen=1}
-     /^\[[TU0-9]*\] === t-.* took / { if (!seen) print "no summary line from " name }' "$OUT"/*.log
+awk '/^\[[TNU0-9]*\] === t-.*\.sh$/ {name=$0; seen=0} /^\[[TNU0-9]*\] # t-.*: [0-9]+ passed/ {seen=1}
+     /^\[[TNU0-9]*\] === t-.* took / { if (!seen) print "no summary line from " name }' "$OUT"/*.log
 echo "kernel tests ($LANES lanes, ${#tags[@]} VMs, $(( $(date +%s) - start )) s wall)"
 echo "kernel tests: $p passed, $f failed"
 [ "$f" = 0 ]
