@@ -71,10 +71,12 @@ fuzz: deps
 # qemu TCG instead (about 3-8 times slower); VM=tcg-nolegacy on the same kernel booted without legacy x_tables (no
 # ip_tables, ip6_tables, arp_tables: Scripts/vm/setup-nolegacy), for the nftables backend.
 # (t-dr.sh's arptables method needs VM=tcg: user-mode Linux has no nf_tables arp family for arptables-nft.)
+# Without T, each VM runs its own files: t-migrate.sh only in tcg, t-nft.sh only in tcg-nolegacy (and nothing else
+# there). LVSCTL_FIREWALL=nftables with VM=tcg runs the bundle and dr tests on the nftables backend.
 VM ?= uml
 DR_METHODS ?= $(if $(filter uml,$(VM)),sysctl redirect,sysctl arptables redirect)
 kernel-test: build vm-setup release
-	LVSCTL=$(CURDIR)/.build/release/lvsctl DR_METHODS="$(DR_METHODS)" VM_PASS_ENV="LVSCTL DR_METHODS" \
+	LVSCTL=$(CURDIR)/.build/release/lvsctl DR_METHODS="$(DR_METHODS)" VM_PASS_ENV="LVSCTL DR_METHODS LVSCTL_FIREWALL" \
 	  Scripts/vm/run --$(VM) --timeout 3600 Tests/Kernel/run-all.sh $(T)
 
 # The seed scenario in the VM: a fwmark bundle (HTTP+HTTPS) with persistence over two DR real servers.

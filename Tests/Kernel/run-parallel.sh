@@ -14,7 +14,7 @@
 # Tests/Kernel/durations (unknown files count 120 s). Longest first, each item goes to the lane with the least work
 # so far (LPT). A lane boots the TCG VM if it got the TCG run, then the nolegacy TCG VM if it got that run, then one
 # UML instance that runs its files in order; t-zz-nomodule.sh, which unloads IPVS, runs last in its lane. Lines are
-# prefixed [T] for the TCG VM, [N] for the nolegacy TCG VM and [U1], [U2], ... for the UML lanes.
+# prefixed [T] for the TCG VM, [F] for the TCG VM on the nftables backend, [N] for the nolegacy TCG VM and [U1], [U2], ... for the UML lanes.
 #
 # Ends with the failed checks repeated, the files that stopped without their summary, and one closing line
 # "kernel tests: N passed, N failed" summed over every VM. A VM that stops without its summary counts as a failure.
@@ -39,14 +39,20 @@ while read -r s f _; do [[ $s =~ ^[0-9]+$ ]] && dur[$f]=$s; done < Tests/Kernel/
 # The TCG VM runs the smoke subset and the arptables method of t-dr.sh: lvsctl drives the system's arptables, which
 # is arptables-nft, and the user-mode-linux kernel has nf_tables without its ip, inet and arp families
 # (CONFIG_NF_TABLES_ARP is not set). The UML lanes run t-dr.sh's other methods and the rest of the file.
-SMOKE_FILES=(t-seed-scenario.sh t-conformance.sh t-bundle.sh t-dr.sh)
+# t-migrate.sh needs both firewall backends on one kernel (legacy x_tables and nf_tables with every family): TCG only.
+SMOKE_FILES=(t-seed-scenario.sh t-conformance.sh t-bundle.sh t-dr.sh t-migrate.sh)
+# The TCG VM run again with LVSCTL_FIREWALL=nftables ("tcg-nft", lines [F]): the bundle and dr tests on the nftables
+# backend in the normal kernel, read back with nft -j (t-dr.sh: the arptables and redirect methods, with live traffic).
+NFT_FILES=(t-bundle.sh t-dr.sh)
+# Files that only make sense in a TCG VM: never in the UML lanes.
+TCG_ONLY=" t-nft.sh t-migrate.sh "
 items=()
 if [ -n "${KERNEL_FILES:-}" ]; then read -ra items <<< "$KERNEL_FILES"
-else for f in Tests/Kernel/t-*.sh; do items+=("${f##*/}"); done; fi
+else for f in Tests/Kernel/t-*.sh; do [[ $TCG_ONLY == *" ${f##*/} "* ]] || items+=("${f##*/}"); done; fi
 # The nolegacy TCG VM runs the files written for a kernel without legacy x_tables (the nftables backend's tests).
 NOLEGACY=()
 if [ -z "${KERNEL_NO_TCG:-}" ]; then
-  items+=(tcg)
+  items+=(tcg tcg-nft)
   for f in ${NOLEGACY_FILES-t-nft.sh}; do
     if [ -f "Tests/Kernel/$f" ]; then NOLEGACY+=("$f")
     else echo "run-parallel: NOLEGACY_FILES: no Tests/Kernel/$f yet, skipped (nolegacy TCG VM)"; fi
@@ -54,14 +60,15 @@ if [ -z "${KERNEL_NO_TCG:-}" ]; then
   [ ${#NOLEGACY[@]} = 0 ] || items+=(tcg-nolegacy)
 fi
 sorted=$(for i in "${items[@]}"; do echo "${dur[$i]:-120} $i"; done | sort -rn -k1,1)
-declare -a load files tcg nolegacy
-for ((l = 0; l < LANES; l++)); do load[l]=0; files[l]=; tcg[l]=0; nolegacy[l]=0; done
+declare -a load files tcg tcgnft nolegacy
+for ((l = 0; l < LANES; l++)); do load[l]=0; files[l]=; tcg[l]=0; tcgnft[l]=0; nolegacy[l]=0; done
 while read -r s i; do
   best=0
   for ((l = 1; l < LANES; l++)); do [ "${load[l]}" -lt "${load[best]}" ] && best=$l; done
   load[best]=$((load[best] + s))
   case $i in
     tcg) tcg[best]=1 ;;
+    tcg-nft) tcgnft[best]=1 ;;
     tcg-nolegacy) nolegacy[best]=1 ;;
     *) files[best]+=" $i" ;;
   esac
@@ -98,6 +105,9 @@ lane() { # L
   if [ "${tcg[l]}" = 1 ]; then
     vm T tcg KERNEL_SMOKE=1 DR_METHODS=arptables DR_METHODS_ONLY=1 -- "${SMOKE_FILES[@]}"
   fi
+  if [ "${tcgnft[l]}" = 1 ]; then
+    vm F tcg LVSCTL_FIREWALL=nftables "DR_METHODS=arptables redirect" DR_METHODS_ONLY=1 -- "${NFT_FILES[@]}"
+  fi
   if [ "${nolegacy[l]}" = 1 ]; then
     vm N tcg-nolegacy -- "${NOLEGACY[@]}"
   fi
@@ -106,13 +116,15 @@ lane() { # L
 }
 start=$(date +%s)
 for ((l = 0; l < LANES; l++)); do
-  echo "lane $((l + 1)): $([ "${tcg[l]}" = 1 ] && echo "TCG (smoke, t-dr arptables), then ")$([ "${nolegacy[l]}" = 1 ] && echo "TCG without legacy x_tables (${NOLEGACY[*]}), then ")UML:${files[l]} (expected ${load[l]} s)"
+  echo "lane $((l + 1)): $([ "${tcg[l]}" = 1 ] && echo "TCG (smoke, t-dr arptables, t-migrate), then ")$([ "${tcgnft[l]}" = 1 ] && echo "TCG on nftables (${NFT_FILES[*]}), then ")$([ "${nolegacy[l]}" = 1 ] && echo "TCG without legacy x_tables (${NOLEGACY[*]}), then ")UML:${files[l]} (expected ${load[l]} s)"
 done
 tags=()
 : > "$OUT/T.log"
 : > "$OUT/N.log"
+: > "$OUT/F.log"
 for ((l = 0; l < LANES; l++)); do
   [ "${tcg[l]}" = 1 ] && tags+=(T)
+  [ "${tcgnft[l]}" = 1 ] && tags+=(F)
   [ "${nolegacy[l]}" = 1 ] && tags+=(N)
   [ -n "${files[l]}" ] && tags+=("U$((l + 1))")
   : > "$OUT/U$((l + 1)).log"
@@ -136,18 +148,18 @@ for g in "${tags[@]}"; do
   fi
   grep -aq "^\[$g\] vm exit status 0$" "$OUT/$g.log" || { [ "$f" -gt 0 ] || f=1; }
   if [ -n "${KERNEL_TIMES:-}" ]; then
-    case $g in T) vmname=TCG ;; N) vmname=TCG-nolegacy ;; *) vmname=UML ;; esac
+    case $g in T) vmname=TCG ;; F) vmname=TCG-nft ;; N) vmname=TCG-nolegacy ;; *) vmname=UML ;; esac
     sed -n "s/^\[$g\] === \(t-.*\.sh\) took [0-9]* s (host \([0-9]*\) s)$/\2\t\1 ($vmname $g)/p" "$OUT/$g.log" >> "$KERNEL_TIMES"
   fi
 done
 # Repeat every failed check just above the closing lines, so a log cut to its tail still names them.
-if grep -aq "^\[[TNU0-9]*\] FAIL - " "$OUT"/*.log; then
+if grep -aq "^\[[TFNU0-9]*\] FAIL - " "$OUT"/*.log; then
   echo "failed checks (each with its first lines of detail):"
-  grep -ah -A4 "^\[[TNU0-9]*\] FAIL - " "$OUT"/*.log | grep -av "^\[[TNU0-9]*\] ok " | cut -c1-300
+  grep -ah -A4 "^\[[TFNU0-9]*\] FAIL - " "$OUT"/*.log | grep -av "^\[[TFNU0-9]*\] ok " | cut -c1-300
 fi
 # A test file that stopped without its own summary line.
-awk '/^\[[TNU0-9]*\] === t-.*\.sh$/ {name=$0; seen=0} /^\[[TNU0-9]*\] # t-.*: [0-9]+ passed/ {seen=1}
-     /^\[[TNU0-9]*\] === t-.* took / { if (!seen) print "no summary line from " name }' "$OUT"/*.log
+awk '/^\[[TFNU0-9]*\] === t-.*\.sh$/ {name=$0; seen=0} /^\[[TFNU0-9]*\] # t-.*: [0-9]+ passed/ {seen=1}
+     /^\[[TFNU0-9]*\] === t-.* took / { if (!seen) print "no summary line from " name }' "$OUT"/*.log
 echo "kernel tests ($LANES lanes, ${#tags[@]} VMs, $(( $(date +%s) - start )) s wall)"
 echo "kernel tests: $p passed, $f failed"
 [ "$f" = 0 ]

@@ -135,6 +135,23 @@ case "$err" in *"lvsctl's firewall rules are in nftables, not iptables-legacy"*)
   *) bad "…and it says where the rules are and how to move them" "$err" ;; esac
 same "bad input changed nothing (nft ruleset and IPVS)" "$before" "$(ruleset sr; nsx sr ipvsadm -Sn)"
 
+# ---- 4b. the legacy backend named on this kernel: what needs no firewall still works (the problem issue 17 measured:
+# save, restore, apply --dry-run and bundle list all exited 1 here, even with no bundle), and a write says what is
+# missing and names the other backend.
+new_ns lg
+G="nsx lg $LVSCTL --firewall iptables-legacy"
+$G vs add -t 192.0.2.60:80 -s rr
+out=$($G save 2>&1); same "legacy named, no legacy kernel: save with no bundle exits 0" 0 "$?"
+printf 'vs add -t 192.0.2.61:80 -s wlc\n' > /tmp/nft-lg.conf
+$G restore /tmp/nft-lg.conf; same "…restore of a file without bundles exits 0" 0 "$?"
+same "…apply --dry-run of it: no changes" "no changes" "$($G apply --dry-run /tmp/nft-lg.conf 2>&1)"
+out=$($G bundle list 2>&1); rc=$?; same "…bundle list is empty, exit 0" "0:" "$rc:$out"
+err=$($G bundle add lb --vip 192.0.2.62 --ports 80 2>&1); rc=$?
+same "…a bundle add exits 1" 1 "$rc"
+case "$err" in *"ip_tables kernel module is missing"*"--firewall nftables"*) ok "…naming the missing module and the nftables backend in one line" ;;
+  *) bad "…naming the missing module and the nftables backend in one line" "$err" ;; esac
+same "…and leaves no half: no service, no lvsctl table" "-A -t 192.0.2.61:80 -s wlc" "$(nsx lg ipvsadm -Sn; nsx lg nft list tables | grep lvsctl)"
+
 # ---- 5. dr: the redirect and arptables methods in nft tables of lvsctl's own, and teardown
 new_ns drn
 nsx drn ip link add eth0 type dummy; nsx drn ip link set eth0 up; nsx drn ip addr add 198.51.100.2/24 dev eth0
