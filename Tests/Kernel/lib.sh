@@ -14,6 +14,53 @@ trap cleanup_ns EXIT
 # nsx NS CMD...: run in a namespace.
 nsx() { local n=$1; shift; ip netns exec "$n" "$@"; }
 
+# The firewall backend under test: LVSCTL_FIREWALL, which lvsctl reads too (unset: iptables-legacy, as lvsctl's auto
+# picks on a kernel with legacy x_tables). Files that read rules back branch on it.
+FW=${LVSCTL_FIREWALL:-iptables-legacy}
+
+# nft_ruleset NS: the namespace's whole nft ruleset from `nft -j list ruleset`, without handles and metainfo (they
+# change on every rewrite), one object per line, sorted; the elements of each set or map sorted too (a set has no order).
+nft_ruleset() {
+  local out; out=$(nsx "$1" nft -j list ruleset 2>&1) || { echo "nft -j list ruleset failed: $out"; return 1; }
+  python3 -c '
+import json, sys
+def strip(o):
+    if isinstance(o, dict): return {k: strip(v) for k, v in o.items() if k != "handle"}
+    if isinstance(o, list): return [strip(v) for v in o]
+    return o
+out = []
+for x in json.load(sys.stdin)["nftables"]:
+    if "metainfo" in x: continue
+    x = strip(x)
+    for kind in ("set", "map"):
+        if "elem" in x.get(kind, {}): x[kind]["elem"].sort(key=lambda e: json.dumps(e, sort_keys=True))
+    out.append(json.dumps(x, sort_keys=True))
+print("\n".join(sorted(out)))' <<< "$out"
+}
+
+# nft_elems NS set|map FAMILY TABLE NAME: the elements of an nft set or map from `nft -j list set|map`, one per line in
+# nft's own syntax, sorted (C order): `192.0.2.10 . tcp . 80 comment "bundle web" : 80` (a port range as 8000-8010, a
+# mark in decimal). Nothing when the table or the set does not exist.
+nft_elems() {
+  nsx "$1" nft -j list "$2" "$3" "$4" "$5" 2>/dev/null | python3 -c '
+import json, sys
+text = sys.stdin.read()
+def val(v):
+    if isinstance(v, dict) and "concat" in v: return " . ".join(val(p) for p in v["concat"])
+    if isinstance(v, dict) and "range" in v: return "%s-%s" % tuple(v["range"])
+    if isinstance(v, dict) and "prefix" in v: return "%s/%s" % (v["prefix"]["addr"], v["prefix"]["len"])
+    return str(v)
+out = []
+for x in (json.loads(text)["nftables"] if text.strip() else []):
+    s = x.get("map") or x.get("set") or {}
+    for e in s.get("elem", []):
+        k, v = (e[0], e[1]) if isinstance(e, list) else (e, None)
+        c = ""
+        if isinstance(k, dict) and "elem" in k: c = k["elem"].get("comment", ""); k = k["elem"]["val"]
+        out.append(val(k) + (" comment \"%s\"" % c if c else "") + ("" if v is None else " : " + val(v)))
+print("\n".join(sorted(out)))' | sed '/^$/d'
+}
+
 ok()   { PASS=$((PASS+1)); echo "ok   - $1"; }
 bad()  { FAIL=$((FAIL+1)); FAILED_NAMES+=("$1"); echo "FAIL - $1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/       /'; }
 

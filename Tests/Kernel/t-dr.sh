@@ -5,6 +5,9 @@
 # ARP for the VIP (so the client's neighbour entry can only ever be the director's); a second setup changes
 # nothing; teardown leaves each real server exactly as before (addresses, sysctls, iptables, arptables).
 # A negative control (VIP on lo, default sysctls) shows the ARP check does catch a real server answering.
+# On either firewall backend (LVSCTL_FIREWALL, see lib.sh): with nftables, the arptables and redirect methods live in
+# lvsctl's nft tables (arp lvsctl_dr: set vips + map rewrite; ip lvsctl_dr: set redirects), read back with nft -j, and
+# the live-traffic checks prove that the nft ARP drop/rewrite and the nft redirect really work.
 source "$(dirname "$0")/lib.sh"
 source "$REPO/Scripts/lab.sh"
 
@@ -19,6 +22,9 @@ snap() {
   nsx "$1" iptables-legacy-save 2>/dev/null | grep -E '^(-|:[^ ]+ - )'
   nsx "$1" ip6tables-legacy-save 2>/dev/null | grep -E '^(-|:[^ ]+ - )'
   nsx "$1" arptables -L -n 2>/dev/null
+  # nftables: the whole nft ruleset (lvsctl's tables lvsctl_dr in ip, ip6 and arp among it), from nft -j.
+  [ "$FW" = nftables ] && nft_ruleset "$1"
+  return 0
 }
 
 # poke: make the client resolve the VIP (there is no ping on these hosts: a TCP connection attempt does it).
@@ -71,23 +77,41 @@ for method in ${DR_METHODS:-sysctl arptables redirect}; do
   same "$method: a second setup says no changes" "no changes" "$out"
   same "$method: a second setup changes nothing" "$mid1" "$(snap rs1)"
   st=$($LVSCTL --netns rs1 dr status --json)
-  python3 - "$st" "$method" <<'PY' && ok "$method: dr status --json shows the VIP with no problems" || bad "$method: dr status --json shows the VIP with no problems" "$st"
+  python3 - "$st" "$method" "$FW" <<'PY' && ok "$method: dr status --json shows the VIP with no problems" || bad "$method: dr status --json shows the VIP with no problems" "$st"
 import json, sys
 d = json.loads(sys.argv[1])["dr"]
 assert len(d) == 1 and d[0]["vip"] == "192.0.2.10" and d[0]["method"] == sys.argv[2] and d[0]["problems"] == [], d
 if sys.argv[2] == "sysctl": assert d[0]["bound_on"] == ["lo"] and d[0]["sysctls"]["net.ipv4.conf.all.arp_ignore"] == 1
-if sys.argv[2] == "arptables": assert d[0]["bound_on"] == ["eth0"] and all(r["present"] for r in d[0]["rules"]) and len(d[0]["rules"]) == 2
+# The arptables method: two arptables rules (INPUT drop, OUTPUT mangle) on iptables-legacy; on nftables one, the
+# VIP's element in table arp lvsctl_dr (set vips and map rewrite).
+if sys.argv[2] == "arptables": assert d[0]["bound_on"] == ["eth0"] and all(r["present"] for r in d[0]["rules"]) and len(d[0]["rules"]) == (1 if sys.argv[3] == "nftables" else 2)
 if sys.argv[2] == "redirect": assert d[0]["bound_on"] == [] and len(d[0]["rules"]) == 1 and d[0]["rules"][0]["present"]
 PY
   $LVSCTL --netns rs1 dr status --check >/dev/null && ok "$method: dr status --check exits 0" || bad "$method: dr status --check exits 0"
-  case $method in
-    sysctl) same "sysctl: VIP /32 on lo of rs1" "1" "$(ip -n rs1 -o addr show dev lo | grep -c "inet $VIP/32")"
+  case $FW.$method in
+    *.sysctl) same "sysctl: VIP /32 on lo of rs1" "1" "$(ip -n rs1 -o addr show dev lo | grep -c "inet $VIP/32")"
             same "sysctl: arp_ignore/arp_announce on all and eth0" "1 2 1 2" \
               "$(for k in all.arp_ignore all.arp_announce eth0.arp_ignore eth0.arp_announce; do nsx rs1 sysctl -n net.ipv4.conf.$k; done | xargs)" ;;
-    arptables) same "arptables: the INPUT drop and OUTPUT mangle rules" \
+    nftables.arptables)
+      same "arptables: table arp lvsctl_dr (nft -j): the VIP set, the rewrite map, the input drop and output rewrite rules" \
+        'vips: 192.0.2.10 comment "dr"
+rewrite: 192.0.2.10 comment "dr" : 192.0.2.11
+input: arp daddr ip @vips drop comment "lvsctl"
+output: arp saddr ip set arp saddr ip map @rewrite comment "lvsctl"' \
+        "$(nft_elems rs1 set arp lvsctl_dr vips | sed 's/^/vips: /'; nft_elems rs1 map arp lvsctl_dr rewrite | sed 's/^/rewrite: /'
+           for c in input output; do nsx rs1 nft list chain arp lvsctl_dr $c | sed -n "s/^[[:space:]]*\(arp .*\)/$c: \1/p"; done)"
+      # nftables only: arptables' own table (arptables-nft's arp filter) stays empty.
+      same "arptables: nothing in arptables' own rules" "" "$(nsx rs1 arptables -L -n | grep -e '-j')" ;;
+    nftables.redirect)
+      same "redirect: set ip lvsctl_dr redirects (nft -j) holds the VIP's ports, and the nat chain redirects it" \
+        '192.0.2.10 . tcp . 443 comment "dr"
+192.0.2.10 . tcp . 80 comment "dr"
+ip daddr . meta l4proto . th dport @redirects redirect comment "lvsctl"' \
+        "$(nft_elems rs1 set ip lvsctl_dr redirects; nsx rs1 nft list chain ip lvsctl_dr prerouting | sed -n 's/^[[:space:]]*\(ip daddr .*\)/\1/p')" ;;
+    *.arptables) same "arptables: the INPUT drop and OUTPUT mangle rules" \
                  "-j DROP -d 192.0.2.10 -j mangle -s 192.0.2.10 --mangle-ip-s 192.0.2.11" \
                  "$(nsx rs1 arptables -L -n | grep -e '-j' | xargs)" ;;
-    redirect) same "redirect: the nat rule in lvsctl's chain, read back with iptables-legacy-save" \
+    *.redirect) same "redirect: the nat rule in lvsctl's chain, read back with iptables-legacy-save" \
                 "-A LVSCTL -d 192.0.2.10/32 -p tcp -m multiport --dports 80,443 -m comment --comment \"lvsctl: dr\" -j REDIRECT" \
                 "$(nsx rs1 iptables-legacy-save -t nat | grep '^-A LVSCTL')" ;;
   esac
