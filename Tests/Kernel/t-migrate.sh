@@ -47,10 +47,11 @@ case "$err" in *"lvsctl's firewall rules are in iptables-legacy, not nftables"*"
 
 # A migration that cannot finish (the xtables lock is held past lvsctl's 10 s wait, so the legacy rules cannot be
 # removed) takes its nft rules out again: the old rules stay, nothing is lost.
-flock /run/xtables.lock sleep 14 & lk=$!
-sleep 0.5
+( exec 9>>/run/xtables.lock; flock 9; exec sleep 60 ) & lk=$!   # $lk itself holds the lock: killing it frees it
+# Wait until the holder has the lock (a process start takes seconds under TCG on a busy host).
+for i in $(seq 1 100); do flock -n /run/xtables.lock true || break; sleep 0.2; done
 err=$($M bundle migrate --to nftables 2>&1); rc=$?
-wait $lk
+kill $lk 2>/dev/null; wait $lk 2>/dev/null
 same "a migration that cannot remove the old rules exits 1" 1 "$rc"
 same "…and leaves the legacy rules as they were" "$legacy_before" "$(legacy mg)"
 same "…and no lvsctl nft table" "" "$(lvs_tables mg)"
