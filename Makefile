@@ -83,6 +83,8 @@ kernel-test: build vm-setup release
 demo: build vm-setup
 	Scripts/vm/run Scripts/demo.sh
 
+# The benchmark suite in the VM (about 40 minutes); BENCH_ONLY=nft make bench runs only the nftables part (about 10
+# minutes) and rewrites only its block of Documentation/benchmarks.md (Scripts/bench/run lists the other knobs).
 bench: vm-setup
 	@command -v gnuplot > /dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y gnuplot-nox; }
 	$(SWIFT) $(RELEASE_BUILD)

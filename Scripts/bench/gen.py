@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Generates the benchmark inputs: the same table in the lvsctl format and in ipvsadm-save format.
 
-gen.py OUTDIR N [N...]   writes OUTDIR/svc-N.lvsctl and OUTDIR/svc-N.ipvsadm for every N (N services x 4 real
-                         servers, NAT, wlc) and OUTDIR/bundles.lvsctl (1,000 two-port fwmark bundles).
+gen.py OUTDIR [N...]     writes OUTDIR/svc-N.lvsctl and OUTDIR/svc-N.ipvsadm for every N (N services x 4 real
+                         servers, NAT, wlc), OUTDIR/bundles.lvsctl (1,000 two-port fwmark bundles) and
+                         OUTDIR/bundle-last.lvsctl (the last of those bundles alone, for the per-packet test).
 
 Only documentation addresses are used: VIPs from 192.0.2.0/24, 198.51.100.0/24 and 203.0.113.0/24 (hosts .1-.254,
 762 addresses) with ports 1000, 1001, ... so that up to 762 x 64,535 services fit; real servers from 198.51.100.0/24
@@ -47,17 +48,22 @@ def write_table(outdir, n):
 
 
 def write_bundles(outdir):
+    lines = []
+    for i in range(BUNDLES):
+        vip = VIPS[i % len(VIPS)]
+        p = 10000 + 2 * (i // len(VIPS))
+        lines.append(f"bundle add b{i + 1:04d} --vip {vip} --ports {p},{p + 1} --mark {i + 1} -s wlc\n")
     with open(os.path.join(outdir, "bundles.lvsctl"), "w") as f:
         f.write(f"# benchmark: {BUNDLES} two-port bundles (MARK rule + fwmark service each)\n")
-        for i in range(BUNDLES):
-            vip = VIPS[i % len(VIPS)]
-            p = 10000 + 2 * (i // len(VIPS))
-            f.write(f"bundle add b{i + 1:04d} --vip {vip} --ports {p},{p + 1} --mark {i + 1} -s wlc\n")
+        f.writelines(lines)
+    with open(os.path.join(outdir, "bundle-last.lvsctl"), "w") as f:
+        f.write(f"# benchmark: the last of the {BUNDLES} bundles alone\n")
+        f.write(lines[-1])
 
 
 def main():
-    if len(sys.argv) < 3:
-        sys.exit("usage: gen.py OUTDIR N [N...]")
+    if len(sys.argv) < 2:
+        sys.exit("usage: gen.py OUTDIR [N...]")
     outdir = sys.argv[1]
     os.makedirs(outdir, exist_ok=True)
     for n in map(int, sys.argv[2:]):

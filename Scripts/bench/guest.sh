@@ -8,8 +8,11 @@
 # after each deletion the script waits until the guest's CPUs are idle again, so the kernel's asynchronous
 # namespace cleanup does not overlap the next measurement. The order of the tools rotates with the repetition.
 #
-# Writes to $JOB: results.tsv (test tool N rep ms maxrss_kib rc), checks.tsv, mem-*.txt, meta.txt.
-# Environment: LVSCTL (binary), BENCH_SIZES, BENCH_REPS, BENCH_SMALL_REPS, BENCH_BUNDLE_REPS, BENCH_RCLOCAL_REPS.
+# Writes to $JOB: results.tsv (test tool N rep ms maxrss_kib rc), checks.tsv, mem-*.txt, meta.txt, packets.log.
+# Environment: LVSCTL (binary), BENCH_SIZES, BENCH_REPS, BENCH_SMALL_REPS, BENCH_BUNDLE_REPS, BENCH_RCLOCAL_REPS,
+# BENCH_NFT_REPS (5: lvsctl and the restores on nftables), BENCH_PACKET_REPS (10), BENCH_PACKETS (10000 per burst),
+# BENCH_ONLY (empty = every part; else a comma-separated list of parts: load, list, bundles, small, mem, nft (the
+# nftables backend's bundle rows), packets (the per-packet test, for an instruction-counting VM: see that part)).
 set -uo pipefail
 IN=${1:?usage: guest.sh IN_DIR}
 OUT=${JOB:-/tmp/bench-out}
@@ -20,6 +23,12 @@ SMALL_REPS=${BENCH_SMALL_REPS:-10}
 BUNDLE_REPS=${BENCH_BUNDLE_REPS:-3}
 RCLOCAL_REPS=${BENCH_RCLOCAL_REPS:-1}   # the rc.local way takes minutes per run; its repetitions come first
 MEM_N=${BENCH_MEM_N:-10000}
+PACKET_REPS=${BENCH_PACKET_REPS:-10}
+NFT_REPS=${BENCH_NFT_REPS:-5}
+PACKETS=${BENCH_PACKETS:-10000}
+ONLY=${BENCH_ONLY:-}
+# part NAME: whether this run measures that part (every part when BENCH_ONLY is empty).
+part() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
 
 W=/tmp/bench                      # tmpfs: inputs are read from RAM, not over 9p
 mkdir -p "$W" "$OUT"
@@ -65,9 +74,11 @@ rotate() { local r=$1; shift; local a=("$@") n=$#; local i; for ((i = 0; i < n; 
     echo "guest_mem_mib	$(awk '/MemTotal/ {print int($2/1024)}' /proc/meminfo)"
     echo "ipvsadm_version	$(ipvsadm -v 2>&1 | head -1)"
     echo "iptables_version	$(iptables-legacy -V 2>&1 | head -1)"
+    echo "nftables_version	$(nft --version 2>&1 | head -1)"
+    echo "packets	$PACKETS"
     echo "lvsctl_version	$("$LVSCTL" --version 2>&1)"
 } > "$OUT/meta.txt"
-log "guest: $(uname -r), $(nproc) CPUs; sizes: $SIZES; reps: $REPS"
+log "guest: $(uname -r), $(nproc) CPUs; sizes: $SIZES; reps: $REPS; parts: ${ONLY:-all}"
 
 # ---------- load N services x 4 real servers ----------
 load_one() { # TOOL N REP
@@ -88,8 +99,9 @@ load_one() { # TOOL N REP
     drop
 }
 
-for n in $SIZES; do sort "$W/svc-$n.ipvsadm" > "$W/svc-$n.ipvsadm.sorted"; done
+part load && for n in $SIZES; do sort "$W/svc-$n.ipvsadm" > "$W/svc-$n.ipvsadm.sorted"; done
 
+if part load; then   # (the part blocks are not indented)
 log "warm-up (page cache for binaries and libraries)"
 first=${SIZES%% *}
 for tool in lvsctl ipvsadm floor; do load_one "$tool" "$first" 0; done
@@ -106,9 +118,10 @@ if [[ " $SIZES " == *" 10000 "* ]]; then
     for rep in $(seq 1 "$REPS"); do load_one lvsctl-ipvsadmfile 10000 "$rep"; done
     log "load N=10000 from the ipvsadm-save file done"
 fi
+fi   # part load
 
 # ---------- list and save the whole table ----------
-for n in $SIZES; do
+part list && for n in $SIZES; do
     fresh
     inns ipvsadm -R < "$W/svc-$n.ipvsadm"
     check "list/save $n counts" "$n $((4 * n))" "$(counts)"
@@ -142,6 +155,7 @@ done
 # The iptables/ipvsadm equivalents are taken from what lvsctl itself created in a scratch namespace, so all
 # three ways build exactly the same mangle rules (lvsctl's chain, its PREROUTING jump, 1,000 MARK rules with
 # the same comments) and the same 1,000 fwmark services.
+if part bundles; then
 fresh
 inns "$LVSCTL" restore "$W/bundles.lvsctl" || fail "lvsctl restore bundles (scratch)"
 inns iptables-legacy-save -t mangle | grep -v '^#' > "$W/mangle.rules"
@@ -184,9 +198,199 @@ for rep in $(seq 1 "$BUNDLE_REPS"); do
     done
     log "bundles rep $rep done"
 done
+fi   # part bundles
+
+# ---------- nftables backend: 1,000 bundles ----------
+# `lvsctl restore --firewall nftables` of the same bundle file. The equivalents are taken from what lvsctl built in
+# a scratch namespace (`nft list table ip lvsctl`, `ipvsadm -Sn`): `nft -f` of that table then `ipvsadm -R`
+# (timed separately, added), and the rc.local way: one `nft add` per table, map, chain and rule, one
+# `nft add element` per bundle (its two ports) and one `ipvsadm -A -f M -s wlc` per service. `lvsctl restore
+# --firewall iptables-legacy` runs beside them for context (the legacy rows proper are the part `bundles`).
+if part nft; then
+fresh
+inns "$LVSCTL" restore --firewall nftables "$W/bundles.lvsctl" || fail "lvsctl restore --firewall nftables bundles (scratch)"
+inns nft list table ip lvsctl > "$W/nft.rules"
+inns ipvsadm -Sn > "$W/nft-fwmark.ipvsadm"
+check "nft bundles: lvsctl's nftables tables" "ip lvsctl" "$(inns nft list tables | sed 's/^table //' | tr '\n' ' ' | sed 's/ $//')"
+drop
+# The skeleton as nft commands (what the table holds apart from the elements), then one command per bundle.
+awk -v q="'" '
+    /^table ip lvsctl/        { next }
+    /^\tcomment /             { sub(/^\tcomment /, ""); print "nft add table ip lvsctl " q "{ comment " $0 "; }" q; next }
+    /^\tmap marks/            { inmap = 1; next }
+    inmap && /^\t\ttype /     { sub(/^\t\t/, ""); mtype = $0; next }
+    inmap && /^\t\tflags /    { sub(/^\t\t/, ""); mflags = $0; next }
+    inmap && /^\t}/           { inmap = 0; print "nft add map ip lvsctl marks " q "{ " mtype "; " mflags "; }" q; next }
+    /^\tchain prerouting/     { inchain = 1; next }
+    inchain && /^\t\ttype /   { sub(/^\t\t/, ""); print "nft add chain ip lvsctl prerouting " q "{ " $0 " }" q; next }
+    inchain && /^\t\t[a-z]/   { sub(/^\t\t/, ""); print "nft add rule ip lvsctl prerouting " q $0 q; next }
+' "$W/nft.rules" > "$W/nft-skeleton.sh"
+# Elements: ADDR . tcp . PORT comment "bundle NAME" : 0xMARK, grouped by bundle in the listed order.
+grep -oE '[0-9.]+ \. [a-z]+ \. [0-9-]+ comment "[^"]*" : 0x[0-9a-f]+' "$W/nft.rules" | awk -v q="'" '
+    { c = $0; sub(/.*comment "/, "", c); sub(/".*/, "", c)
+      if (c in seen) el[c] = el[c] ", " $0
+      else { seen[c] = ++n; name[n] = c; el[c] = $0 } }
+    END { for (i = 1; i <= n; i++) print "nft add element ip lvsctl marks " q "{ " el[name[i]] " }" q }
+' > "$W/nft-elements.sh"
+{
+    echo "# the rc.local way on nftables: one process per table, map, chain, rule, bundle (its elements) and service"
+    cat "$W/nft-skeleton.sh" "$W/nft-elements.sh"
+    awk '/^-A / { print "ipvsadm " $0 }' "$W/nft-fwmark.ipvsadm"
+} > "$W/nft-rclocal.sh"
+cp "$W/nft.rules" "$W/nft-fwmark.ipvsadm" "$W/nft-rclocal.sh" "$OUT/"
+nft_elements=$(grep -oE 'comment "bundle [^"]*" : 0x' "$W/nft.rules" | wc -l)
+check "nft bundles: map elements made by lvsctl (2 ports x 1,000)" 2000 "$nft_elements"
+check "nft bundles: nft add commands of the rc.local way (4 + 1,000)" 1004 "$(grep -c '^nft add' "$W/nft-rclocal.sh")"
+check "nft bundles: fwmark services made by lvsctl" 1000 "$(grep -c '^-A -f' "$W/nft-fwmark.ipvsadm")"
+nft_check() { # TOOL REP
+    inns nft list table ip lvsctl > "$W/cmp.a" 2> /dev/null
+    check "nft bundles $1 rep $2: map elements" "$nft_elements" "$(grep -oE 'comment "bundle [^"]*" : 0x' "$W/cmp.a" | wc -l)"
+    check "nft bundles $1 rep $2: fwmark services" 1000 "$(counts | cut -d' ' -f1)"
+    if [ "$2" = 1 ]; then
+        check "nft bundles $1: same nftables table as lvsctl's" same "$(cmp -s "$W/cmp.a" "$W/nft.rules" && echo same || echo differs)"
+        inns ipvsadm -Sn > "$W/cmp.a"
+        check "nft bundles $1: same IPVS table as lvsctl's" same "$(cmp -s "$W/cmp.a" "$W/nft-fwmark.ipvsadm" && echo same || echo differs)"
+    fi
+}
+# warm-up (not counted): the nft binary and libnftables into the page cache
+fresh; inns nft -f "$W/nft.rules"; drop
+fresh; inns "$LVSCTL" restore --firewall iptables-legacy "$W/bundles.lvsctl"; drop
+for rep in $(seq 1 "$NFT_REPS"); do
+    tools="lvsctl restores lvsctl-legacy"; [ "$rep" -le "$RCLOCAL_REPS" ] && tools="$tools rclocal"
+    for tool in $(rotate "$rep" $tools); do
+        fresh
+        case $tool in
+            lvsctl)  timed "nft-bundles	lvsctl	1000	$rep" "$LVSCTL" restore --firewall nftables "$W/bundles.lvsctl"
+                     nft_check "$tool" "$rep" ;;
+            restores)
+                timed "nft-bundles	nft-f	1000	$rep" nft -f "$W/nft.rules"
+                timed "nft-bundles	ipvsadm-R	1000	$rep" ipvsadm -R < "$W/nft-fwmark.ipvsadm"
+                nft_check "$tool" "$rep" ;;
+            rclocal) timed "nft-bundles	rclocal	1000	$rep" bash "$W/nft-rclocal.sh"
+                     nft_check "$tool" "$rep" ;;
+            lvsctl-legacy)
+                timed "nft-bundles	lvsctl-legacy	1000	$rep" "$LVSCTL" restore --firewall iptables-legacy "$W/bundles.lvsctl"
+                check "nft bundles lvsctl-legacy rep $rep: MARK rules" 1000 "$(inns iptables-legacy-save -t mangle | grep -c -- '-j MARK')" ;;
+        esac
+        drop
+    done
+    log "nft bundles rep $rep done"
+done
+
+fi   # part nft
+
+# ---------- per packet: the cost of marking, 1 vs 1,000 bundles, both backends ----------
+# Meant for a VM whose clock counts instructions (Scripts/bench/run boots a second VM for it: qemu -icount
+# shift=0,sleep=off, one vCPU), so that a burst's time is the guest's work and not the host's load: 1 ns = 1
+# instruction. Directors: no firewall, iptables-legacy with 1 / 1,000 bundles (1 / 1,000 MARK rules in one chain),
+# nftables with 1 / 1,000 bundles (2 / 2,000 elements of one map with intervals, one lookup), and for reference
+# nft-hash: lvsctl's nftables table reloaded with `nft -f` without `flags interval` (the same elements in a hash
+# map; not what lvsctl builds). Each director namespace has a client namespace on a veth pair; the client sends
+# bursts of PACKETS TCP SYNs (pktburst, a raw socket) to the LAST bundle's VIP:port (192.0.2.80:10002, mark 1000;
+# the 1-bundle file is that bundle alone, so the packet, the VIP:port and the mark are the same everywhere). The
+# director blackholes 192.0.2.0/24: a packet costs ip_rcv, the PREROUTING hooks (the marking) and a route lookup,
+# and nothing comes back. All directors exist at once; the bursts alternate in rotating order.
+if part packets; then
+last_vip=$(tail -1 "$W/bundles.lvsctl" | sed -n 's/.*--vip \([0-9.]*\) .*/\1/p')
+last_port=$(tail -1 "$W/bundles.lvsctl" | sed -n 's/.*--ports \([0-9]*\),.*/\1/p')
+last_mark=$(tail -1 "$W/bundles.lvsctl" | sed -n 's/.*--mark \([0-9]*\) .*/\1/p')
+check "packets: the 1-bundle file is the last bundle" "$(tail -1 "$W/bundles.lvsctl")" "$(grep '^bundle' "$W/bundle-last.lvsctl")"
+# First, in this VM, the CPU time (= instructions) of the 1,000-bundle load on nftables: lvsctl against nft -f +
+# ipvsadm -R of what it built (timeit with TIMEIT_CPU=1: the command's user + system time), as a check on the
+# wall-clock rows of the part nft, which the host's load can move.
+fresh
+inns "$LVSCTL" restore --firewall nftables "$W/bundles.lvsctl" || fail "lvsctl restore --firewall nftables bundles (scratch)"
+inns nft list table ip lvsctl > "$W/nft.rules"; inns ipvsadm -Sn > "$W/nft-fwmark.ipvsadm"
+drop
+for rep in $(seq 0 3); do   # 0: warm-up
+    for tool in $(rotate "$rep" lvsctl restores); do
+        fresh
+        case $tool in
+            lvsctl)   TIMEIT_CPU=1 timed "nft-bundles-cpu	lvsctl	1000	$rep" "$LVSCTL" restore --firewall nftables "$W/bundles.lvsctl" ;;
+            restores) TIMEIT_CPU=1 timed "nft-bundles-cpu	nft-f	1000	$rep" nft -f "$W/nft.rules"
+                      TIMEIT_CPU=1 timed "nft-bundles-cpu	ipvsadm-R	1000	$rep" ipvsadm -R < "$W/nft-fwmark.ipvsadm" ;;
+        esac
+        check "nft bundles cpu $tool rep $rep: fwmark services" 1000 "$(counts | cut -d' ' -f1)"
+        drop
+    done
+done
+log "nft bundles, CPU time, done"
+configs="none:0 legacy:1 legacy:1000 nftables:1 nftables:1000 nft-hash:1 nft-hash:1000"
+ci=0
+for c in $configs; do
+    ci=$((ci + 1)); be=${c%%:*}; nb=${c##*:}
+    ip netns add "pd$ci" && ip netns add "pc$ci" || fail "ip netns add pd$ci/pc$ci"
+    ip link add vc netns "pc$ci" type veth peer name vd netns "pd$ci"
+    ip -n "pc$ci" addr add 203.0.113.253/30 dev vc; ip -n "pd$ci" addr add 203.0.113.254/30 dev vd
+    for x in "pc$ci" "pd$ci"; do ip -n "$x" link set lo up; done
+    ip -n "pc$ci" link set vc up; ip -n "pd$ci" link set vd up
+    ip -n "pc$ci" route add "${last_vip%.*}.0/24" via 203.0.113.254
+    ip -n "pd$ci" route add blackhole "${last_vip%.*}.0/24"
+    # a permanent neighbour: no ARP and no neighbour timer ever runs during a burst
+    ip -n "pc$ci" neigh replace 203.0.113.254 lladdr "$(ip -n "pd$ci" -br link show vd | awk '{print $3}')" dev vc nud permanent
+    file=$W/bundles.lvsctl; [ "$nb" = 1 ] && file=$W/bundle-last.lvsctl
+    case $be in
+        legacy)   ip netns exec "pd$ci" "$LVSCTL" restore --firewall iptables-legacy "$file" || fail "restore $c" ;;
+        nftables|nft-hash)
+                  ip netns exec "pd$ci" "$LVSCTL" restore --firewall nftables "$file" || fail "restore $c" ;;
+    esac
+    if [ "$be" = nft-hash ]; then
+        { echo "delete table ip lvsctl"; ip netns exec "pd$ci" nft list table ip lvsctl | grep -v 'flags interval'; } > "$W/hash.rules"
+        ip netns exec "pd$ci" nft -f "$W/hash.rules" || fail "nft -f of the hash variant ($c)"
+    fi
+    ip netns exec "pc$ci" "$W/pktburst" 203.0.113.253 "$last_vip" "$last_port" 1000 > /dev/null 2>&1   # warm caches
+done
+settle
+ci=0; declare -A cfg_index full
+for c in $configs; do ci=$((ci + 1)); cfg_index[$c]=$ci; done
+# A burst's cost: the CPU time of pktburst's send loop (which includes the receive path run in its softirq) plus
+# what ksoftirqd/0 ran meanwhile (receive work deferred to it), in ns; CPU time leaves out the moments the vCPU
+# idles (a waiting vCPU makes -icount sleep=off jump its clock ahead). packets.log has the wall time and the parts.
+ksoftirqd=$(pgrep -x ksoftirqd/0 | head -1)
+ksoft() { cut -d' ' -f1 "/proc/$ksoftirqd/schedstat" 2>/dev/null || echo 0; }
+rx() { ip -n "pd$ci" -s link show vd | awk 'f { print $2; exit } /RX:/ { f = 1 }'; }
+for rep in $(seq 1 "$PACKET_REPS"); do
+    for c in $(rotate "$rep" $configs); do
+        ci=${cfg_index[$c]}
+        r0=$(rx); k0=$(ksoft)
+        out=$(ip netns exec "pc$ci" "$W/pktburst" 203.0.113.253 "$last_vip" "$last_port" "$PACKETS" 2>> "$OUT/packets.log")
+        prc=$?
+        k1=$(ksoft); r1=$(rx)
+        read -r cpu wall <<< "$out"
+        printf 'packets\t%s\t%s\t%s\t%s\t0\t%s\n' "${c%%:*}" "${c##*:}" "$rep" \
+            "$(awk -v a="${cpu:-0}" -v k="$((k1 - k0))" 'BEGIN { printf "%.3f", (a + k) / 1e6 }')" "$prc" >> "$RES"
+        echo "$c rep $rep: cpu ${cpu:-?} ns, ksoftirqd $((k1 - k0)) ns, wall ${wall:-?} ns, received $((r1 - r0))" >> "$OUT/packets.log"
+        [ $((r1 - r0)) -ge "$PACKETS" ] && full[$c]=$(( ${full[$c]:-0} + 1 ))
+    done
+done
+for c in $configs; do check "packets $c: bursts the director received whole" "$PACKET_REPS" "${full[$c]:-0}"; done
+# Afterwards (untimed): every director holds what it should and marks the packets. A probe table counts, after
+# the marking hooks, the packets of a 100-packet burst that carry the last bundle's mark.
+printf 'table ip probe {\n\tchain c {\n\t\ttype filter hook prerouting priority mangle + 10;\n\t\tmeta mark %s counter\n\t}\n}\n' \
+    "$last_mark" > "$W/probe.nft"
+for c in $configs; do
+    ci=${cfg_index[$c]}; be=${c%%:*}; nb=${c##*:}
+    ip netns exec "pd$ci" nft -f "$W/probe.nft" || log "probe table in pd$ci failed"
+    ip netns exec "pc$ci" "$W/pktburst" 203.0.113.253 "$last_vip" "$last_port" 100 > /dev/null 2>&1
+    got=$(ip netns exec "pd$ci" nft list chain ip probe c | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
+    want=100; [ "$be" = none ] && want=0
+    check "packets $c: packets carrying mark $last_mark after the hooks" "$want" "$got"
+    case $be in
+        legacy) check "packets $c: MARK rules" "$nb" "$(ip netns exec "pd$ci" iptables-legacy-save -t mangle | grep -c -- '-j MARK')" ;;
+        nftables|nft-hash)
+            ip netns exec "pd$ci" nft list map ip lvsctl marks > "$W/map.txt"
+            check "packets $c: map elements" "$((2 * nb))" "$(grep -o 'comment "bundle' "$W/map.txt" | wc -l)"
+            check "packets $c: map flags" "$([ "$be" = nftables ] && echo interval || echo none)" \
+                  "$(grep -q 'flags interval' "$W/map.txt" && echo interval || echo none)" ;;
+    esac
+    ip netns del "pc$ci"; ip netns del "pd$ci"
+done
+settle
+log "packets done ($PACKET_REPS bursts of $PACKETS per configuration)"
+fi   # part packets
 
 # ---------- one vs add; process start ----------
-for rep in $(seq 1 "$SMALL_REPS"); do
+part small && for rep in $(seq 1 "$SMALL_REPS"); do
     fresh
     for tool in $(rotate "$rep" lvsctl ipvsadm); do
         case $tool in
@@ -203,10 +407,10 @@ for rep in $(seq 1 "$SMALL_REPS"); do
     done
     drop
 done
-log "vs add and process start done"
+part small && log "vs add and process start done"
 
 # ---------- peak memory, /usr/bin/time -v ----------
-if [[ " $SIZES " == *" $MEM_N "* ]]; then
+if part mem && [[ " $SIZES " == *" $MEM_N "* ]]; then
     for rep in $(seq 1 "$REPS"); do
         for tool in $(rotate "$rep" lvsctl ipvsadm); do
             fresh

@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """Turns the raw benchmark measurements into the table, Documentation/benchmarks.md and benchmarks.png.
 
-report.py --job JOBDIR --host OUTDIR --doc DOCDIR
+report.py --job JOBDIR [--job JOBDIR2] --host OUTDIR --doc DOCDIR [--only PARTS]
 
-JOBDIR: the VM job folder (results.tsv, checks.tsv, meta.txt, stdout); OUTDIR: host-results.tsv, host-meta.txt.
+JOBDIR: a VM job folder (results.tsv, checks.tsv, meta.txt, stdout); the second is the per-packet VM's (its
+meta.txt is read under the prefix packets_). OUTDIR: host-results.tsv, host-meta.txt.
+--only: the parts the run measured (BENCH_ONLY; empty = all). `--only nft` rewrites only the nftables block of
+DOCDIR/benchmarks.md (its goal rows, the note under the goal table and the section "nftables backend") and leaves
+every other figure as it was; any other partial run prints the table and writes no document.
 Every ratio compares two tools measured in the same run: the ratio of their medians, with the range of the
 per-repetition ratios (tools paired by repetition number) in brackets.
 """
@@ -41,6 +45,7 @@ def read_meta(path):
 
 class Data:
     def __init__(self, rows):
+        self.meta = {}
         self.ms = defaultdict(dict)   # (test, tool, n) -> {rep: ms}
         self.rss = defaultdict(dict)
         for r in rows:
@@ -49,11 +54,12 @@ class Data:
             k = (r["test"], r["tool"], r["n"])
             self.ms[k][r["rep"]] = r["ms"]
             self.rss[k][r["rep"]] = r["rss"]
-        # the two restores of the bundle test, added per repetition
-        a, b = self.ms.get(("bundles", "iptables-restore", 1000), {}), self.ms.get(("bundles", "ipvsadm-R", 1000), {})
-        both = {rep: a[rep] + b[rep] for rep in a if rep in b}
-        if both:
-            self.ms[("bundles", "restores", 1000)] = both
+        # the two restores of the bundle tests (firewall restore + ipvsadm -R), added per repetition
+        for test, fw in (("bundles", "iptables-restore"), ("nft-bundles", "nft-f"), ("nft-bundles-cpu", "nft-f")):
+            a, b = self.ms.get((test, fw, 1000), {}), self.ms.get((test, "ipvsadm-R", 1000), {})
+            both = {rep: a[rep] + b[rep] for rep in a if rep in b}
+            if both:
+                self.ms[(test, "restores", 1000)] = both
 
     def has(self, test, tool, n):
         return bool(self.ms.get((test, tool, n)))
@@ -88,21 +94,244 @@ def fmt_ratio(r):
     return f"{r[0]:.2f}x [{r[1]:.2f}-{r[2]:.2f}]"
 
 
+# Tests and checks of the nftables block (its own section of the document; BENCH_ONLY=nft measures only these).
+NFT_TESTS = ("nft-bundles", "nft-bundles-cpu", "packets")
+NFT_BEGIN, NFT_END = "<!-- nft-bench: begin -->", "<!-- nft-bench: end -->"
+NOTE_BEGIN, NOTE_END = "<!-- nft-bench-note: begin -->", "<!-- nft-bench-note: end -->"
+PARTS = ("load", "list", "bundles", "small", "mem", "nft")
+
+
+def is_nft_check(c):
+    return c[0].startswith("nft ") or c[0].startswith("packets")
+
+
+def fmt_us(x):
+    return f"{x:,.1f} us" if abs(x) < 100 else f"{x:,.0f} us"
+
+
+def nft_goals(d):
+    """The goal rows of the nftables block: (work, compared with, measured, ratio, goal, met). d.meta: the run's."""
+    goals = []
+    st = lambda tool: d.stat("nft-bundles", tool, 1000)
+    r = d.ratio("nft-bundles", "rclocal", "lvsctl", 1000)
+    goals.append(("1,000 bundles, nftables", "4 nft add + 1,000 nft add element + 1,000 ipvsadm -A",
+                  f"{fmt_ms(st('lvsctl'))} vs {fmt_ms(st('rclocal'))}", f"{fmt_ratio(r)} faster", ">= 50x faster",
+                  None if r is None else r[0] >= 50))
+    r = d.ratio("nft-bundles", "lvsctl", "restores", 1000)
+    goals.append(("1,000 bundles, nftables", "nft -f + ipvsadm -R",
+                  f"{fmt_ms(st('lvsctl'))} vs {fmt_ms(st('restores'))}", f"lvsctl/other {fmt_ratio(r)}", "<= 1.2x",
+                  None if r is None else r[0] <= 1.2))
+    packets = int(d.meta.get("packets_packets", "10000"))
+    for tool, label, goal, ok in (("nftables", "marking per packet, nftables", "<= 1.1x (does not grow)", lambda x: x <= 1.1),
+                                  ("legacy", "marking per packet, iptables-legacy", "> 1.1x (grows)", lambda x: x > 1.1)):
+        r = d.ratio("packets", tool, tool, 1000, n_den=1)
+        a, b = d.stat("packets", tool, 1000), d.stat("packets", tool, 1)
+        measured = "n/a" if not (a and b) else \
+            f"{a[0] * 1e6 / packets:,.0f} vs {b[0] * 1e6 / packets:,.0f} instructions per packet (median)"
+        goals.append((label, "the same packets with 1 bundle", measured, f"1,000/1 {fmt_ratio(r)}", goal,
+                      None if r is None else ok(r[0])))
+    return goals
+
+
+def nft_section(d, meta, checks, reps_packets, packets):
+    """The section "nftables backend" (between its markers)."""
+    L = []
+    w = L.append
+    w(NFT_BEGIN)
+    w("## nftables backend")
+    w("")
+    w(f"Run: {meta.get('date', '?')}, lvsctl {meta.get('lvsctl_commit', '?')}, "
+      + (f"VM part {int(meta.get('vm_seconds', '0')) // 60} min {int(meta.get('vm_seconds', '0')) % 60} s"
+         if meta.get("only") != "nft" else
+         f"`BENCH_ONLY=nft make bench` (only this block), VM part {int(meta.get('vm_seconds', '0')) // 60} min "
+         f"{int(meta.get('vm_seconds', '0')) % 60} s")
+      + f"; {meta.get('nftables_version', 'nft ?')}, guest kernel {meta.get('guest_kernel', '?')} (TCG).")
+    w("")
+    w("### 1,000 bundles")
+    w("")
+    w("| tool | command | median [min-max] | reps | peak RSS (median) |")
+    w("|---|---|---:|---:|---:|")
+    rows = [("lvsctl", "`lvsctl restore --firewall nftables bundles.lvsctl`"),
+            ("nft-f", "`nft -f nft.rules` (`nft list table ip lvsctl` of what lvsctl built)"),
+            ("ipvsadm-R", "`ipvsadm -R < fwmark.ipvsadm` (`ipvsadm -Sn` of what lvsctl built)"),
+            ("restores", "`nft -f` + `ipvsadm -R`, added per repetition"),
+            ("rclocal", "`bash nft-rclocal.sh`: 4 `nft add` (table, map, chain, rule), 1,000 `nft add element` "
+                        "(one per bundle, its 2 ports), 1,000 `ipvsadm -A -f M -s wlc`"),
+            ("lvsctl-legacy", "`lvsctl restore --firewall iptables-legacy bundles.lvsctl` (context)")]
+    for tool, cmd in rows:
+        s, r = d.stat("nft-bundles", tool, 1000), d.stat("nft-bundles", tool, 1000, "rss")
+        if s is None:
+            continue
+        rss = f"{r[0] / 1024:.1f} MiB" if r and r[0] > 0 else ""
+        w(f"| {tool} | {cmd} | {fmt_ms(s)} | {s[3]} | {rss} |")
+    w("")
+    for num, den, what in (("lvsctl", "restores", "lvsctl / (nft -f + ipvsadm -R)"),
+                           ("lvsctl", "nft-f", "lvsctl / nft -f alone (lvsctl also adds the 1,000 services)"),
+                           ("rclocal", "lvsctl", "rc.local way / lvsctl"),
+                           ("lvsctl", "lvsctl-legacy", "lvsctl on nftables / lvsctl on iptables-legacy (same run)")):
+        r = d.ratio("nft-bundles", num, den, 1000)
+        if r:
+            w(f"- {what}: {fmt_ratio(r)}")
+    cpu = {t: d.stat("nft-bundles-cpu", t, 1000) for t in ("lvsctl", "nft-f", "ipvsadm-R", "restores")}
+    r = d.ratio("nft-bundles-cpu", "lvsctl", "restores", 1000)
+    if r and all(cpu.values()):
+        w(f"- The same load counted in instructions (user + system CPU time of each command in the per-packet VM, "
+          f"whose clock counts instructions; {cpu['lvsctl'][3]} repetitions; work the kernel does later, outside the "
+          f"command, is not counted): lvsctl {fmt_ms(cpu['lvsctl'])}, `nft -f` {fmt_ms(cpu['nft-f'])} + "
+          f"`ipvsadm -R` {fmt_ms(cpu['ipvsadm-R'])} = {fmt_ms(cpu['restores'])}; lvsctl / (nft -f + ipvsadm -R) "
+          f"{fmt_ratio(r)}.")
+    w("")
+    w("### Marking cost per packet")
+    w("")
+    base = d.stat("packets", "none", 0)
+    w(f"Bursts of {packets:,} TCP SYNs to the last bundle's VIP:port (192.0.2.80:10002, mark 1000), "
+      f"{reps_packets} bursts per configuration, all configurations interleaved, in a VM whose clock counts "
+      f"instructions ({meta.get('packet_vm', 'qemu -icount shift=0')}; VM part "
+      f"{int(meta.get('vm_packets_seconds', '0')) // 60} min {int(meta.get('vm_packets_seconds', '0')) % 60} s). "
+      "A burst's figure is the CPU time of the send loop (which includes the receive path, run in the sender's "
+      "softirq) plus what ksoftirqd ran meanwhile; 1 ms of that guest time = 1 million guest instructions, "
+      "whatever the host's load, so the figures below are instruction counts, not real time.")
+    w("")
+    w("| director's firewall | bundles | burst: median [min-max] | per packet | marking per packet (above no firewall) | burst 1,000 / 1 |")
+    w("|---|---:|---:|---:|---:|---:|")
+    labels = (("none", "none (no firewall)"),
+              ("legacy", "iptables-legacy (lvsctl): 1 MARK rule per bundle, one chain"),
+              ("nftables", "nftables (lvsctl): 2 elements per bundle in one map with intervals, one lookup"),
+              ("nft-hash", "reference: the same map without `flags interval` (a hash), loaded with `nft -f`"))
+    marking = {}
+    for tool, label in labels:
+        for n in ((0,) if tool == "none" else (1, 1000)):
+            s = d.stat("packets", tool, n)
+            if s is None:
+                continue
+            per = s[0] * 1e6 / packets
+            above = ""
+            if base and tool != "none":
+                marking[(tool, n)] = (s[0] - base[0]) * 1e6 / packets
+                above = f"{marking[(tool, n)]:,.0f} instructions"
+            ratio = fmt_ratio(d.ratio("packets", tool, tool, 1000, n_den=1)) if n == 1000 else ""
+            w(f"| {label} | {n:,} | {fmt_ms(s)} | {per:,.0f} instructions | {above} | {ratio} |")
+    w("")
+    for tool, name in (("legacy", "iptables-legacy"), ("nftables", "nftables"), ("nft-hash", "the hash reference")):
+        if (tool, 1) in marking and (tool, 1000) in marking:
+            m1, m2 = marking[(tool, 1)], marking[(tool, 1000)]
+            w(f"- {name}: marking costs {m1:,.0f} instructions per packet with 1 bundle and {m2:,.0f} with 1,000 "
+              f"({m2 - m1:+,.0f}" + (f", {m2 / m1:.1f}x" if m1 > 0 else "") + ").")
+    w("")
+    nft_checks = [c for c in checks if len(c) == 3 and is_nft_check(c)]
+    bad = [c for c in nft_checks if c[1] != c[2]]
+    w(f"Checks: {len(nft_checks) - len(bad)} of {len(nft_checks)} passed"
+      + (":" if not bad else "; FAILED:"))
+    for c in bad:
+        w(f"- {c[0]}: wanted `{c[1]}`, got `{c[2]}`")
+    if not bad:
+        w("lvsctl built the table `ip lvsctl` alone, with 2,000 elements, and 1,000 fwmark services; `nft -f` + "
+          "`ipvsadm -R` and the rc.local way built exactly the same table (`nft list table ip lvsctl`, byte for byte) "
+          "and the same IPVS table (`ipvsadm -Sn`); in the per-packet test every director held the rules it should "
+          "(1 or 1,000 MARK rules; 2 or 2,000 map elements, with intervals or, for the reference, without) and, after "
+          "its hooks, exactly the 100 packets of a probe burst carried mark 1000 (none without a firewall), counted "
+          "by an nft counter at priority mangle + 10; every director received every packet of every burst.")
+    w("")
+    w("Method:")
+    w("")
+    w("- The same `bundles.lvsctl` as the legacy bundle rows (1,000 `bundle add NAME --vip V --ports P,P+1 --mark M "
+      "-s wlc` lines). A scratch namespace gets `lvsctl restore --firewall nftables` of it; `nft list table ip lvsctl` "
+      "and `ipvsadm -Sn` of the result are the inputs of the other ways, as `iptables-legacy-save` is for the legacy "
+      "rows. In the main VM (wall clock, like every figure above): every timed run gets a fresh namespace, timed by "
+      "`timeit` inside it, tools in rotating order, CPUs idle in between (as above); a warm-up (not counted) loads "
+      "`nft` and libnftables into the page cache; lvsctl and the restores: "
+      f"{len(d.ms.get(('nft-bundles', 'lvsctl', 1000), {}))} repetitions (`BENCH_NFT_REPS`), the rc.local way: "
+      f"{len(d.ms.get(('nft-bundles', 'rclocal', 1000), {}))} (`BENCH_RCLOCAL_REPS`; about 1,000 `nft` processes "
+      "each reading the growing map, minutes under emulation). The fair comparison is lvsctl against `nft -f` + "
+      "`ipvsadm -R`: both build the firewall table and the 1,000 fwmark services. The goal rows use these "
+      "wall-clock medians; the instruction counts are the check that host load did not decide them.")
+    w("- Per packet (Scripts/bench/guest.sh, part `packets`, in its own boot: `qemu -icount shift=0,sleep=off`, one "
+      "vCPU, so the guest clock advances by 1 ns per instruction executed and a burst's time is the guest's work, "
+      "not the host's load; two vCPUs do not boot in that mode): seven director namespaces at once: no firewall; "
+      "iptables-legacy with 1 and with 1,000 bundles; nftables with 1 and with 1,000 bundles (`lvsctl restore "
+      "--firewall ...`; the 1-bundle file is the last bundle alone, so the packets, the VIP:port and the mark are the "
+      "same everywhere); and, as a reference that lvsctl does not build, lvsctl's nftables table reloaded by `nft -f` "
+      "without `flags interval` (the same elements in a hash map). Each has a client namespace on a veth pair; the "
+      "director blackholes 192.0.2.0/24, so a packet costs ip_rcv, the PREROUTING hooks (the marking) and a route "
+      "lookup, and nothing comes back; the client's neighbour entry is permanent (no ARP). `pktburst` "
+      "(Scripts/bench/pktburst.c: static, a raw socket, sendmmsg) sends the burst from the client; without XDP the "
+      "veth peer processes each packet in the sender's softirq, and Debian's kernel (no CONFIG_IRQ_TIME_ACCOUNTING) "
+      "charges that work to the sender, so the burst's cost is pktburst's CPU time around its send loop "
+      "(CLOCK_PROCESS_CPUTIME_ID) plus the CPU time of ksoftirqd/0 meanwhile (receive work deferred to it). CPU time, "
+      "not the guest clock: while the vCPU waits, `sleep=off` jumps the clock ahead, which in trial runs made single "
+      "wall-clock bursts many times too long; `packets.log` in the job folder keeps the wall time of every burst. "
+      "Every burst also checks that the director received all its packets. On iptables-legacy the packet walks the "
+      "chain rule by rule (the last bundle's rule is the 1,000th, and MARK does not end the walk); on nftables the "
+      "chain has one rule and one lookup in the map, a pipapo set (concatenated key with intervals) whose lookup "
+      "ANDs bitmaps with one bit per element, so it too grows with the number of elements, far more slowly; a hash "
+      "lookup does not. `marking per packet` = (burst - burst without a firewall) / packets.")
+    w(NFT_END)
+    return L
+
+
+def update_nft_block(path, goals, section, note):
+    """Rewrites only the nftables block of an existing document: goal rows, the note under the goal table, the section."""
+    with open(path) as f:
+        lines = f.read().split("\n")
+    def strip_block(lines, begin, end):
+        if begin in lines and end in lines:
+            i, j = lines.index(begin), lines.index(end)
+            del lines[i:j + 1]
+            if i < len(lines) and lines[i] == "" and i > 0 and lines[i - 1] == "":
+                del lines[i]
+        return lines
+    lines = strip_block(lines, NFT_BEGIN, NFT_END)
+    lines = strip_block(lines, NOTE_BEGIN, NOTE_END)
+    g = lines.index("## Goals")
+    start = next(i for i in range(g, len(lines)) if lines[i].startswith("|"))
+    end = start
+    while end < len(lines) and lines[end].startswith("|"):
+        end += 1
+    names = {x[0] for x in goals}
+    table = [l for l in lines[start:end] if l.split("|")[1].strip() not in names]
+    table += [f"| {x[0]} | {x[1]} | {x[2]} | {x[3]} | {x[4]} | {verdict(x[5])} |" for x in goals]
+    lines[start:end] = table + [""] + note
+    end = start + len(table) + 1 + len(note)
+    while end < len(lines) - 1 and lines[end] == "" and lines[end + 1] == "":
+        del lines[end]
+    c = lines.index("## Checks")
+    lines[c:c] = section + [""]
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+
+
+def verdict(ok):
+    return "n/a" if ok is None else ("met" if ok else "MISSED")
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--job", required=True)
+    ap.add_argument("--job", required=True, action="append")
     ap.add_argument("--host", required=True)
     ap.add_argument("--doc", required=True)
+    ap.add_argument("--only", default="")
     a = ap.parse_args()
-    rows = read_tsv(os.path.join(a.job, "results.tsv")) + read_tsv(os.path.join(a.host, "host-results.tsv"))
+    only = sorted({p for p in a.only.replace(" ", ",").split(",") if p})
+    if set(only) == set(PARTS):
+        only = []
+    rows = read_tsv(os.path.join(a.host, "host-results.tsv"))
+    for j in a.job:
+        rows += read_tsv(os.path.join(j, "results.tsv"))
     d = Data(rows)
-    meta = read_meta(os.path.join(a.job, "meta.txt"))
+    meta = read_meta(os.path.join(a.job[0], "meta.txt"))
+    for j in a.job[1:]:
+        meta.update({"packets_" + k: v for k, v in read_meta(os.path.join(j, "meta.txt")).items()})
     meta.update(read_meta(os.path.join(a.host, "host-meta.txt")))
+    d.meta = meta
     checks = []
-    if os.path.exists(os.path.join(a.job, "checks.tsv")):
-        with open(os.path.join(a.job, "checks.tsv")) as f:
-            checks = [l.rstrip("\n").split("\t") for l in f if l.strip()]
+    for j in a.job:
+        if os.path.exists(os.path.join(j, "checks.tsv")):
+            with open(os.path.join(j, "checks.tsv")) as f:
+                checks += [l.rstrip("\n").split("\t") for l in f if l.strip()]
     failed_checks = [c for c in checks if len(c) == 3 and c[1] != c[2]]
+    meta["only"] = ",".join(only)
+    packets = int(meta.get("packets_packets", "10000"))
+    reps_packets = len(d.ms.get(("packets", "nftables", 1000), {}))
     nonzero = [r for r in rows if r["rc"] != 0 and not (r["test"] == "start-host" and r["tool"] == "ipvsadm")]
     sizes = sorted({r["n"] for r in rows if r["test"] == "load"})
     big = 10000 if 10000 in sizes else (sizes[-1] if sizes else 0)
@@ -128,6 +357,9 @@ def main():
     within("1,000 bundles", "bundles", "restores", 1000, 1.2, "iptables-legacy-restore + ipvsadm -R")
     within("one vs add", "vsadd", "ipvsadm", 1, 1.0, "ipvsadm -A")
     within("lvsctl --version (host)", "start-host", "ipvsadm", 0, 1.5, "ipvsadm -v (host)")
+    goals += nft_goals(d) if (not only or "nft" in only) else []
+    if only:   # a partial run: only the rows it measured
+        goals = [g for g in goals if g[5] is not None]
     mem = d.stat("mem", "lvsctl", big, "rss") if d.has("mem", "lvsctl", big) else None
     mem_ip = d.stat("mem", "ipvsadm", big, "rss") if d.has("mem", "ipvsadm", big) else None
     if mem:
@@ -135,9 +367,6 @@ def main():
                       f"{mem[0] / 1024:.1f} MiB [{mem[1] / 1024:.1f}-{mem[2] / 1024:.1f}] vs "
                       + (f"{mem_ip[0] / 1024:.1f} MiB" if mem_ip else "n/a"),
                       f"{mem[0] / 1024:.1f} MiB", "< 64 MiB", mem[0] < 64 * 1024))
-
-    def verdict(ok):
-        return "n/a" if ok is None else ("met" if ok else "MISSED")
 
     # ---------- console table ----------
     print()
@@ -154,6 +383,20 @@ def main():
             print("  " + " | ".join(c))
     if nonzero:
         print(f"\n{len(nonzero)} measurements exited non-zero")
+
+    if only == ["nft"]:
+        path = os.path.join(a.doc, "benchmarks.md")
+        note = [NOTE_BEGIN,
+                f"The rows on nftables and on marking per packet come from a later run of only that part "
+                f"(`BENCH_ONLY=nft make bench`, {meta.get('date', '?')}, lvsctl {meta.get('lvsctl_commit', '?')}); "
+                "see [nftables backend](#nftables-backend). The other rows are from the run named at the top.",
+                NOTE_END]
+        update_nft_block(path, nft_goals(d), nft_section(d, meta, checks, reps_packets, packets), note)
+        print(f"\nupdated the nftables block of {path}")
+        return
+    if only:
+        print(f"\npartial run ({','.join(only)}): no document written (only BENCH_ONLY=nft updates it in place)")
+        return
 
     # ---------- plot ----------
     os.makedirs(a.doc, exist_ok=True)
@@ -249,6 +492,8 @@ def main():
     w("| test | tool | N | median [min-max] | reps | peak RSS (median) |")
     w("|---|---|---:|---:|---:|---:|")
     for (test, tool, n) in sorted(d.ms, key=lambda k: (k[0], k[2], k[1])):
+        if test in NFT_TESTS:
+            continue
         if test == "mem":
             s = d.stat(test, tool, n, "rss")
             w(f"| {test} | {tool} | {n:,} | {s[0] / 1024:.1f} MiB [{s[1] / 1024:.1f}-{s[2] / 1024:.1f}] | {s[3]} | |")
@@ -264,13 +509,18 @@ def main():
       "`iptables-restore` + `ipvsadm-R` = the two restores (`restores` is their sum per repetition); "
       "`start-vm` = process start inside the VM (extra row); `mem` = `/usr/bin/time -v` maximum resident set size.")
     w("")
+    if any(k[0] in NFT_TESTS for k in d.ms):
+        L.extend(nft_section(d, meta, checks, reps_packets, packets))
+        w("")
+    main_checks = [c for c in checks if not is_nft_check(c)]
+    main_failed = [c for c in failed_checks if not is_nft_check(c)]
     w("## Checks")
     w("")
-    w(f"{len(checks) - len(failed_checks)} of {len(checks)} checks passed"
-      + (":" if not failed_checks else "; FAILED:"))
-    for c in failed_checks:
+    w(f"{len(main_checks) - len(main_failed)} of {len(main_checks)} checks passed"
+      + (":" if not main_failed else "; FAILED:"))
+    for c in main_failed:
         w(f"- {c[0]}: wanted `{c[1]}`, got `{c[2]}`")
-    if not failed_checks:
+    if not main_failed:
         w("every load left exactly N services and 4N real servers; the first repetition of every tool left the same "
           "table (`ipvsadm -Sn` digest); `lvsctl list -n` printed exactly what `ipvsadm -Ln` printed and "
           "`lvsctl save --format ipvsadm` exactly what `ipvsadm -Sn` printed; the three bundle methods built the same "
