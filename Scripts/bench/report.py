@@ -145,7 +145,8 @@ def nft_section(d, meta, checks, reps_packets, packets):
          if meta.get("only") != "nft" else
          f"`BENCH_ONLY=nft make bench` (only this block), VM part {int(meta.get('vm_seconds', '0')) // 60} min "
          f"{int(meta.get('vm_seconds', '0')) % 60} s")
-      + f"; {meta.get('nftables_version', 'nft ?')}, guest kernel {meta.get('guest_kernel', '?')} (TCG).")
+      + f"; {meta.get('nftables_version', 'nft ?')}, guest kernel {meta.get('guest_kernel', '?')} (TCG); host "
+      f"{meta.get('host_cpu_model', '?')}, {meta.get('host_cpus', '?')} CPUs, load {meta.get('host_load', '?')}.")
     w("")
     w("### 1,000 bundles")
     w("")
