@@ -6,7 +6,9 @@
 //   table ip lvsctl_dr       set redirects (daddr . l4proto . dport), nat prerouting `... @redirects redirect`
 //   table arp lvsctl_dr      set vips + map rewrite (vip : real address), input drop / output sender rewrite
 // (and `ip6` tables of the same names). Every element carries its owner as a comment (`bundle web`, `dr`), so
-// `nft list table ip lvsctl` reads as the list of bundles. One map lookup per packet, whatever the number of bundles.
+// `nft list table ip lvsctl` reads as the list of bundles. One map lookup per packet, whatever the number of bundles
+// (an interval map is a pipapo set, whose lookup itself grows a little: +7 % per packet at 1,000 bundles in `make
+// bench`, against 4x for the legacy chain).
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
