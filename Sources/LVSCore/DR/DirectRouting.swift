@@ -461,7 +461,7 @@ public final class DirectRouting {
     func backend(for rec: DRRecord) -> FirewallBackend {
         let want: FirewallKind = rec.firewall ?? .iptablesLegacy
         if firewall.kind == want { return firewall }
-        return want == .nftables ? NFTablesBackend() : IPTablesBackend()
+        return want.backend()
     }
 
     private func addressStep(_ vip: IPAddress, _ prefix: Int, _ itf: NetworkInterface) -> Step {

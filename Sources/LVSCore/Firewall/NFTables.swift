@@ -52,14 +52,15 @@ enum NFT {
 
     /// Whether this thread has CAP_NET_ADMIN (bit 12 of `CapEff` in /proc/thread-self/status). Without it libnftables
     /// prints "Operation not permitted (you must be root)" straight to standard error, so it is not called at all.
-    static var hasNetAdmin: Bool {
+    /// Read once: a process's capabilities do not change while lvsctl runs (entering a namespace keeps them).
+    static let hasNetAdmin: Bool = {
         guard let bytes = readFile("/proc/thread-self/status") else { return true }
         for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") where line.hasPrefix("CapEff:") {
             let hex = line.dropFirst(7).filter { !$0.isWhitespace }
             if let v = UInt64(hex, radix: 16) { return v & (1 << 12) != 0 }
         }
         return true
-    }
+    }()
 
     /// Runs `commands` (one transaction); `json` asks for JSON output.
     static func run(_ commands: String, json: Bool = false) -> NFTResult {

@@ -20,9 +20,7 @@ public struct FirewallChoice: Sendable, Equatable {
     }
 
     /// A backend object of the chosen kind.
-    public func backend() -> FirewallBackend {
-        kind == .nftables ? NFTablesBackend() : IPTablesBackend()
-    }
+    public func backend() -> FirewallBackend { kind.backend() }
 
     /// True when `save` should write a `firewall` line: the admin named the backend, or nftables is in use on a
     /// kernel that still has legacy x_tables (which `auto` would not pick on an empty host).
@@ -34,6 +32,18 @@ public struct FirewallChoice: Sendable, Equatable {
         return "lvsctl's firewall rules are in \(other.rawValue), not \(kind.rawValue) (\(reason)); "
             + "move them with 'lvsctl bundle migrate --to \(kind.rawValue)' first"
     }
+}
+
+public extension FirewallKind {
+    /// A backend object of this kind, for the current network namespace (the one place that maps kinds to types).
+    func backend() -> FirewallBackend {
+        switch self {
+        case .nftables: NFTablesBackend()
+        case .iptablesLegacy: IPTablesBackend()
+        }
+    }
+    /// The other backend (`bundle migrate` moves rules from it).
+    var other: FirewallKind { self == .nftables ? .iptablesLegacy : .nftables }
 }
 
 /// Chooses the backend for this process's network namespace.

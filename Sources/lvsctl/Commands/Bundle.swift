@@ -264,8 +264,7 @@ extension Bundle {
         }
 
         func migrate(to target: FirewallKind) throws -> [String] {
-            let dest: FirewallBackend = target == .nftables ? NFTablesBackend() : IPTablesBackend()
-            let source: FirewallBackend = target == .nftables ? IPTablesBackend() : NFTablesBackend()
+            let dest = target.backend(), source = target.other.backend()
             var moved: [(table: FirewallTable, family: AddressFamily, rules: [FirewallRule])] = []
             for t in FirewallTable.allCases {
                 for f in [AddressFamily.inet, .inet6] {
