@@ -85,3 +85,17 @@ summary() {
   [ -n "${RESULTS:-}" ] && echo "$PASS $FAIL" >> "$RESULTS"
   [ "$FAIL" == 0 ]
 }
+
+# run_demo LABEL: runs Scripts/demo.sh (the seed scenario with live traffic); each of its "ok:" and "FAILED" lines
+# becomes a check named "LABEL: ...", plus one for its exit status. Its output is left in $DEMO_OUT.
+run_demo() {
+  local rc l
+  DEMO_OUT=$(bash "$REPO/Scripts/demo.sh" 2>&1); rc=$?
+  while IFS= read -r l; do
+    case "$l" in
+      *"  ok: "*) ok "$1: ${l#*ok: }" ;;
+      *"FAILED"*) bad "$1: ${l#*FAILED: }" ;;
+    esac
+  done <<< "$DEMO_OUT"
+  [ $rc -eq 0 ] && ok "$1: demo script exit 0" || bad "$1: demo script exit $rc" "$(tail -20 <<< "$DEMO_OUT")"
+}

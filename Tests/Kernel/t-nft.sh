@@ -50,16 +50,9 @@ admin_before=$(nft list table inet admin)
 
 # ---- 2. the seed scenario with live traffic (Scripts/demo.sh: bundle 80+443 with persistence, round robin without,
 # ARP, save/clear/restore), on nftables
-out=$(bash "$REPO/Scripts/demo.sh" 2>&1); rc=$?
-while IFS= read -r l; do
-  case "$l" in
-    *"  ok: "*) ok "seed scenario on nftables: ${l#*ok: }" ;;
-    *"FAILED"*) bad "seed scenario on nftables: ${l#*FAILED: }" ;;
-  esac
-done <<< "$out"
-[ $rc -eq 0 ] && ok "seed scenario on nftables: demo exit 0" || bad "seed scenario on nftables: demo exit 0" "$(tail -20 <<< "$out")"
-case "$out" in *"table ip lvsctl {"*"192.0.2.10 . tcp . 80 comment \"bundle web\" : 0x00000050"*)
-  ok "the demo shows the bundle as an element of nft's table ip lvsctl" ;; *) bad "the demo shows the bundle as an element of nft's table ip lvsctl" "$(grep -A12 'table ip lvsctl' <<< "$out")" ;; esac
+run_demo "seed scenario on nftables"
+case "$DEMO_OUT" in *"table ip lvsctl {"*"192.0.2.10 . tcp . 80 comment \"bundle web\" : 0x00000050"*)
+  ok "the demo shows the bundle as an element of nft's table ip lvsctl" ;; *) bad "the demo shows the bundle as an element of nft's table ip lvsctl" "$(grep -A12 'table ip lvsctl' <<< "$DEMO_OUT")" ;; esac
 same "after the demo's restore, the root namespace's mark map holds VIP:80 and VIP:443 with mark 80" \
   "192.0.2.10 tcp 443 80 bundle web
 192.0.2.10 tcp 80 80 bundle web" "$(nft -j list map ip lvsctl marks | python3 -c '

@@ -2,14 +2,7 @@
 # The seed scenario end to end with real TCP traffic (Scripts/demo.sh): bundle + persistence across 80/443,
 # round robin without persistence, the client's ARP entry for the VIP is the director's, save/restore.
 source "$(dirname "$0")/lib.sh"
-out=$(bash "$REPO/Scripts/demo.sh" 2>&1); rc=$?
-while IFS= read -r l; do
-  case "$l" in
-    *"  ok: "*) ok "seed scenario: ${l#*ok: }" ;;
-    *"FAILED"*) bad "seed scenario: ${l#*FAILED: }" ;;
-  esac
-done <<< "$out"
-[ $rc -eq 0 ] && ok "seed scenario: demo script exit 0" || bad "seed scenario: demo script exit $rc" "$(tail -20 <<< "$out")"
+run_demo "seed scenario"
 # Persistence templates are visible while they live.
 source "$REPO/Scripts/lab.sh"
 lab_up; lab_rs_setup
