@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "lvsctl", targets: ["lvsctl"]),
         .library(name: "LVSCore", targets: ["LVSCore"]),
+        .library(name: "LVSKit", targets: ["LVSKit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -19,12 +20,16 @@ let package = Package(
         .systemLibrary(name: "CIPTC", pkgConfig: "libiptc", providers: [.apt(["libiptc-dev"])]),
         // libnftables: the nftables firewall backend. Only Sources/LVSCore/Firewall/NFTables.swift imports it.
         .systemLibrary(name: "CNFTables", pkgConfig: "libnftables", providers: [.apt(["libnftables-dev"])]),
+        // The core: netlink transport, the IPVS codec and client, the model, the firewall backends, rtnetlink.
         .target(name: "LVSCore", dependencies: ["CNetlink", "CIPTC", "CNFTables"]),
+        // The program: the grammar of command and file lines, validation, the bundle store, save/restore/apply with
+        // rollback, the firewall backend choice. No ArgumentParser: the executable, a daemon and the fuzz targets use it.
+        .target(name: "LVSKit", dependencies: ["LVSCore"]),
         .executableTarget(name: "lvsctl", dependencies: [
-            "LVSCore",
+            "LVSCore", "LVSKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "LVSCoreTests", dependencies: ["LVSCore"]),
-        .testTarget(name: "LVSCtlTests", dependencies: ["lvsctl", "LVSCore"]),
+        .testTarget(name: "LVSCtlTests", dependencies: ["lvsctl", "LVSCore", "LVSKit"]),
     ]
 )

@@ -1,5 +1,6 @@
 import ArgumentParser
 import LVSCore
+import LVSKit
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,7 +14,7 @@ enum Entry {
     nonisolated(unsafe) static var keptUntilExit: [Any] = []
 
     static func main() {
-        let args = normalizeArguments(hoistGlobalOptions(Array(CommandLine.arguments.dropFirst())))
+        let args = Grammar.normalize(hoistGlobalOptions(Array(CommandLine.arguments.dropFirst())))
         exit(run(args))
     }
 
@@ -38,7 +39,7 @@ enum Entry {
     static func run(_ args: [String]) -> Int32 {
         var command: ParsableCommand
         do {
-            try rejectNegativeNumbers(args)
+            try Grammar.rejectNegativeNumbers(args)
         } catch {
             return report(error)
         }
@@ -76,26 +77,28 @@ enum Entry {
 
     /// The lines an rc.local or a script runs most, `vs add` and `rs add` with a service specifier, and
     /// `--version`, without ArgumentParser: building its command tree by reflection is most of the cost of a
-    /// short-lived process. They go through the same scanner and the same checks as those lines of a restore file
-    /// (``FastLine``, whose results and errors equal the full grammar's, as FastPathTests checks); anything it does
-    /// not recognise (`--netns`, `--bundle`, `--help`, `--opt=value`, a missing service) returns nil for the full
-    /// grammar.
+    /// short-lived process. They go through the file grammar (``Grammar``), which reads these options from the same
+    /// table ArgumentParser's declarations are built from and gives the same spec values; anything else (`--netns`,
+    /// `--firewall`, `--bundle`, `--opt=value`, `--help`, a line the grammar refuses) returns nil for ArgumentParser, which gives its
+    /// own message.
     static func runWithoutParser(_ args: [String]) -> Int32? {
         if args == ["--version"] {
             writeStandardOutput(LVSCtl.configuration.version + "\n")
             return 0
         }
-        guard args.count > 2, args[1] == "add", let line = FastLine.parse(args) else { return nil }
+        guard args.count > 2, args[1] == "add", ["vs", "rs", "virtual-server", "real-server"].contains(args[0]),
+              !args.contains(where: { $0.hasPrefix("--netns") || $0.hasPrefix("--firewall") || ($0.hasPrefix("-") && $0.contains("=")) }),
+              let line = try? Grammar.parse(args) else { return nil }
         do {
             var source = SourceMap()
             switch line {
-            case let l as ServiceLine where l.spec.given:
-                var s = VirtualService(key: try FastLine.key(l.spec, &source))
-                try l.settings.apply(to: &s, isNew: true)
+            case .service(let spec, let settings) where spec.given:
+                var s = VirtualService(key: try source.key(spec))
+                try settings.apply(to: &s, isNew: true)
                 try IPVSClient().perform(.addService(s))
-            case let l as ServerLine where l.bundle == nil && l.spec.given:
-                let key = try FastLine.key(l.spec, &source)
-                let d = try FastLine.model(l.server, for: key)
+            case .server(let spec, bundle: nil, let server) where spec.given:
+                let key = try source.key(spec)
+                let d = try server.model(for: key)
                 try IPVSClient().perform(.addDest(key, d))
             default:
                 return nil
@@ -110,6 +113,7 @@ enum Entry {
     static func report(_ error: Error) -> Int32 {
         switch error {
         case let e as UsageError: fail(e.description); return 2
+        case let e as SystemError: fail(e.description); return 1
         case let e as ValidationError: fail(e.message); return 2
         case let e as CustomStringConvertible: fail(e.description); return 1
         default: fail("\(error)"); return 1
@@ -123,37 +127,6 @@ enum Entry {
         return first.hasPrefix("Error: ") ? String(first.dropFirst(7)) : first
     }
 
-    /// No lvsctl option takes a negative number, and ArgumentParser reads `-w -1` as a missing value followed by
-    /// an unknown option `-1`, a message that does not name the value. A negative number after an option is
-    /// therefore reported here, naming both. (`-6` is a flag, not a number.)
-    static func rejectNegativeNumbers(_ a: [String]) throws {
-        for i in a.indices.dropFirst() {
-            // Bytes, not Characters: this runs on every line of a restore file.
-            let w = a[i].utf8
-            guard w.count > 1, w.first == 45, let d = w.dropFirst().first, d >= 48, d <= 57, a[i] != "-6" else { continue }
-            let prev = a[i - 1]
-            guard prev.utf8.first == 45, prev != "--", prev != "-6" else { continue }
-            throw UsageError("invalid value \(shown(a[i])) for \(shown(prev)) (negative numbers are not accepted)")
-        }
-    }
-
-    /// ipvsadm's `-p` takes an optional value; ArgumentParser options do not. When `-p`/`--persistent` is not
-    /// followed by a number, the default (360 s) is inserted, so `-p` alone works as in ipvsadm.
-    static func normalizeArguments(_ a: [String]) -> [String] {
-        var out: [String] = []
-        var i = 0
-        while i < a.count {
-            out.append(a[i])
-            if a[i] == "-p" || a[i] == "--persistent" {
-                let next = i + 1 < a.count ? a[i + 1] : nil
-                if next == nil || next!.hasPrefix("-") && !(next!.dropFirst().allSatisfy(\.isNumber) && next!.count > 1) {
-                    out.append(String(LVSCore.Persistence.defaultTimeout))
-                }
-            }
-            i += 1
-        }
-        return out
-    }
 }
 
 /// Writes `lvsctl: message` to stderr, sanitized to one line.
@@ -165,19 +138,3 @@ func fail(_ message: String) {
 
 /// Writes a notice line to stderr.
 func notice(_ message: String) { _ = "lvsctl: \(message)\n".withCString { fputs($0, stderr) } }
-
-/// A usage error found by lvsctl's own checks: exit code 2, nothing changed.
-struct UsageError: Error, CustomStringConvertible {
-    var description: String
-    init(_ d: String) { description = d }
-}
-
-/// Shows a value in an error message: quoted, control bytes escaped, long values cut.
-func shown(_ s: String) -> String {
-    var t = ""
-    for u in s.unicodeScalars {
-        if u.value < 32 || u.value == 127 { t += (u.value < 16 ? "\\x0" : "\\x") + String(u.value, radix: 16) } else { t.unicodeScalars.append(u) }
-    }
-    if t.count > 64 { t = String(t.prefix(61)) + "..." }
-    return "'\(t)'"
-}

@@ -1,5 +1,6 @@
 import ArgumentParser
 import LVSCore
+import LVSKit
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,10 +29,8 @@ struct LVSCtl: ParsableCommand {
 
 /// Options every kernel-facing command takes.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .customLong("netns"), help: "Act inside the named network namespace (/run/netns/NAME).")
-    var netns: String?
-    @Option(name: .customLong("firewall"), help: "Firewall backend: auto (default; also $LVSCTL_FIREWALL), nftables or iptables-legacy.")
-    var firewall: String?
+    @Option(name: .of(.netns, Options.global), help: .of(.netns, Options.global)) var netns: String?
+    @Option(name: .of(.firewall, Options.global), help: .of(.firewall, Options.global)) var firewall: String?
 
     /// Enters the namespace, if one was named, and records the firewall backend asked for. Call before opening any socket.
     func enter() throws {
@@ -56,52 +55,4 @@ struct GlobalOptions: ParsableArguments {
 struct OutputOptions: ParsableArguments {
     @Flag(name: .long, help: "Print JSON (schema: Documentation/json-output.md).")
     var json = false
-}
-
-/// The firewall backend of this process: `--firewall`, else `$LVSCTL_FIREWALL`, else a file's `firewall` line, else
-/// auto (see `FirewallSelection`). Chosen once, on first use, in the namespace entered by then.
-enum Firewall {
-    nonisolated(unsafe) static var requested: (kind: FirewallKind, source: String)?
-    nonisolated(unsafe) static var fromFile: (kind: FirewallKind, source: String)?
-    nonisolated(unsafe) static var chosen: FirewallChoice?
-
-    /// Validates `--firewall` and `$LVSCTL_FIREWALL` (exit 2 on a bad value).
-    static func request(option: String?) throws {
-        if let o = option {
-            guard let k = FirewallSelection.parse(o) else {
-                throw UsageError("invalid firewall backend \(shown(o)) (expected auto, nftables or iptables-legacy)")
-            }
-            requested = k.map { ($0, "chosen with --firewall") }
-            if k == nil { requested = nil }
-            return
-        }
-        if let e = getenv("LVSCTL_FIREWALL"), e.pointee != 0 {
-            let v = String(cString: e)
-            guard let k = FirewallSelection.parse(v) else {
-                throw UsageError("invalid LVSCTL_FIREWALL \(shown(v)) (expected auto, nftables or iptables-legacy)")
-            }
-            requested = k.map { ($0, "chosen with LVSCTL_FIREWALL") }
-        }
-    }
-
-    /// A file's `firewall` line (used unless `--firewall` or `$LVSCTL_FIREWALL` named one).
-    static func useFileLine(_ kind: FirewallKind?, file: String, line: Int?) {
-        if let k = kind { fromFile = (k, "chosen by the firewall line of \(file)" + (line.map { ":\($0)" } ?? "")) }
-    }
-
-    /// The choice (computed once).
-    static func choice() -> FirewallChoice {
-        if let c = chosen { return c }
-        let c = FirewallSelection.choose(requested: requested ?? fromFile)
-        chosen = c
-        return c
-    }
-
-    /// The backend to read and write with; refuses (exit 1) when the admin named another backend than the one that
-    /// holds lvsctl's rules.
-    static func backend() throws -> FirewallBackend {
-        let c = choice()
-        if let why = c.conflict { throw FirewallError(operation: "firewall", errno: 0, detail: why) }
-        return c.backend()
-    }
 }

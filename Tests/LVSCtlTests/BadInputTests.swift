@@ -1,5 +1,6 @@
 import XCTest
 @testable import lvsctl
+@testable import LVSKit
 import LVSCore
 
 /// Bad input found without a kernel (the full table runs in the VM: Tests/Kernel/t-bad-input-table.sh).
@@ -9,15 +10,15 @@ final class BadInputTests: XCTestCase {
         for args in [["rs", "add", "-t", "192.0.2.1:80", "-r", "198.51.100.2", "-w", "-1"],
                      ["vs", "add", "-t", "192.0.2.1:80", "-p", "-1"],
                      ["timeout", "set", "--tcp", "-0x10"]] {
-            XCTAssertThrowsError(try Entry.rejectNegativeNumbers(args)) { e in
+            XCTAssertThrowsError(try Grammar.rejectNegativeNumbers(args)) { e in
                 XCTAssertTrue("\(e)".contains("'\(args.last!)'"), "\(e)")
             }
             XCTAssertEqual(Entry.run(args), 2)
         }
         // -6 is a flag, and a lone "-" is standard input: neither is a negative number.
-        XCTAssertNoThrow(try Entry.rejectNegativeNumbers(["list", "-f", "5", "-6"]))
-        XCTAssertNoThrow(try Entry.rejectNegativeNumbers(["vs", "add", "-f", "5", "-6", "-s", "rr"]))
-        XCTAssertNoThrow(try Entry.rejectNegativeNumbers(["restore", "-"]))
+        XCTAssertNoThrow(try Grammar.rejectNegativeNumbers(["list", "-f", "5", "-6"]))
+        XCTAssertNoThrow(try Grammar.rejectNegativeNumbers(["vs", "add", "-f", "5", "-6", "-s", "rr"]))
+        XCTAssertNoThrow(try Grammar.rejectNegativeNumbers(["restore", "-"]))
     }
 
     func testNegativeNumberInARestoreFileNamesLineAndValue() {

@@ -3,6 +3,7 @@ import XCTest
 import Glibc
 #endif
 @testable import lvsctl
+@testable import LVSKit
 @testable import LVSCore
 
 /// lvsctl beside lvsctl: the lock that serializes commands changing the firewall, and bundle rollbacks that remove

@@ -1,19 +1,24 @@
 import XCTest
+import ArgumentParser
 @testable import lvsctl
+@testable import LVSKit
 @testable import LVSCore
 
-/// The restore fast path (byte tokenizer, IPv4 endpoints, key cache, `bundle add`) gives the same configuration
-/// and the same errors as the full ArgumentParser grammar.
+/// The file grammar (with its byte-level fast path) gives the same configuration and the same errors as
+/// ArgumentParser gives for the same lines typed as commands: the command line's path without ArgumentParser
+/// (`Entry.runWithoutParser`) relies on it.
 final class FastPathTests: XCTestCase {
-    /// Each line parsed alone through the full grammar, in order.
+    /// Each line parsed alone by ArgumentParser, in order, and added as the file parser adds it.
     func slowParse(_ lines: [String]) throws -> ClusterConfig {
         var c = ClusterConfig(); var src = SourceMap()
         for l in lines {
             var w = try ConfigFile.tokenize(Substring(l))
             if w.isEmpty { continue }
             if w[0] == "-A" { w = ["vs", "add"] + w.dropFirst() } else if w[0] == "-a" { w = ["rs", "add"] + w.dropFirst() }
-            let cmd = try LVSCtl.parseAsRoot(Entry.normalizeArguments(w))
-            try XCTUnwrap(cmd as? ConfigLine).add(to: &c, source: &src)
+            let cmd: ParsableCommand
+            do { cmd = try LVSCtl.parseAsRoot(Grammar.normalize(w)) } catch { throw UsageError(Entry.usageMessage(error)) }
+            var dr: [DRFileLine] = []
+            try ConfigFile.add(try XCTUnwrap(argumentParserLine(cmd)), to: &c, source: &src, dr: &dr)
         }
         return c
     }
@@ -59,9 +64,7 @@ final class FastPathTests: XCTestCase {
         let text = lines.joined(separator: "\n")
         let (fast, src, _) = try ConfigFile.parse(name: "t", text: text, base: ClusterConfig())
         XCTAssertEqual(fast.entries, try slowParse(lines).entries)
-        QuickLine.enabled = false
-        defer { QuickLine.enabled = true }
-        XCTAssertEqual(try ConfigFile.parse(name: "t", text: text, base: ClusterConfig()).0.entries, fast.entries)
+        XCTAssertEqual(try grammarOnlyParse(name: "t", text: text).0.entries, fast.entries)
         let vip = IPAddress("203.0.113.201")!
         XCTAssertEqual(fast.entries.map(\.service.key), [.address(.tcp, Endpoint(address: vip, port: 0)),
                                                          .address(.udp, Endpoint(address: vip, port: 0)),
@@ -91,12 +94,12 @@ final class FastPathTests: XCTestCase {
     }
 
     func testIPv4Endpoints() {
-        XCTAssertEqual(FastLine.plainIPv4Endpoint("192.0.2.1:80")?.0, IPAddress("192.0.2.1"))
-        XCTAssertEqual(FastLine.plainIPv4Endpoint("192.0.2.1:80")?.1, 80)
-        XCTAssertNotNil(FastLine.plainIPv4Endpoint("0.0.0.0"))
+        XCTAssertEqual(QuickLine.plainIPv4Endpoint("192.0.2.1:80")?.0, IPAddress("192.0.2.1"))
+        XCTAssertEqual(QuickLine.plainIPv4Endpoint("192.0.2.1:80")?.1, 80)
+        XCTAssertNotNil(QuickLine.plainIPv4Endpoint("0.0.0.0"))
         for bad in ["192.0.2.01:80", "192.0.2.256", "192.0.2", "192.0.2.1:", "192.0.2.1:65536", "192.0.2.1:123456",
                     "1.2.3.4.5", "192.0.2.1:8a", "[192.0.2.1]:80", "192.0.2.1%eth0", "2001:db8::1", "1234.0.0.1"] {
-            XCTAssertNil(FastLine.plainIPv4Endpoint(bad), bad)
+            XCTAssertNil(QuickLine.plainIPv4Endpoint(bad), bad)
         }
     }
 
@@ -140,9 +143,10 @@ final class FastPathTests: XCTestCase {
             let args = line.split(separator: " ").map(String.init)
             XCTAssertEqual(Entry.runWithoutParser(args), 2, line)
             // The full command refuses it too, with the message the file path gives (testSameErrors).
-            XCTAssertThrowsError(try (LVSCtl.parseAsRoot(args) as? ConfigLine)?.add(to: &emptyConfig, source: &emptySource), line)
+            XCTAssertThrowsError(try ConfigFile.add(try XCTUnwrap(argumentParserLine(try LVSCtl.parseAsRoot(args))), to: &emptyConfig, source: &emptySource, dr: &emptyDR), line)
         }
     }
     var emptyConfig = ClusterConfig()
     var emptySource = SourceMap()
+    var emptyDR: [DRFileLine] = []
 }

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import ArgumentParser
 @testable import lvsctl
+@testable import LVSKit
 
 /// `--help` of every command and subcommand, compared with the snapshots in `Tests/Fixtures/help/`
 /// (one file per command path: `lvsctl.txt`, `lvsctl-vs-add.txt`, ...), rendered at 80 columns the way

@@ -1,5 +1,6 @@
 import XCTest
 @testable import lvsctl
+@testable import LVSKit
 @testable import LVSCore
 
 /// `lvsctl import piranha`: every converted file loads with restore's own parser into the state the
@@ -23,7 +24,8 @@ final class ImportTests: XCTestCase {
             // Each command line loads on its own through the full grammar too (not only the fast path).
             for line in c.text.split(separator: "\n") where !line.hasPrefix("#") {
                 let w = try ConfigFile.tokenize(line)
-                XCTAssertTrue(try LVSCtl.parseAsRoot(Entry.normalizeArguments(w)) is ConfigLine, String(line))
+                XCTAssertNotNil(argumentParserLine(try LVSCtl.parseAsRoot(Grammar.normalize(w))), String(line))
+                XCTAssertEqual(try Grammar.parse(w), argumentParserLine(try LVSCtl.parseAsRoot(Grammar.normalize(w))), String(line))
             }
             // What `save` would write for the loaded state has the same commands (in save's sort order).
             let saved = LVSCtlFormat.render(parsed).split(separator: "\n").filter { !$0.hasPrefix("#") }

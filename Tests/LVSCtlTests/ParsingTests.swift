@@ -1,23 +1,24 @@
 import XCTest
 @testable import lvsctl
+@testable import LVSKit
 @testable import LVSCore
 
 /// In-process parsing tests: options become the right model values, and bad values are usage errors
 /// (exit 2) naming the value, before any kernel access.
 final class ParsingTests: XCTestCase {
     func service(_ args: [String]) throws -> VirtualService {
-        let c = try LVSCtl.parseAsRoot(Entry.normalizeArguments(args))
+        let c = try LVSCtl.parseAsRoot(Grammar.normalize(args))
         return try XCTUnwrap(c as? VS.Add).model()
     }
 
     func usageError(_ args: [String], _ file: StaticString = #filePath, _ line: UInt = #line) -> String {
         do {
-            let c = try LVSCtl.parseAsRoot(Entry.normalizeArguments(args))
+            let c = try LVSCtl.parseAsRoot(Grammar.normalize(args))
             if let v = c as? VS.Add { _ = try v.model() }
-            else if let r = c as? RS.Add { _ = try r.model(for: try r.target.service.key()!) }
-            else if let b = c as? lvsctl.Bundle.Add { _ = try b.model() }
-            else if let t = c as? Timeout.Set { _ = try t.model() }
-            else if let d = c as? Daemon.Start { _ = try d.model() }
+            else if let r = c as? RS.Add { _ = try r.model(for: try r.target.service.spec.requiredKey()) }
+            else if let b = c as? lvsctl.Bundle.Add { _ = try b.spec.model() }
+            else if let t = c as? Timeout.Set { _ = try t.spec.model() }
+            else if let d = c as? Daemon.Start { _ = try d.spec.model() }
             XCTFail("no error for \(args)", file: file, line: line)
             return ""
         } catch let e as UsageError {
@@ -69,19 +70,19 @@ final class ParsingTests: XCTestCase {
         XCTAssertTrue(usageError(["vs", "add", "-t", "203.0.113.300", "-p"]).contains("'203.0.113.300'"))
         // The other commands that name a service read it the same way.
         let del = try XCTUnwrap(try LVSCtl.parseAsRoot(["vs", "delete", "-t", "203.0.113.201"]) as? VS.Delete)
-        XCTAssertEqual(try del.service.key(), t.key)
+        XCTAssertEqual(try del.service.spec.key(), t.key)
         let edit = try XCTUnwrap(try LVSCtl.parseAsRoot(["vs", "edit", "-u", "203.0.113.201", "-s", "rr"]) as? VS.Edit)
-        XCTAssertEqual(try edit.service.key(), .address(.udp, Endpoint(address: vip, port: 0)))
+        XCTAssertEqual(try edit.service.spec.key(), .address(.udp, Endpoint(address: vip, port: 0)))
         let rsDel = try XCTUnwrap(try LVSCtl.parseAsRoot(["rs", "delete", "-t", "203.0.113.201", "-r", "198.51.100.2"]) as? RS.Delete)
-        XCTAssertEqual(try rsDel.target.service.key(), t.key)
+        XCTAssertEqual(try rsDel.target.service.spec.key(), t.key)
         let rsEdit = try XCTUnwrap(try LVSCtl.parseAsRoot(["rs", "edit", "-t", "203.0.113.201", "-r", "198.51.100.2", "-w", "0"]) as? RS.Edit)
-        XCTAssertEqual(try rsEdit.target.service.key(), t.key)
+        XCTAssertEqual(try rsEdit.target.service.spec.key(), t.key)
         let list = try XCTUnwrap(try LVSCtl.parseAsRoot(["list", "-t", "203.0.113.201"]) as? List)
-        XCTAssertEqual(try list.service.key(required: false), t.key)
+        XCTAssertEqual(try list.service.spec.key(required: false), t.key)
         // Real servers of a port-0 service: ipvsadm's port rules with a service port of 0.
         func rs(_ a: [String]) throws -> RealServer {
             let r = try XCTUnwrap(try LVSCtl.parseAsRoot(a) as? RS.Add)
-            return try r.model(for: try r.target.service.key()!)
+            return try r.model(for: try r.target.service.spec.requiredKey())
         }
         XCTAssertEqual(try rs(["rs", "add", "-t", "203.0.113.201", "-r", "198.51.100.2"]).endpoint, Endpoint(address: IPAddress("198.51.100.2")!, port: 0))
         XCTAssertEqual(try rs(["rs", "add", "-t", "203.0.113.201", "-r", "198.51.100.2:8080", "-g"]).port, 0, "DR forces the service port")
@@ -92,7 +93,7 @@ final class ParsingTests: XCTestCase {
     func testRealServerPortRules() throws {
         func rs(_ a: [String]) throws -> RealServer {
             let r = try XCTUnwrap(try LVSCtl.parseAsRoot(a) as? RS.Add)
-            return try r.model(for: try r.target.service.key()!)
+            return try r.model(for: try r.target.service.spec.requiredKey())
         }
         XCTAssertEqual(try rs(["rs", "add", "-t", "192.0.2.1:80", "-r", "198.51.100.2"]).port, 80)
         XCTAssertEqual(try rs(["rs", "add", "-t", "192.0.2.1:80", "-r", "198.51.100.2:8080", "-g"]).port, 80)  // DR forces the port
@@ -145,7 +146,8 @@ final class ParsingTests: XCTestCase {
         for l in lines {
             var w = try ConfigFile.tokenize(l[...])
             if w[0] == "-A" { w = ["vs", "add"] + w.dropFirst() } else if w[0] == "-a" { w = ["rs", "add"] + w.dropFirst() }
-            try XCTUnwrap(try LVSCtl.parseAsRoot(w) as? ConfigLine).add(to: &slow, source: &src)
+            var dr: [DRFileLine] = []
+            try ConfigFile.add(try XCTUnwrap(argumentParserLine(try LVSCtl.parseAsRoot(w))), to: &slow, source: &src, dr: &dr)
         }
         XCTAssertEqual(fast.entries, slow.entries)
         XCTAssertEqual(fast.entries.count, 2)

@@ -1,9 +1,10 @@
 import XCTest
 @testable import lvsctl
+@testable import LVSKit
 @testable import LVSCore
 
 /// Restore's byte-level path (``QuickLine``) builds the same configuration, the same source map and the same
-/// errors as the slower paths (``FastLine`` and the full grammar, which FastPathTests compares with each other).
+/// errors as the grammar alone (which FastPathTests compares with ArgumentParser).
 final class QuickLineTests: XCTestCase {
     struct Outcome: Equatable {
         var entries: [ServiceEntry] = []
@@ -15,11 +16,10 @@ final class QuickLineTests: XCTestCase {
     }
 
     func parse(_ text: String, quick: Bool) -> Outcome {
-        QuickLine.enabled = quick
-        defer { QuickLine.enabled = true }
         var o = Outcome()
         do {
-            let (c, src, _) = try ConfigFile.parse(name: "f", text: text, base: ClusterConfig())
+            let (c, src, _) = quick ? try ConfigFile.parse(name: "f", text: text, base: ClusterConfig())
+                                    : try grammarOnlyParse(name: "f", text: text)
             o.entries = c.entries; o.bundles = c.bundles
             o.services = src.services; o.entryIndex = src.entryIndex
             o.dests = src.dests.map { "\($0.key.service) \($0.key.endpoint) \($0.line)" }

@@ -8,6 +8,7 @@ import Foundation
 import Glibc
 #endif
 import LVSCore
+import LVSKit
 
 /// Reads `/proc/net/ip_vs_conn` in the current (or chosen) namespace.
 func readConnections(_ global: GlobalOptions) throws -> [Connection] {
@@ -17,16 +18,12 @@ func readConnections(_ global: GlobalOptions) throws -> [Connection] {
     _ = try IPVSClient().info()
     // /proc files report size 0: read to the end rather than by size.
     guard let bytes = readFile(ConnectionTable.path) else {
-        throw UsageErrorSystem("cannot read \(ConnectionTable.path)")
+        throw SystemError("cannot read \(ConnectionTable.path)")
     }
     return ConnectionTable.parse(String(decoding: bytes, as: UTF8.self))
 }
 
 /// A refusal by the system (exit 1) that is not a kernel errno.
-struct UsageErrorSystem: Error, CustomStringConvertible {
-    var description: String
-    init(_ d: String) { description = d }
-}
 
 /// `lvsctl connections`.
 struct Connections: ParsableCommand {

@@ -8,6 +8,7 @@ import Foundation
 import Glibc
 #endif
 import LVSCore
+import LVSKit
 
 /// `lvsctl dr setup|teardown|status`: prepare this host as a direct-routing real server (seed 003).
 struct DR: ParsableCommand {
@@ -34,7 +35,7 @@ struct DR: ParsableCommand {
         }
     }
 
-    struct Setup: ParsableCommand, DRLine {
+    struct Setup: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "setup",
             abstract: "Prepare the VIP(s) on this real server (idempotent).",
@@ -43,46 +44,22 @@ struct DR: ParsableCommand {
             Example: lvsctl dr setup --vip 192.0.2.10 --method redirect --ports 80,443
             ipvsadm equivalent: none; by hand: sysctl -w net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2; ip addr add 192.0.2.10/32 dev lo
             """)
-        @Option(name: .customLong("vip"), help: "A virtual IP (repeatable).") var vips: [String] = []
-        @Option(name: .customLong("method"), help: "sysctl (default), arptables or redirect.") var method: String = "sysctl"
-        @Option(name: .customLong("interface"), help: "The interface facing the director (default: the one whose subnet holds the VIP).")
-        var interface: String?
-        @Option(name: .customLong("ports"), help: "redirect only: ports and ranges, e.g. 80,443.") var ports: String?
-        @Option(name: .customLong("proto"), help: "redirect only: tcp (default), udp or both.") var proto: String?
-        @Flag(name: .customLong("dry-run"), help: "Print what would change; change nothing.") var dryRun = false
+        @Option(name: .of(.vip, Options.drSetup), help: .of(.vip, Options.drSetup)) var vips: [String] = []
+        @Option(name: .of(.method, Options.drSetup), help: .of(.method, Options.drSetup)) var method: String = "sysctl"
+        @Option(name: .of(.interface, Options.drSetup), help: .of(.interface, Options.drSetup)) var interface: String?
+        @Option(name: .of(.ports, Options.drSetup), help: .of(.ports, Options.drSetup)) var ports: String?
+        @Option(name: .of(.proto, Options.drSetup), help: .of(.proto, Options.drSetup)) var proto: String?
+        @Flag(name: .of(.dryRun, Options.drSetup), help: .of(.dryRun, Options.drSetup)) var dryRun = false
         @OptionGroup var global: GlobalOptions
 
-        func validate() throws { _ = try requests() }
-
-        /// The validated requests (syntax only; the kernel checks come in `DirectRouting.plan`).
-        func requests() throws -> [DRRequest] {
-            if vips.isEmpty { throw UsageError("give at least one --vip") }
-            guard let m = DRMethod(rawValue: method) else {
-                throw UsageError("invalid method \(shown(method)) (expected sysctl, arptables or redirect)")
-            }
-            if let i = interface { try validateInterfaceName(i) }
-            var pr: [PortRange] = [], protos: [IPProtocol] = []
-            if m == .redirect {
-                guard let p = ports else { throw UsageError("--method redirect needs --ports (e.g. --ports 80,443)") }
-                pr = try parsePortList(p)
-                protos = try parseProtocols(proto ?? "tcp")
-            } else {
-                if let p = ports { throw UsageError("--ports \(shown(p)) applies to --method redirect only") }
-                if let p = proto { throw UsageError("--proto \(shown(p)) applies to --method redirect only") }
-            }
-            return try vips.map { v in
-                guard let a = IPAddress(v) else { throw UsageError("invalid VIP \(shown(v))") }
-                try checkUnicast(a, what: "VIP")
-                if a.isLoopback { throw UsageError("VIP \(shown(v)) is a loopback address") }
-                if m == .arptables && a.family == .inet6 {
-                    throw UsageError("VIP \(shown(v)) is IPv6: ARP is IPv4 only (use --method sysctl, which needs no ARP rules for IPv6)")
-                }
-                return DRRequest(vip: a, method: m, interface: interface, ports: pr, protocols: protos)
-            }
+        var spec: DRSetupSpec {
+            DRSetupSpec(vips: vips, method: method, interface: interface, ports: ports, proto: proto, dryRun: dryRun)
         }
 
+        func validate() throws { _ = try spec.requests() }
+
         func run() throws {
-            let reqs = try requests()
+            let reqs = try spec.requests()
             try DR.withEngine(global) { dr in
                 let plan = try dr.plan(reqs)
                 if dryRun || plan.changes.isEmpty {
@@ -102,19 +79,10 @@ struct DR: ParsableCommand {
         @Option(name: .customLong("vip"), help: "A VIP to tear down (repeatable; default: all).") var vips: [String] = []
         @OptionGroup var global: GlobalOptions
 
-        func validate() throws { _ = try addresses() }
-        func addresses() throws -> [IPAddress]? {
-            if vips.isEmpty { return nil }
-            return try vips.map { v in
-                guard let a = IPAddress(v) else { throw UsageError("invalid VIP \(shown(v))") }
-                // A VIP that setup refuses can never have been set up: bad input, like in setup.
-                try checkUnicast(a, what: "VIP")
-                return a
-            }
-        }
+        func validate() throws { _ = try DRSetupSpec.teardownAddresses(vips) }
 
         func run() throws {
-            let v = try addresses()
+            let v = try DRSetupSpec.teardownAddresses(vips)
             try DR.withEngine(global) { dr in
                 let changes = try dr.teardown(vips: v)
                 if changes.isEmpty { notice("nothing to tear down") }
@@ -152,23 +120,8 @@ struct DR: ParsableCommand {
                 emit(out)
             }
             if check, st.contains(where: { !$0.problems.isEmpty }) {
-                throw UsageErrorSystem("dr status: \(st.filter { !$0.problems.isEmpty }.count) VIP(s) with problems")
+                throw SystemError("dr status: \(st.filter { !$0.problems.isEmpty }.count) VIP(s) with problems")
             }
         }
-    }
-}
-
-/// Interface names: 1..15 bytes, no '/', whitespace or control characters, not '.' or '..'.
-func validateInterfaceName(_ n: String) throws {
-    let ok = !n.isEmpty && n.utf8.count <= 15 && n != "." && n != ".." &&
-        n.utf8.allSatisfy { $0 > 32 && $0 != 127 && $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: ":") }
-    if !ok { throw UsageError("invalid interface name \(shown(n))") }
-}
-
-/// The `dr setup` lines `lvsctl save` writes: one per recorded VIP of this namespace.
-enum DRSaved {
-    static func savedLines() throws -> [String] {
-        let dr = try DirectRouting(firewall: try Firewall.backend())
-        return try dr.loadState().records.compactMap { $0.request?.setupLine }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import LVSCore
+import LVSKit
 
 /// `lvsctl import piranha FILE`: converts another tool's configuration to the lvsctl format.
 struct Import: ParsableCommand {

@@ -8,6 +8,7 @@ import Foundation
 import Glibc
 #endif
 import LVSCore
+import LVSKit
 
 /// Encodes a value as sorted, pretty JSON with a final newline.
 func printJSON<T: Encodable>(_ v: T) throws {
@@ -57,7 +58,7 @@ struct List: ParsableCommand {
     }
 
     func run() throws {
-        let key = try service.key(required: false)
+        let key = try service.spec.key(required: false)
         let c = try global.client()
         var table = try c.table(key, stats: output.json || columns == .stats || columns == .rate)
         if !nosort { table = IPVSAdmFormat.sortedServices(table) }

@@ -8,6 +8,7 @@ import Foundation
 import Glibc
 #endif
 import LVSCore
+import LVSKit
 
 /// `lvsctl zero [SERVICE]`.
 struct Zero: ParsableCommand {
@@ -18,7 +19,7 @@ struct Zero: ParsableCommand {
     @OptionGroup var service: ServiceOptions
     @OptionGroup var global: GlobalOptions
     func run() throws {
-        let key = try service.key(required: false)
+        let key = try service.spec.key(required: false)
         try global.client().perform(.zero(key))
     }
 }
@@ -64,21 +65,14 @@ struct Timeout: ParsableCommand {
             commandName: "set",
             abstract: "Set timeouts in seconds; options not given stay unchanged.",
             discussion: "Example: lvsctl timeout set --tcp 900 --tcpfin 120 --udp 300\nipvsadm equivalent: ipvsadm --set 900 120 300")
-        @Option(name: .customLong("tcp"), help: "TCP established timeout.") var tcp: String?
-        @Option(name: .customLong("tcpfin"), help: "TCP FIN timeout.") var tcpfin: String?
-        @Option(name: .customLong("udp"), help: "UDP timeout.") var udp: String?
+        @Option(name: .of(.tcpTimeout, Options.timeouts), help: .of(.tcpTimeout, Options.timeouts)) var tcp: String?
+        @Option(name: .of(.tcpfinTimeout, Options.timeouts), help: .of(.tcpfinTimeout, Options.timeouts)) var tcpfin: String?
+        @Option(name: .of(.udpTimeout, Options.timeouts), help: .of(.udpTimeout, Options.timeouts)) var udp: String?
         @OptionGroup var global: GlobalOptions
 
-        func model() throws -> Timeouts {
-            if tcp == nil && tcpfin == nil && udp == nil { throw UsageError("give at least one of --tcp, --tcpfin, --udp") }
-            // 0 means "leave unchanged", as in ipvsadm --set.
-            func v(_ s: String?, _ n: String) throws -> UInt32 {
-                try s.map { UInt32(try parseNumber($0, "\(n) timeout", 0...UInt64(Timeouts.maxValue))) } ?? 0
-            }
-            return Timeouts(tcp: try v(tcp, "tcp"), tcpFin: try v(tcpfin, "tcpfin"), udp: try v(udp, "udp"))
-        }
+        var spec: TimeoutSpec { TimeoutSpec(tcp: tcp, tcpfin: tcpfin, udp: udp) }
         func run() throws {
-            let t = try model()
+            let t = try spec.model()
             try global.client().perform(.setTimeouts(t))
         }
     }
@@ -98,33 +92,19 @@ struct Daemon: ParsableCommand {
             abstract: "Start a master or backup sync daemon.",
             discussion: "Example: lvsctl daemon start master --mcast-interface eth0 --syncid 1\nipvsadm equivalent: ipvsadm --start-daemon master --mcast-interface eth0 --syncid 1")
         @Argument(help: "master or backup") var role: String
-        @Option(name: .customLong("mcast-interface"), help: "Multicast interface (default eth0, as ipvsadm).") var interface: String?
-        @Option(name: .customLong("syncid"), help: "Sync id 0..255.") var syncid: String?
-        @Option(name: .customLong("sync-maxlen"), help: "UDP payload size 1..65507.") var maxlen: String?
-        @Option(name: .customLong("mcast-group"), help: "Multicast group (IPv4 or IPv6).") var group: String?
-        @Option(name: .customLong("mcast-port"), help: "Multicast port 1..65535.") var port: String?
-        @Option(name: .customLong("mcast-ttl"), help: "Multicast TTL 1..255.") var ttl: String?
+        @Option(name: .of(.mcastInterface, Options.daemon), help: .of(.mcastInterface, Options.daemon)) var interface: String?
+        @Option(name: .of(.syncid, Options.daemon), help: .of(.syncid, Options.daemon)) var syncid: String?
+        @Option(name: .of(.syncMaxlen, Options.daemon), help: .of(.syncMaxlen, Options.daemon)) var maxlen: String?
+        @Option(name: .of(.mcastGroup, Options.daemon), help: .of(.mcastGroup, Options.daemon)) var group: String?
+        @Option(name: .of(.mcastPort, Options.daemon), help: .of(.mcastPort, Options.daemon)) var port: String?
+        @Option(name: .of(.mcastTTL, Options.daemon), help: .of(.mcastTTL, Options.daemon)) var ttl: String?
         @OptionGroup var global: GlobalOptions
 
-        func model() throws -> SyncDaemon {
-            guard let st = parseRole(role) else { throw UsageError("invalid daemon role \(shown(role)) (expected master or backup)") }
-            let ifn = interface ?? "eth0"
-            guard !ifn.isEmpty, ifn.count < 16, ifn.utf8.allSatisfy({ $0 > 32 && $0 < 127 && $0 != 47 }) else {
-                throw UsageError("invalid interface name \(shown(ifn))")
-            }
-            var d = SyncDaemon(state: st, interface: ifn)
-            if let s = syncid { d.syncID = UInt32(try parseNumber(s, "sync id", 0...255)) }
-            if let m = maxlen { d.maxLength = UInt16(try parseNumber(m, "sync maxlen", 1...65507)) }
-            if let p = port { d.port = UInt16(try parseNumber(p, "multicast port", 1...65535)) }
-            if let t = ttl { d.ttl = UInt8(try parseNumber(t, "multicast ttl", 1...255)) }
-            if let g = group {
-                guard let a = IPAddress(g), a.isMulticast else { throw UsageError("invalid multicast group \(shown(g))") }
-                d.group = a
-            }
-            return d
+        var spec: DaemonSpec {
+            DaemonSpec(role: role, interface: interface, syncid: syncid, maxlen: maxlen, group: group, port: port, ttl: ttl)
         }
         func run() throws {
-            let d = try model()
+            let d = try spec.model()
             try global.client().perform(.startDaemon(d))
         }
     }
@@ -137,8 +117,7 @@ struct Daemon: ParsableCommand {
         @Argument(help: "master or backup") var role: String
         @OptionGroup var global: GlobalOptions
         func run() throws {
-            guard let st = parseRole(role) else { throw UsageError("invalid daemon role \(shown(role)) (expected master or backup)") }
-            try global.client().perform(.stopDaemon(st))
+            try global.client().perform(.stopDaemon(try Validate.role(role)))
         }
     }
 
@@ -172,7 +151,6 @@ func daemonLine(_ d: SyncDaemon) -> String {
     return s + ")\n"
 }
 
-func parseRole(_ r: String) -> DaemonState? { r == "master" ? .master : r == "backup" ? .backup : nil }
 
 /// `lvsctl info`.
 struct Info: ParsableCommand {

@@ -8,6 +8,7 @@ import Foundation
 import Glibc
 #endif
 import LVSCore
+import LVSKit
 
 /// The service a template belongs to: `fwmark 80` or `192.0.2.10:80`.
 func virtualName(_ c: Connection) -> String { c.templateFwmark.map { "fwmark \($0)" } ?? c.virtual.description }
@@ -24,7 +25,7 @@ struct Persistence: ParsableCommand {
     static func service(_ t: RS.Target, _ g: GlobalOptions, _ c: IPVSClient) throws -> VirtualService {
         let key = try t.key(g)
         guard let s = try c.services().first(where: { $0.key == key }) else {
-            throw IPVSError(request: .editService(VirtualService(key: key)), errno: 3 /* ESRCH */)
+            throw IPVSError(request: .editService(VirtualService(key: key)), errno: ESRCH)
         }
         return s.config
     }
@@ -40,19 +41,14 @@ struct Persistence: ParsableCommand {
         @Option(name: .customLong("pe"), help: "Persistence engine, e.g. sip.") var pe: String?
         @OptionGroup var global: GlobalOptions
         func run() throws {
-            let t = try timeout.map { UInt32(try parseNumber($0, "persistence timeout", 1...UInt64(Timeouts.maxValue))) } ?? LVSCore.Persistence.defaultTimeout
-            if let p = pe { _ = try validateModuleName(p, what: "persistence engine") }
-            if target.bundle == nil, let k = try target.service.key(), let m = netmask, Netmask.parse(m, family: k.family) == nil {
-                throw UsageError("invalid persistence netmask \(shown(m))")
-            }
+            let t = try timeout.map { UInt32(try Validate.number($0, "persistence timeout", 1...UInt64(Timeouts.maxValue))) } ?? LVSCore.Persistence.defaultTimeout
+            if let p = pe { try Validate.moduleName(p, what: "persistence engine") }
+            if let k = try target.provisionalKey(), let m = netmask { _ = try Validate.netmask(m, family: k.family) }
             let c = try global.client()
             var s = try Persistence.service(target, global, c)
             var p = s.persistence ?? LVSCore.Persistence(timeout: t, netmask: VirtualService.fullNetmask(s.key.family))
             p.timeout = t
-            if let m = netmask {
-                guard let w = Netmask.parse(m, family: s.key.family) else { throw UsageError("invalid persistence netmask \(shown(m))") }
-                p.netmask = w
-            }
+            if let m = netmask { p.netmask = try Validate.netmask(m, family: s.key.family) }
             if let e = pe { p.engine = e }
             s.persistence = p
             try c.perform(.editService(s))
@@ -67,7 +63,7 @@ struct Persistence: ParsableCommand {
         @OptionGroup var target: RS.Target
         @OptionGroup var global: GlobalOptions
         func run() throws {
-            if target.bundle == nil { _ = try target.service.key() }
+            _ = try target.provisionalKey()
             let c = try global.client()
             var s = try Persistence.service(target, global, c)
             s.persistence = nil

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ArgumentParser
 import LVSCore
+import LVSKit
 
 /// `lvsctl rs add|edit|delete` (alias `real-server`).
 struct RS: ParsableCommand {
@@ -14,17 +15,19 @@ struct RS: ParsableCommand {
     /// The service of a real-server command: a specifier or `--bundle NAME`.
     struct Target: ParsableArguments {
         @OptionGroup var service: ServiceOptions
-        @Option(name: .customLong("bundle"), help: "The firewall-mark bundle whose service the server joins.")
-        var bundle: String?
+        @Option(name: .of(.bundle, [Options.bundleTarget]), help: .of(.bundle, [Options.bundleTarget])) var bundle: String?
+
+        /// The service named, checked without the kernel (nil for a bundle, which needs a lookup).
+        func provisionalKey() throws -> ServiceKey? { bundle == nil ? try service.spec.requiredKey() : nil }
 
         func key(_ global: GlobalOptions) throws -> ServiceKey {
             if let b = bundle {
-                if service.given { throw UsageError("give either a service or --bundle, not both") }
-                try validateBundleName(b)
+                if service.spec.given { throw UsageError("give either a service or --bundle, not both") }
+                try Validate.bundleName(b)
                 try global.enter()
                 return try BundleStore.system().key(ofBundle: b)
             }
-            return try service.key()!
+            return try service.spec.requiredKey()
         }
     }
 
@@ -41,7 +44,7 @@ struct RS: ParsableCommand {
         func model(for key: ServiceKey) throws -> RealServer { try server.spec.model(for: key) }
         func run() throws {
             // Validate the server against a provisional key before touching the kernel (a bundle needs a lookup).
-            if target.bundle == nil { _ = try model(for: try target.service.key()!) }
+            if let k = try target.provisionalKey() { _ = try model(for: k) }
             let key = try target.key(global)
             let d = try model(for: key)
             try global.client().perform(.addDest(key, d))
@@ -57,8 +60,8 @@ struct RS: ParsableCommand {
         @OptionGroup var server: RealServerOptions
         @OptionGroup var global: GlobalOptions
         func run() throws {
-            if target.bundle == nil {
-                let k = try target.service.key()!
+            let server = server.spec
+            if let k = try target.provisionalKey() {
                 let fwd = server.forwardingGiven ?? .directRoute
                 let e = try server.endpoint(for: k, forwarding: fwd)
                 var probe = RealServer(address: e.address, port: e.port, forwarding: fwd)
@@ -68,14 +71,8 @@ struct RS: ParsableCommand {
             }
             let key = try target.key(global)
             let c = try global.client()
-            let servers = try c.destinations(of: key)
-            let (addr, port) = try parseEndpoint(server.realServer, what: "real server")
-            let fwd = server.forwardingGiven ?? .directRoute
-            let wanted = port.map { Endpoint(address: addr, port: $0) }
-            // Match the port as ipvsadm would compute it, else any server with that address.
-            let forced = try? server.endpoint(for: key, forwarding: fwd)
-            guard var d = servers.first(where: { $0.endpoint == forced || $0.endpoint == wanted })
-                    ?? (port == nil ? servers.first(where: { $0.address == addr }) : nil) else {
+            guard var d = try server.match(in: try c.destinations(of: key), of: key) else {
+                let (addr, port) = try Validate.endpoint(server.realServer, what: "real server")
                 throw IPVSError(request: .editDest(key, RealServer(address: addr, port: port ?? key.port ?? 0)), errno: ENOENT)
             }
             d = d.config
@@ -98,17 +95,14 @@ struct RS: ParsableCommand {
         var realServer: String
         @OptionGroup var global: GlobalOptions
         func run() throws {
-            let (addr, port) = try parseEndpoint(realServer, what: "real server")
-            if target.bundle == nil { _ = try target.service.key()! }
+            let spec = ServerSpec(realServer: realServer)
+            let (addr, port) = try Validate.endpoint(realServer, what: "real server")
+            _ = try target.provisionalKey()
             let key = try target.key(global)
             let c = try global.client()
-            var e = Endpoint(address: addr, port: port ?? key.port ?? 0)
-            if port == nil || key.port != nil {
-                // DR/tunnel servers carry the service port; find the one the admin means.
-                if let d = try c.destinations(of: key).first(where: { $0.address == addr && (port == nil || $0.port == port || $0.port == key.port) }) {
-                    e = d.endpoint
-                }
-            }
+            // The server the admin means (DR/tunnel servers carry the service port), else the typed endpoint, which
+            // the kernel refuses as it does for ipvsadm.
+            let e = try spec.match(in: try c.destinations(of: key), of: key)?.endpoint ?? Endpoint(address: addr, port: port ?? key.port ?? 0)
             try c.perform(.deleteDest(key, e))
         }
     }

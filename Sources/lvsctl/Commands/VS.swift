@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ArgumentParser
 import LVSCore
+import LVSKit
 
 /// `lvsctl vs add|edit|delete` (alias `virtual-server`).
 struct VS: ParsableCommand {
@@ -22,8 +23,8 @@ struct VS: ParsableCommand {
 
         /// The service this command describes, validated.
         func model() throws -> VirtualService {
-            var s = VirtualService(key: try service.key()!)
-            try settings.apply(to: &s, isNew: true)
+            var s = VirtualService(key: try service.spec.requiredKey())
+            try settings.spec.apply(to: &s, isNew: true)
             return s
         }
         func run() throws {
@@ -46,7 +47,8 @@ struct VS: ParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() throws {
-            let key = try service.key()!
+            let key = try service.spec.requiredKey()
+            let settings = settings.spec
             if noPersistent && settings.persistent != nil { throw UsageError("--no-persistent conflicts with -p") }
             if noOps && settings.ops { throw UsageError("--no-ops conflicts with -o") }
             if !settings.any && !noPersistent && !noOps { throw UsageError("nothing to change: give -s, -b, -p, -M, --pe, -o, --no-persistent or --no-ops") }
@@ -80,7 +82,7 @@ struct VS: ParsableCommand {
         @OptionGroup var service: ServiceOptions
         @OptionGroup var global: GlobalOptions
         func run() throws {
-            let key = try service.key()!
+            let key = try service.spec.requiredKey()
             try global.client().perform(.deleteService(key))
         }
     }

@@ -1,0 +1,212 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import LVSCore
+
+/// The running state including bundles, read through one client.
+public func runningState(_ client: IPVSClient, _ store: BundleStore) throws -> ClusterConfig {
+    var c = try client.runningState()
+    c.bundles = try store.bundles()
+    return c
+}
+
+/// Turns SIGINT/SIGTERM into a flag the executor polls, so an interrupted restore rolls back.
+public enum Interrupts {
+    nonisolated(unsafe) static var flag: sig_atomic_t = 0
+    public static func install() {
+        signal(SIGINT) { _ in Interrupts.flag = 1 }
+        signal(SIGTERM) { _ in Interrupts.flag = 1 }
+    }
+    public static var raised: Bool { flag != 0 }
+}
+
+extension DRFileLine {
+    /// Plans the file's dr lines (nil when there are none); errors name the line of the VIP they concern.
+    public static func plan(_ lines: [DRFileLine]) throws -> (DirectRouting, DirectRouting.Plan)? {
+        if lines.isEmpty { return nil }
+        do {
+            let dr = try DirectRouting(firewall: try Firewall.backend())
+            return (dr, try dr.plan(lines.map(\.request)))
+        } catch let e as DRError {
+            let at = lines.first { l in e.description.contains("VIP \(l.request.vip) ") || e.description.contains("'\(l.request.interface ?? "\u{0}")'") }
+            let msg = at.map { "\($0.file):\($0.line): \(e.description)" } ?? e.description
+            if e.isUsage { throw UsageError(msg) }
+            throw DRError(msg)
+        }
+    }
+}
+
+/// Loading a configuration file into the kernel: `restore` (replace, or add with `--no-flush`) and `apply`
+/// (reconcile with the fewest changes). Both parse the whole file first, take lvsctl's lock, plan against the
+/// running state, and apply the `dr` lines, the bundle rules and the IPVS batch with rollback: a failing step (or
+/// SIGINT/SIGTERM) undoes the earlier ones.
+public enum Loader {
+    /// A parsed file, ready to plan.
+    public struct File {
+        public var name: String
+        public var desired: ClusterConfig
+        public var source: SourceMap
+        public var dr: [DRFileLine]
+    }
+
+    /// Reads and parses `path` (nil or `-`: standard input). Nothing is applied.
+    public static func read(_ path: String?) throws -> File {
+        let (name, text) = try ConfigFile.read(path)
+        let (desired, src, dr) = try ConfigFile.parse(name: name, text: text, base: ClusterConfig())
+        return File(name: name, desired: desired, source: src, dr: dr)
+    }
+
+    /// `restore`: returns the plan's lines for a dry run (nothing changed), else applies it and returns nil.
+    public static func restore(_ file: File, client: IPVSClient, noFlush: Bool, dryRun: Bool, wait: Double) throws -> [String]? {
+        var desired = file.desired
+        let src = file.source, name = file.name
+        Firewall.useFileLine(desired.firewall, file: name, line: src.other["firewall"])
+        let store = try BundleStore.system()
+        return try withLvsctlLock(wait: wait) {
+            let current = try runningState(client, store)
+            if noFlush { desired = try merge(desired, onto: current, source: src, file: name) }
+            let plan = noFlush ? Planner.diff(from: current, to: desired) : Planner.load(desired, flush: true, current: current)
+            let dr = try DRFileLine.plan(file.dr)
+            if dryRun {
+                let (_, fw) = try commitBundleRules(store, from: current.bundles, to: desired.bundles, dryRun: true)
+                return (dr?.1.changes ?? []) + fw + plan.map(Planner.describe)
+            }
+            try applyChanges(plan, current: current, desired: desired, client: client, store: store, source: src, dr: dr)
+            return nil
+        }
+    }
+
+    /// `apply`: prints (through `show`) the plan that aligns the kernel with the file, then applies it unless `dryRun`.
+    public static func apply(_ file: File, client: IPVSClient, dryRun: Bool, wait: Double, show: ([String]) -> Void) throws {
+        var desired = file.desired
+        let src = file.source
+        Firewall.useFileLine(desired.firewall, file: file.name, line: src.other["firewall"])
+        let store = try BundleStore.system()
+        try withLvsctlLock(wait: wait) {
+            let current = try runningState(client, store)
+            if desired.timeouts == nil { desired.timeouts = current.timeouts }
+            let plan = Planner.diff(from: current, to: desired)
+            let dr = try DRFileLine.plan(file.dr)
+            let (_, fw) = try commitBundleRules(store, from: current.bundles, to: desired.bundles, dryRun: true)
+            show((dr?.1.changes ?? []) + fw + plan.map(Planner.describe))
+            if dryRun { return }
+            try applyChanges(plan, current: current, desired: desired, client: client, store: store, source: src, dr: dr)
+        }
+    }
+
+    /// `restore --no-flush`: the file's services, real servers, bundles, timeouts and daemons added to the running
+    /// state; anything the file defines that already exists is refused (naming its line) before anything changes.
+    public static func merge(_ desired: ClusterConfig, onto current: ClusterConfig, source src: SourceMap, file name: String) throws -> ClusterConfig {
+        var merged = current
+        for e in desired.entries {
+            if let i = merged.index(of: e.service.key) {
+                if !(e.service.key.isFwmark && desired.bundles.contains { $0.serviceKey == e.service.key }) || merged.entries[i].service.config != e.service.config {
+                    if src.services[e.service.key] != nil { throw UsageError("\(src.line(of: .addService(e.service)) ?? name): service \(e.service.key) already exists") }
+                }
+                for d in e.servers {
+                    if merged.entries[i].servers.contains(where: { $0.endpoint == d.endpoint }) {
+                        throw UsageError("\(src.line(of: .addDest(e.service.key, d)) ?? name): real server \(d.endpoint) of \(e.service.key) already exists")
+                    }
+                    merged.entries[i].servers.append(d)
+                }
+            } else { merged.entries.append(e) }
+        }
+        for b in desired.bundles {
+            if current.bundles.contains(where: { $0.name == b.name }) { throw UsageError("\(name): bundle \(shown(b.name)) already exists") }
+            merged.bundles.append(b)
+        }
+        if let t = desired.timeouts { merged.timeouts = t }
+        merged.daemons += desired.daemons.filter { d in !current.daemons.contains { $0.state == d.state } }
+        return merged
+    }
+}
+
+/// Applies a firewall change for every family whose lvsctl mangle rules differ; returns an undo closure (and, for a
+/// dry run, the lines of the change instead of making it).
+public func commitBundleRules(_ store: BundleStore, from current: [MarkBundle], to desired: [MarkBundle], dryRun: Bool) throws -> (() -> Void, [String]) {
+    var undo: [() -> Void] = []
+    var lines: [String] = []
+    for f in [AddressFamily.inet, .inet6] {
+        let old = try store.rules(f)
+        let keepForeign = old.filter { !$0.owner.hasPrefix("bundle ") }
+        let new = keepForeign + desired.filter { $0.family == f }.flatMap(\.rules)
+        if old == new || (store.firewall.kind == .nftables && Set(old) == Set(new)) { continue }  // nft: no order
+        if dryRun {  // the plan's lines are printed only for a dry run
+            let oldSet = Set(old), newSet = Set(new)
+            let k = store.firewall.kind
+            for r in old where !newSet.contains(r) { lines.append("- " + ruleText(r, k, program: false)) }
+            for r in new where !oldSet.contains(r) { lines.append("+ " + ruleText(r, k, program: false)) }
+            continue
+        }
+        do {
+            try store.firewall.replaceRules(new, table: .mangle, family: f)
+        } catch {
+            undo.reversed().forEach { $0() }
+            throw error
+        }
+        undo.append { try? store.firewall.replaceRules(old, table: .mangle, family: f) }
+    }
+    return ({ undo.reversed().forEach { $0() } }, lines)
+}
+
+/// The apply step shared by `restore` and `apply`: the file's `dr` lines (planned before anything changed), the
+/// bundle rules, then the IPVS plan with rollback (SIGINT/SIGTERM included); a failure undoes the earlier parts.
+public func applyChanges(_ plan: [IPVSRequest], current: ClusterConfig, desired: ClusterConfig, client: IPVSClient,
+                         store: BundleStore, source src: SourceMap, dr: (DirectRouting, DirectRouting.Plan)?) throws {
+    Interrupts.install()
+    let undoDR = try dr.map { try $0.0.execute($0.1) } ?? {}
+    let undoFirewall: () -> Void
+    do {
+        (undoFirewall, _) = try commitBundleRules(store, from: current.bundles, to: desired.bundles, dryRun: false)
+    } catch {
+        undoDR()
+        throw error
+    }
+    do {
+        try Executor(client: client).run(plan, before: current, lineOf: { src.line(of: plan[$0]) },
+                                         interrupted: { Interrupts.raised })
+    } catch {
+        undoFirewall()
+        undoDR()
+        throw error
+    }
+}
+
+/// What `save` writes.
+public enum Saver {
+    /// The running state in the lvsctl format (with the bundles, the dr lines of this namespace and, when the admin
+    /// chose it, the firewall backend), or exactly as `ipvsadm -Sn` (`ipvsadm: true`). `keep` receives the big table
+    /// so the caller can leave its freeing to the process exit.
+    public static func text(client: IPVSClient, ipvsadm: Bool, header: String, keep: (Any) -> Void) throws -> String {
+        if ipvsadm {
+            let table = IPVSAdmFormat.sortedServices(try client.table(stats: false))
+            var out = TextBuffer(capacity: table.count * 256)
+            for e in table { IPVSAdmFormat.save(e, into: &out) }
+            keep(table)
+            return out.string
+        }
+        var state = try runningState(client, try BundleStore.system())
+        let choice = Firewall.choice()
+        if choice.worthSaving { state.firewall = choice.kind }  // the admin's choice survives a restore elsewhere
+        return LVSCtlFormat.render(state, header: header, extraLines: try savedDRLines())
+    }
+
+    /// The `dr setup` lines `save` writes: one per recorded VIP of this namespace.
+    public static func savedDRLines() throws -> [String] {
+        let dr = try DirectRouting(firewall: try Firewall.backend())
+        return try dr.loadState().records.compactMap { $0.request?.setupLine }
+    }
+}
+
+/// Creates the missing directories above `path` (mode 0755), as `mkdir -p` would: `lvsctl save
+/// /etc/lvsctl/lvsctl.conf` works on a machine where lvsctl was not installed with `make install`.
+public func makeParentDirectories(_ path: String) throws {
+    guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return }
+    let dir = String(path[..<slash])
+    var st = stat()
+    if stat(dir, &st) == 0 { return }
+    try makeParentDirectories(dir)
+    if mkdir(dir, 0o755) != 0 && errno != EEXIST {
+        throw SystemError("cannot create directory \(shown(dir)): \(String(cString: strerror(errno)))")
+    }
+}

@@ -1,0 +1,83 @@
+import XCTest
+import ArgumentParser
+@testable import lvsctl
+@testable import LVSKit
+@testable import LVSCore
+
+/// The file grammar and the command line are one grammar: the options ArgumentParser declares for each command a
+/// file may hold are exactly the grammar's (names, value names, flags), and malformed lines are refused by both
+/// with the same message.
+final class GrammarTests: XCTestCase {
+    /// The options `--help` lists for `command`: name -> value name ("" for a flag).
+    func helpOptions(_ command: ParsableCommand.Type) -> [String: String] {
+        var out: [String: String] = [:]
+        for line in command.helpMessage(columns: 400).split(separator: "\n") {
+            let t = line.trimmingCharacters(in: .whitespaces)
+            guard t.hasPrefix("-") else { continue }
+            // "-w, --weight <weight>  Help." or "-M, --netmask <netmask> Help." when the synopsis is long.
+            var names: [String] = [], value = ""
+            for tok in t.split(separator: " ") {
+                if tok.hasPrefix("-") && value.isEmpty { names.append(String(tok.hasSuffix(",") ? tok.dropLast() : tok)); continue }
+                if tok.hasPrefix("<") && value.isEmpty { value = String(tok.dropFirst().prefix { $0 != ">" }) }
+                break
+            }
+            for n in names where n != "-h" && n != "--help" { out[n] = value }
+        }
+        return out
+    }
+
+    func testEveryFileCommandDeclaresTheGrammarsOptions() throws {
+        let commands: [String: ParsableCommand.Type] = [
+            "vs add": VS.Add.self, "rs add": RS.Add.self, "bundle add": lvsctl.Bundle.Add.self,
+            "timeout set": Timeout.Set.self, "daemon start": Daemon.Start.self, "dr setup": DR.Setup.self,
+        ]
+        XCTAssertEqual(Set(Grammar.commands.map(\.words)), Set(commands.keys))
+        for c in Grammar.commands {
+            var grammar: [String: String] = [:]
+            for d in c.options { for n in d.names { grammar[n] = d.valueName ?? "" } }
+            let help = helpOptions(commands[c.words]!)
+            XCTAssertFalse(help.isEmpty, c.words)
+            XCTAssertEqual(help, grammar, c.words)
+            let usage = commands[c.words]!.usageString()
+            for p in c.positionals { XCTAssertTrue(usage.contains("<\(p)>"), "\(c.words): \(usage)") }
+        }
+    }
+
+    /// Malformed lines: the grammar's message is ArgumentParser's, word for word.
+    func testMalformedLinesGetArgumentParsersMessages() throws {
+        let lines = [
+            "vs add --bogus -t 192.0.2.1:80", "vs add -t 192.0.2.1:80 --schedular rr", "vs add -t 192.0.2.1:80 -gm",
+            "rs add -t 192.0.2.1:80 -gm", "rs add -t 192.0.2.1:80", "bundle add web --ports 80 x", "daemon start",
+            "vs add -t 192.0.2.1:80 -Z", "vs add -t 192.0.2.1:80 -s", "bundle add -x --vip 192.0.2.10 --ports 80",
+            "bundle add web -x --vip 192.0.2.10 --ports 80", "bundle add --bogus web --vip 192.0.2.10",
+            "vs add -t 192.0.2.1:80 -p 5 --ops=x", "bundle add w --vip 192.0.2.1 --ports 80 -gs rr",
+            "rs add -t 192.0.2.1:80 -r", "rs add -r 198.51.100.1 -t", "timeout set --tcp", "dr setup --vip",
+            "dr setup --vip 192.0.2.1 extra", "daemon start master backup", "rs add -t 192.0.2.1:80 -r 198.51.100.2 -x",
+            "vs add -t 192.0.2.1:80 --tcp-servce 192.0.2.2:80", "dr setup --vip 192.0.2.1 --dry-run=yes",
+        ]
+        for l in lines {
+            let w = l.split(separator: " ").map(String.init)
+            var expected = ""
+            do { _ = try LVSCtl.parseAsRoot(Grammar.normalize(w)); XCTFail("ArgumentParser accepts \(l)") } catch { expected = Entry.usageMessage(error) }
+            XCTAssertThrowsError(try Grammar.parse(w), l) { XCTAssertEqual("\($0)", expected, l) }
+        }
+    }
+
+    /// Well-formed lines in every spelling ArgumentParser takes give the same spec values.
+    func testSpellingsGiveTheSameSpecs() throws {
+        let lines = [
+            "vs add --tcp-service=192.0.2.1:80 --scheduler=rr -p", "rs add -t 192.0.2.1:80 -r 198.51.100.2 -gw 3",
+            "rs add -t 192.0.2.1:80 -r 198.51.100.2 -w=3 -x 9", "rs add -r 198.51.100.2 -mw 4 -t 192.0.2.1:80",
+            "bundle add web --vip 192.0.2.10 --vip=192.0.2.11 --ports 80,443 -o -s rr", "bundle add --ports 80 web --vip 192.0.2.1",
+            "timeout set --tcp=900 --udp 5", "daemon start backup --syncid 3 --mcast-interface=eth1",
+            "dr setup --vip 192.0.2.1 --method redirect --ports 80 --dry-run", "rs add -f 5 -6 -r [2001:db8::10] -i --tun-type gue --tun-port 6080",
+            "vs add -t 192.0.2.1:80 -- ", "vs add -t 192.0.2.1:80 -t 192.0.2.2:80",
+        ]
+        for l in lines {
+            let w = l.split(separator: " ").map(String.init)
+            let reference = argumentParserLine(try LVSCtl.parseAsRoot(Grammar.normalize(w)))
+            XCTAssertNotNil(reference, l)
+            XCTAssertEqual(try Grammar.parse(w), reference, l)
+        }
+    }
+}
