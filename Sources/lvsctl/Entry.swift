@@ -7,7 +7,7 @@ import Glibc
 
 /// The process entry: parses argv, runs the command, and maps every error to one stderr line and an exit
 /// code in one place: 2 for usage errors, 1 for refusals by the kernel or the system.
-/// (`@main` is in Main.swift, so that Fuzz/ can build these sources as a library.)
+/// (`@main` is in Main.swift.)
 enum Entry {
     /// Values a command leaves to the process exit rather than freeing them one object at a time just before it:
     /// `list` and `save` of a big table (freeing 1,000 services with their real servers took 3.5 % of a `list -n`).

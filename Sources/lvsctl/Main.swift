@@ -1,5 +1,4 @@
-/// The program's entry point. It sits alone in this file so that the fuzz package (Fuzz/) can build every other
-/// lvsctl source as a library, without a second `main` beside libFuzzer's.
+/// The program's entry point: `Entry.main()` parses argv and runs the command.
 @main
 enum Main {
     static func main() { Entry.main() }

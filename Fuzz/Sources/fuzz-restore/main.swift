@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Foundation
-@testable import LVSCtlCommands
+import LVSKit
 import LVSCore
 
 /// libFuzzer entry: the bytes are a configuration file given to `lvsctl restore`/`apply` (lvsctl lines or

@@ -21,15 +21,6 @@ struct Persistence: ParsableCommand {
         discussion: "Example: lvsctl persistence set -t 192.0.2.10:80 --timeout 600 --netmask 255.255.255.0\nipvsadm equivalent: ipvsadm -E -t 192.0.2.10:80 -s <same scheduler> -p 600 -M 255.255.255.0",
         subcommands: [Set.self, Clear.self, Show.self])
 
-    /// Finds the running service named by a specifier or `--bundle`.
-    static func service(_ t: RS.Target, _ g: GlobalOptions, _ c: IPVSClient) throws -> VirtualService {
-        let key = try t.key(g)
-        guard let s = try c.services().first(where: { $0.key == key }) else {
-            throw IPVSError(request: .editService(VirtualService(key: key)), errno: ESRCH)
-        }
-        return s.config
-    }
-
     struct Set: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "set",
@@ -45,13 +36,13 @@ struct Persistence: ParsableCommand {
             if let p = pe { try Validate.moduleName(p, what: "persistence engine") }
             if let k = try target.provisionalKey(), let m = netmask { _ = try Validate.netmask(m, family: k.family) }
             let c = try global.client()
-            var s = try Persistence.service(target, global, c)
-            var p = s.persistence ?? LVSCore.Persistence(timeout: t, netmask: VirtualService.fullNetmask(s.key.family))
-            p.timeout = t
-            if let m = netmask { p.netmask = try Validate.netmask(m, family: s.key.family) }
-            if let e = pe { p.engine = e }
-            s.persistence = p
-            try c.perform(.editService(s))
+            try Edits.service(try target.key(global), client: c) { s in
+                var p = s.persistence ?? LVSCore.Persistence(timeout: t, netmask: VirtualService.fullNetmask(s.key.family))
+                p.timeout = t
+                if let m = netmask { p.netmask = try Validate.netmask(m, family: s.key.family) }
+                if let e = pe { p.engine = e }
+                s.persistence = p
+            }
         }
     }
 
@@ -65,9 +56,7 @@ struct Persistence: ParsableCommand {
         func run() throws {
             _ = try target.provisionalKey()
             let c = try global.client()
-            var s = try Persistence.service(target, global, c)
-            s.persistence = nil
-            try c.perform(.editService(s))
+            try Edits.service(try target.key(global), client: c) { $0.persistence = nil }
         }
     }
 

@@ -70,18 +70,7 @@ struct RS: ParsableCommand {
                 try server.apply(to: &probe, isNew: false)
             }
             let key = try target.key(global)
-            let c = try global.client()
-            guard var d = try server.match(in: try c.destinations(of: key), of: key) else {
-                let (addr, port) = try Validate.endpoint(server.realServer, what: "real server")
-                throw IPVSError(request: .editDest(key, RealServer(address: addr, port: port ?? key.port ?? 0)), errno: ENOENT)
-            }
-            d = d.config
-            try server.apply(to: &d, isNew: false)
-            // The kernel refuses lower > upper (even upper 0); say so before asking it, naming the kept value.
-            if d.lowerThreshold > d.upperThreshold {
-                throw UsageError("lower threshold \(d.lowerThreshold) would be above upper threshold \(d.upperThreshold) for \(d.endpoint) (give -x and -y together)")
-            }
-            try c.perform(.editDest(key, d))
+            try Edits.server(server, of: key, client: try global.client())
         }
     }
 
@@ -96,14 +85,10 @@ struct RS: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         func run() throws {
             let spec = ServerSpec(realServer: realServer)
-            let (addr, port) = try Validate.endpoint(realServer, what: "real server")
+            _ = try Validate.endpoint(realServer, what: "real server")
             _ = try target.provisionalKey()
             let key = try target.key(global)
-            let c = try global.client()
-            // The server the admin means (DR/tunnel servers carry the service port), else the typed endpoint, which
-            // the kernel refuses as it does for ipvsadm.
-            let e = try spec.match(in: try c.destinations(of: key), of: key)?.endpoint ?? Endpoint(address: addr, port: port ?? key.port ?? 0)
-            try c.perform(.deleteDest(key, e))
+            try Edits.deleteServer(spec, of: key, client: try global.client())
         }
     }
 }

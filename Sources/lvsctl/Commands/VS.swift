@@ -62,15 +62,11 @@ struct VS: ParsableCommand {
                 probeSettings.scheduler = String(f.prefix(2))
             }
             try probeSettings.apply(to: &probe, isNew: true)
-            let c = try global.client()
-            guard var s = try c.services().first(where: { $0.key == key }) else {
-                throw IPVSError(request: .editService(VirtualService(key: key)), errno: ESRCH)
+            try Edits.service(key, client: try global.client()) { s in
+                if noPersistent { s.persistence = nil }
+                if noOps { s.flags.remove(.onePacket) }
+                try settings.apply(to: &s, isNew: false)
             }
-            s = s.config
-            if noPersistent { s.persistence = nil }
-            if noOps { s.flags.remove(.onePacket) }
-            try settings.apply(to: &s, isNew: false)
-            try c.perform(.editService(s))
         }
     }
 
