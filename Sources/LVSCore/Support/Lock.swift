@@ -27,20 +27,22 @@ public struct LockError: Error, CustomStringConvertible, Sendable {
 /// `O_NOFOLLOW` and created with mode 0600; a missing parent directory is created with mode 0700.
 public func withFileLock<T>(_ path: String, timeout: Double, purpose: String, _ body: () throws -> T) throws -> T {
     if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
-        _ = mkdir(String(path[..<slash]), 0o700)
+        _ = Syscall.mkdir(String(path[..<slash]), 0o700)
     }
-    let fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
-    guard fd >= 0 else { throw LockError(path: path, purpose: purpose, errno: errno, waited: 0) }
-    defer { close(fd) }
-    var t0 = timespec(); clock_gettime(CLOCK_MONOTONIC, &t0)
-    while flock(fd, LOCK_EX | LOCK_NB) != 0 {
-        guard errno == EWOULDBLOCK || errno == EINTR else { throw LockError(path: path, purpose: purpose, errno: errno, waited: 0) }
-        var t = timespec(); clock_gettime(CLOCK_MONOTONIC, &t)
-        let waited = Double(t.tv_sec - t0.tv_sec) + Double(t.tv_nsec - t0.tv_nsec) / 1e9
+    let fd: Int32
+    switch Syscall.open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600) {
+    case .success(let d): fd = d
+    case .failure(let e): throw LockError(path: path, purpose: purpose, errno: e.rawValue, waited: 0)
+    }
+    defer { Syscall.close(fd) }
+    let t0 = Syscall.monotonicSeconds()
+    while case .failure(let e) = Syscall.flock(fd, LOCK_EX | LOCK_NB) {
+        guard e == .wouldBlock else { throw LockError(path: path, purpose: purpose, errno: e.rawValue, waited: 0) }
+        let waited = Syscall.monotonicSeconds() - t0
         if waited >= timeout { throw LockError(path: path, purpose: purpose, errno: 0, waited: waited) }
-        usleep(50_000)
+        Syscall.sleep(seconds: 0.05)
     }
-    defer { flock(fd, LOCK_UN) }
+    defer { _ = Syscall.flock(fd, LOCK_UN) }
     return try body()
 }
 
@@ -48,25 +50,24 @@ public func withFileLock<T>(_ path: String, timeout: Double, purpose: String, _ 
 /// rename over the target, fsync of the directory. A crash never leaves a truncated file.
 public func writeFileAtomically(_ path: String, _ text: String, mode: mode_t = 0o644) throws {
     let dir: String = path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
-    let tmp = path + ".tmp.\(getpid())"
-    let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
-    guard fd >= 0 else { throw LockError(path: tmp, purpose: "write \(path)", errno: errno, waited: 0) }
-    var ok = true
+    let tmp = path + ".tmp.\(Syscall.getpid())"
+    let fd: Int32
+    switch Syscall.open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode) {
+    case .success(let d): fd = d
+    case .failure(let e): throw LockError(path: tmp, purpose: "write \(path)", errno: e.rawValue, waited: 0)
+    }
+    var failure: Errno?
     let bytes = Array(text.utf8)
-    var off = 0
-    while off < bytes.count {
-        let n = bytes[off...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        if n < 0 { if errno == EINTR { continue }; ok = false; break }
-        off += n
+    if !bytes.withUnsafeBytes({ writeAll(fd, $0) }) { failure = .current }
+    if failure == nil {
+        _ = Syscall.fchmod(fd, mode)
+        if case .failure(let e) = Syscall.fsync(fd) { failure = e }
     }
-    let e = errno
-    if ok { fchmod(fd, mode); ok = fsync(fd) == 0 }
-    close(fd)
-    guard ok, rename(tmp, path) == 0 else {
-        let err = ok ? errno : e
-        unlink(tmp)
-        throw LockError(path: path, purpose: "write \(path)", errno: err, waited: 0)
+    Syscall.close(fd)
+    if failure == nil, case .failure(let e) = Syscall.rename(tmp, path) { failure = e }
+    if let e = failure {
+        _ = Syscall.unlink(tmp)
+        throw LockError(path: path, purpose: "write \(path)", errno: e.rawValue, waited: 0)
     }
-    let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    if dfd >= 0 { fsync(dfd); close(dfd) }
+    if case .success(let dfd) = Syscall.open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) { _ = Syscall.fsync(dfd); Syscall.close(dfd) }
 }
