@@ -38,4 +38,30 @@ final class SyscallTests: XCTestCase {
         XCTAssertEqual(readToEnd(p.read), msg)
         XCTAssertGreaterThan(Syscall.monotonicSeconds(), 0)
     }
+
+    func testAtomicWriteThrowsFileErrorWithTheOldWords() {
+        let p = "/nonexistent-lvsctl-dir/lvsctl.conf"
+        XCTAssertThrowsError(try writeFileAtomically(p, "x")) { e in
+            guard let f = e as? FileError else { return XCTFail("\(type(of: e))") }
+            XCTAssertEqual(f.errno, ENOENT)
+            XCTAssertEqual(f.path, p + ".tmp.\(getpid())")
+            XCTAssertEqual("\(f)", "write \(p): cannot open \(p).tmp.\(getpid()): \(errnoText(ENOENT))")
+        }
+        XCTAssertEqual("\(FileError(path: "/etc/x", operation: "write /etc/x", errno: EACCES))",
+                       "cannot open /etc/x: needs CAP_NET_ADMIN (run as root)")
+    }
+
+    func testXtablesLockTimesOutWhileAnotherDescriptorHoldsIt() throws {
+        let path = "/tmp/lvsctl-synctest-lock.\(getpid())"
+        defer { unlink(path) }
+        try withFileLock(path, timeout: 1, purpose: "outer") {
+            // flock locks belong to the open file description: a second open of the same file must wait.
+            XCTAssertThrowsError(try withXtablesLock(path: path, timeout: 0.1, operation: "test") {}) { e in
+                XCTAssertEqual("\(e)".contains("held by another process for 0.1 s"), true, "\(e)")
+            }
+            XCTAssertThrowsError(try withFileLock(path, timeout: 0, purpose: "inner") {}) { e in
+                XCTAssertEqual((e as? LockError)?.errno, 0)
+            }
+        }
+    }
 }

@@ -359,25 +359,16 @@ private func withAlignedBytes<T>(_ bytes: [UInt8], _ body: (UnsafeRawPointer) th
 /// Runs `body` holding `flock(LOCK_EX)` on the xtables lock file, as iptables-legacy does; polls every 50 ms
 /// for up to `timeout` seconds.
 func withXtablesLock<T>(path: String, timeout: Double, operation: String, _ body: () throws -> T) throws -> T {
-    let fd: Int32
-    switch Syscall.open(path, O_CREAT | O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0o600) {
-    case .success(let d): fd = d
-    case .failure(let e):
-        throw FirewallError(operation: operation, errno: e.rawValue,
-                            detail: "cannot open lock file \(path): \(e)" + (e == .permissionDenied || e == .notPermitted ? " (needs root)" : ""))
-    }
-    defer { Syscall.close(fd) }   // closing the descriptor releases the lock
-    let deadline = Syscall.monotonicSeconds() + timeout
-    while case .failure(let e) = Syscall.flock(fd, LOCK_EX | LOCK_NB) {
-        guard e == .wouldBlock else {
-            throw FirewallError(operation: operation, errno: e.rawValue, detail: "cannot lock \(path): \(e)")
+    try withExclusiveFileLock(path, openFlags: O_CREAT | O_RDONLY, timeout: timeout, failure: {
+        switch $0 {
+        case .open(let e):
+            FirewallError(operation: operation, errno: e.rawValue,
+                          detail: "cannot open lock file \(path): \(e)" + (e == .permissionDenied || e == .notPermitted ? " (needs root)" : ""))
+        case .lock(let e):
+            FirewallError(operation: operation, errno: e.rawValue, detail: "cannot lock \(path): \(e)")
+        case .timedOut:
+            FirewallError(operation: operation, errno: EWOULDBLOCK,
+                          detail: "cannot take \(path): held by another process for \(timeout == timeout.rounded() ? String(Int(timeout)) : String(timeout)) s")
         }
-        let left = deadline - Syscall.monotonicSeconds()
-        guard left > 0 else {
-            let secs = timeout == timeout.rounded() ? String(Int(timeout)) : String(timeout)
-            throw FirewallError(operation: operation, errno: e.rawValue, detail: "cannot take \(path): held by another process for \(secs) s")
-        }
-        Syscall.sleep(seconds: min(0.05, left))
-    }
-    return try body()
+    }, body)
 }
