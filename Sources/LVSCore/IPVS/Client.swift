@@ -196,6 +196,7 @@ public final class IPVSClient {
     /// The whole table: every service with its real servers (1 + N dumps on this one socket). A dump
     /// interrupted by a concurrent change is restarted, up to ``dumpRetries`` times. With `stats: false` no
     /// counters are decoded (every `stats` is nil): `list` without `--stats`/`--rate`/`--json`, and `save`.
+    /// With `only`, a service that is not in the table throws ``NoSuchService`` (`list -t ...: no such service`).
     public func table(_ only: ServiceKey? = nil, stats: Bool = true) throws -> [ServiceEntry] {
         var attempt = 0
         while true {
@@ -203,7 +204,7 @@ public final class IPVSClient {
                 var svcs = try services(stats: stats)
                 if let k = only {
                     svcs = svcs.filter { $0.key == k }
-                    if svcs.isEmpty { throw IPVSError(request: .zero(k), errno: ESRCH) }
+                    if svcs.isEmpty { throw NoSuchService(operation: "list", key: k) }
                 }
                 // The IPVS service dump never sets NLM_F_DUMP_INTR: a service added or deleted during the dump shifts
                 // the kernel's position, so another service is silently repeated or skipped (seen in t-scale.sh under
