@@ -24,7 +24,8 @@ let package = Package(
             "LVSCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "LVSCoreTests", dependencies: ["LVSCore"]),
-        .testTarget(name: "LVSCtlTests", dependencies: ["lvsctl", "LVSCore"]),
+        .target(name: "LVSTestSupport", dependencies: ["LVSCore"], path: "Tests/Support"),
+        .testTarget(name: "LVSCoreTests", dependencies: ["LVSCore", "LVSTestSupport"]),
+        .testTarget(name: "LVSCtlTests", dependencies: ["lvsctl", "LVSCore", "LVSTestSupport"]),
     ]
 )

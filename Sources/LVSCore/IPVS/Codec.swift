@@ -259,7 +259,8 @@ public enum IPVSRequest: Hashable, Sendable {
     ///
     /// The requests a restore sends by the ten thousand (new/set service, new/set destination) are written
     /// straight into the encoder; building the ``attributes`` enum arrays first cost ~14,000 instructions per
-    /// request. The bytes are the same (checked against `encodedAttributesGeneric()` and the golden captures).
+    /// request. The bytes are the same (checked against the enum encoding in EncodingFastPathTests, and the golden
+    /// captures).
     public func encodedAttributes() -> [UInt8] {
         var e = AttributeEncoder(capacity: 256)
         switch self {
@@ -283,16 +284,9 @@ public enum IPVSRequest: Hashable, Sendable {
         return e.bytes
     }
 
-    /// The encoding through the ``attributes`` enum values (the reference for ``encodedAttributes()``).
-    func encodedAttributesGeneric() -> [UInt8] {
-        var e = AttributeEncoder(capacity: 256)
-        for a in attributes { a.encode(&e) }
-        return e.bytes
-    }
-
     /// The destination nest of a new/set destination request, written directly.
     /// The layout is fixed (96 bytes: the nest header, then ten attributes of 8 bytes and the 20-byte address), so it
-    /// is written at known offsets; ``putDestByAttribute(_:_:)`` writes the same bytes attribute by attribute.
+    /// is written at known offsets; EncodingFastPathTests checks it against the same bytes written attribute by attribute.
     static func putDest(_ d: RealServer, _ e: inout AttributeEncoder) {
         let family = d.address.family.rawValue, port = d.port, fwd = d.forwarding.rawValue
         let weight = UInt32(bitPattern: d.weight), tunType = d.tunnelType.rawValue, tunPort = d.tunnelPort
@@ -315,22 +309,6 @@ public enum IPVSRequest: Hashable, Sendable {
                 header(80, 8, Dst.upperThreshold); p.storeBytes(of: upper.littleEndian, toByteOffset: 84, as: UInt32.self)
                 header(88, 8, Dst.lowerThreshold); p.storeBytes(of: lower.littleEndian, toByteOffset: 92, as: UInt32.self)
             }
-        }
-    }
-
-    /// ``putDest(_:_:)`` attribute by attribute (the reference for its fixed layout).
-    static func putDestByAttribute(_ d: RealServer, _ e: inout AttributeEncoder) {
-        e.nested(Cmd.dest) { n in
-            n.u16(Dst.addrFamily, d.address.family.rawValue)
-            n.addr16(Dst.addr, d.address.bytes)
-            n.be16(Dst.port, d.port)
-            n.u32(Dst.fwdMethod, d.forwarding.rawValue)
-            n.u32(Dst.weight, UInt32(bitPattern: d.weight))
-            n.u8(Dst.tunType, d.tunnelType.rawValue)
-            n.be16(Dst.tunPort, d.tunnelPort)
-            n.u16(Dst.tunFlags, d.tunnelChecksum.rawValue)
-            n.u32(Dst.upperThreshold, d.upperThreshold)
-            n.u32(Dst.lowerThreshold, d.lowerThreshold)
         }
     }
 
