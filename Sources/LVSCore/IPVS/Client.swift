@@ -54,6 +54,8 @@ public final class IPVSClient {
         public var sent = 0
         /// True when every request was sent and accepted.
         public var ok: Bool { failures.isEmpty }
+        /// A result (an ``IPVSControl`` other than ``IPVSClient``, such as a test's fake kernel, builds its own).
+        public init(failures: [(index: Int, errno: Int32)] = [], sent: Int = 0) { self.failures = failures; self.sent = sent }
         /// Indices of requests that the kernel accepted.
         public var succeeded: [Int] {
             let bad = Set(failures.map(\.index))
@@ -297,6 +299,8 @@ public struct DumpError: Error, CustomStringConvertible, Sendable {
     public var command: IPVSCommand
     /// The positive errno.
     public var errno: Int32
+    /// Creates the error for `command` refused with `errno`.
+    public init(command: IPVSCommand, errno: Int32) { self.command = command; self.errno = errno }
     /// The dump that failed, in words.
     public var description: String {
         let what: String
