@@ -37,6 +37,9 @@ final class SyscallTests: XCTestCase {
         Syscall.close(p.write)
         XCTAssertEqual(readToEnd(p.read), msg)
         XCTAssertGreaterThan(Syscall.monotonicSeconds(), 0)
+        XCTAssertEqual(try Syscall.fstat(p.read).get().st_mode & S_IFMT, S_IFIFO)
+        XCTAssertEqual(try Syscall.stat("/").get().st_mode & S_IFMT, S_IFDIR)
+        XCTAssertEqual(Syscall.fstat(-1).map { _ in 0 }, .failure(.badFileDescriptor))
     }
 
     func testAtomicWriteThrowsFileErrorWithTheOldWords() {

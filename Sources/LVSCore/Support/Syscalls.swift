@@ -89,6 +89,7 @@ func valueOrErrno<T: FixedWidthInteger>(retry: Bool = true, _ body: () -> T) -> 
 // `flock` and `stat` name both a function and a struct; at file scope (outside ``Syscall``) the call resolves.
 private func systemFlock(_ fd: Int32, _ operation: Int32) -> Int32 { flock(fd, operation) }
 private func systemStat(_ path: String, _ st: inout Glibc.stat) -> Int32 { stat(path, &st) }
+private func systemFstat(_ fd: Int32, _ st: inout Glibc.stat) -> Int32 { fstat(fd, &st) }
 
 /// Thin wrappers for the system calls LVSCore makes. Each keeps the C call's meaning; interruptible calls are
 /// retried on EINTR; failures come back as the typed ``Errno`` (and `errno` stays set, for callers that read it).
@@ -141,6 +142,12 @@ public enum Syscall {
     public static func stat(_ path: String) -> Result<Glibc.stat, Errno> {
         var st = Glibc.stat()
         return valueOrErrno(retry: false) { systemStat(path, &st) }.map { _ in st }
+    }
+
+    /// `fstat(2)`.
+    public static func fstat(_ fd: Int32) -> Result<Glibc.stat, Errno> {
+        var st = Glibc.stat()
+        return valueOrErrno(retry: false) { systemFstat(fd, &st) }.map { _ in st }
     }
 
     /// `access(2)`: true when `path` allows `mode` (`F_OK`, `X_OK`, ...).
