@@ -374,9 +374,16 @@ public enum IPVSDecode {
     /// that prints no counters: about a third of the decoding work of a table read).
     public static func service(_ bytes: ArraySlice<UInt8>, stats: Bool = true) throws -> VirtualService {
         if let s = FastDecode.service(bytes, stats: stats) { return s }
-        var s = try serviceGeneric(bytes)
+        var s = try serviceOffFastPath(bytes, stats: stats)
         if !stats { s.stats = nil }
         return s
+    }
+    /// A service reply the fast decoder's common path left: attribute types it does not know (its cold path),
+    /// else the generic decoder. Out of line, so that ``service(_:stats:)`` is as it was for the common reply.
+    @inline(never)
+    static func serviceOffFastPath(_ bytes: ArraySlice<UInt8>, stats: Bool) throws -> VirtualService {
+        if let s = FastDecode.serviceWithUnknown(bytes, stats: stats) { return s }
+        return try serviceGeneric(bytes)
     }
     /// ``service(_:)`` through the attribute enum values (the reference for the fast decoder).
     static func serviceGeneric(_ bytes: ArraySlice<UInt8>) throws -> VirtualService {
@@ -386,15 +393,27 @@ public enum IPVSDecode {
     /// The key of the service in a `GET_SERVICE` dump reply.
     public static func serviceKey(_ bytes: ArraySlice<UInt8>) throws -> ServiceKey {
         if let k = FastDecode.serviceKey(bytes) { return k }
+        return try serviceKeyOffFastPath(bytes)
+    }
+    /// ``serviceKey(_:)`` of a reply the fast decoder's common path left (see ``serviceOffFastPath(_:stats:)``).
+    @inline(never)
+    static func serviceKeyOffFastPath(_ bytes: ArraySlice<UInt8>) throws -> ServiceKey {
+        if let k = FastDecode.serviceKeyWithUnknown(bytes) { return k }
         return try serviceGeneric(bytes).key
     }
     /// The destination in a `GET_DEST` dump reply.
     /// `stats` as for ``service(_:stats:)``.
     public static func dest(_ bytes: ArraySlice<UInt8>, serviceFamily: AddressFamily, stats: Bool = true) throws -> RealServer {
         if let d = FastDecode.dest(bytes, serviceFamily: serviceFamily, stats: stats) { return d }
-        var d = try destGeneric(bytes, serviceFamily: serviceFamily)
+        var d = try destOffFastPath(bytes, serviceFamily: serviceFamily, stats: stats)
         if !stats { d.stats = nil }
         return d
+    }
+    /// A destination reply the fast decoder's common path left (see ``serviceOffFastPath(_:stats:)``).
+    @inline(never)
+    static func destOffFastPath(_ bytes: ArraySlice<UInt8>, serviceFamily: AddressFamily, stats: Bool) throws -> RealServer {
+        if let d = FastDecode.destWithUnknown(bytes, serviceFamily: serviceFamily, stats: stats) { return d }
+        return try destGeneric(bytes, serviceFamily: serviceFamily)
     }
     /// ``dest(_:serviceFamily:)`` through the attribute enum values (the reference for the fast decoder).
     static func destGeneric(_ bytes: ArraySlice<UInt8>, serviceFamily: AddressFamily) throws -> RealServer {
@@ -437,13 +456,14 @@ public enum IPVSDecode {
 
 /// Direct decoding of the dump replies a list or save reads by the ten thousand (one service or one destination
 /// each), without building ``RawAttribute`` payload arrays and attribute enum values (~45,000 instructions per
-/// destination). It handles the replies the kernel sends: a single service/destination attribute holding
-/// attributes of the right sizes. An attribute type it does not know (from a newer kernel) is kept in `unknown`
-/// as a ``RawAttribute``, exactly as the generic decoder keeps it (`.other`), so a kernel that adds an attribute
-/// does not send every reply down the slow path; so is a top-level attribute ``CommandAttribute`` does not know.
-/// For anything else (malformed attributes, a second known top-level attribute) it returns nil and the caller
-/// decodes generically, which throws the precise ``DecodeError``. Results equal the generic decoder's (see
-/// EncodingFastPathTests, including replies with unknown attribute types).
+/// destination). `dest`, `service` and `serviceKey` handle the replies the kernel sends: a single service/destination
+/// attribute holding only known attributes of the right sizes. A reply with attribute types they do not know (a
+/// newer kernel's) goes to `destWithUnknown` / `serviceWithUnknown` / `serviceKeyWithUnknown`, which decode it fast
+/// as well and keep those attributes in `unknown` exactly as the generic decoder keeps them (`.other`), so a kernel
+/// that adds an attribute does not send every reply down the generic path. For anything else (malformed
+/// attributes, a second known top-level attribute) they return nil and the caller decodes generically, which
+/// throws the precise ``DecodeError``. Results equal the generic decoder's (EncodingFastPathTests,
+/// KernelNumbersTests).
 enum FastDecode {
     /// Walks the attributes in `b[range]`, checking lengths as ``AttributeDecoder`` does; false when they are
     /// malformed or `body` returns false.
@@ -468,33 +488,82 @@ enum FastDecode {
     }
 
     /// The one nested attribute of `type` that makes up the whole message, or nil.
-    /// Other top-level attributes are skipped when ``CommandAttribute`` does not know their type (the generic
-    /// decoder keeps them as `.other` and the model ignores them); a known one makes it nil.
     static func only(_ b: UnsafeBufferPointer<UInt8>, type want: UInt16) -> Range<Int>? {
         var found: Range<Int>?
         let ok = walk(b, 0..<b.count) { t, r in
-            guard t == want else { return !knownCommandAttribute(t) }
-            guard found == nil else { return false }
+            guard t == want, found == nil else { return false }
             found = r
             return true
         }
         return ok ? found : nil
     }
 
+    /// The cold path for a reply that holds attribute types the fast decoder does not know (a newer kernel's):
+    /// the reply rebuilt as the one `want` nest with only the types `1...lastKnown` (the ones the walkers above
+    /// handle), and the others as the generic decoder keeps them (`.other`: type, flag bits, payload). Top-level
+    /// attributes ``CommandAttribute`` does not know are dropped, as the model ignores them. Nil when there is
+    /// nothing unknown, or the reply is malformed or holds another known top-level attribute: the generic decoder
+    /// decides. Out of line and separate from the walkers, so that the common reply costs what it did (keeping
+    /// the unknown attributes inside the walkers cost ~300 instructions per destination even when there were none).
+    @inline(never)
+    static func withoutUnknown(_ bytes: ArraySlice<UInt8>, want: UInt16, lastKnown: UInt16) -> (reply: [UInt8], unknown: [RawAttribute])? {
+        bytes.withUnsafeBufferPointer { b -> (reply: [UInt8], unknown: [RawAttribute])? in
+            var nest: Range<Int>?, droppedTop = false
+            let top = walk(b, 0..<b.count) { t, r in
+                if t == want { guard nest == nil else { return false }; nest = r; return true }
+                droppedTop = true
+                return !knownCommandAttribute(t)
+            }
+            guard top, let n = nest else { return nil }
+            var kept: [UInt8] = [0, 0, b[n.lowerBound - 2], b[n.lowerBound - 1]]  // the nest header, length below
+            var unknown: [RawAttribute] = []
+            let inner = walk(b, n) { t, r in
+                if t == 0 || t > lastKnown {
+                    let rawType = UInt16(b[r.lowerBound - 2]) | UInt16(b[r.lowerBound - 1]) << 8
+                    unknown.append(RawAttribute(type: t, flags: rawType & ~nlaTypeMask, payload: Array(b[r])))
+                } else {
+                    kept += b[(r.lowerBound - 4)..<r.upperBound]
+                    kept += [UInt8](repeating: 0, count: netlinkAlign(r.count) - r.count)
+                }
+                return true
+            }
+            guard inner, !unknown.isEmpty || droppedTop else { return nil }
+            let len = kept.count
+            kept[0] = UInt8(truncatingIfNeeded: len); kept[1] = UInt8(truncatingIfNeeded: len >> 8)
+            return (kept, unknown)
+        }
+    }
+
     /// Whether ``CommandAttribute/decode(_:)`` gives `t` a case of its own (not `.other`).
     static func knownCommandAttribute(_ t: UInt16) -> Bool {
         switch t {
-        case IPVSAttr.Command.service, IPVSAttr.Command.dest, IPVSAttr.Command.daemon,
-             IPVSAttr.Command.timeoutTCP, IPVSAttr.Command.timeoutTCPFin, IPVSAttr.Command.timeoutUDP: return true
+        case Cmd.service, Cmd.dest, Cmd.daemon, Cmd.timeoutTCP, Cmd.timeoutTCPFin, Cmd.timeoutUDP: return true
         default: return false
         }
     }
 
-    /// The attribute whose payload is `b[r]` as the generic decoder keeps one it does not know: type, flag bits
-    /// (from the header just before the payload) and a copy of the payload.
-    static func raw(_ b: UnsafeBufferPointer<UInt8>, _ t: UInt16, _ r: Range<Int>) -> RawAttribute {
-        let rawType = UInt16(b[r.lowerBound - 2]) | UInt16(b[r.lowerBound - 1]) << 8
-        return RawAttribute(type: t, flags: rawType & ~nlaTypeMask, payload: Array(b[r]))
+    /// ``dest(_:serviceFamily:stats:)`` of a reply with attribute types it does not know (see ``withoutUnknown``).
+    @inline(never)
+    static func destWithUnknown(_ bytes: ArraySlice<UInt8>, serviceFamily: AddressFamily, stats: Bool = true) -> RealServer? {
+        guard let (reply, unknown) = withoutUnknown(bytes, want: Cmd.dest, lastKnown: Dst.tunFlags),
+              var d = dest(reply[...], serviceFamily: serviceFamily, stats: stats) else { return nil }
+        d.unknown = unknown
+        return d
+    }
+
+    /// ``service(_:stats:)`` of a reply with attribute types it does not know (see ``withoutUnknown``).
+    @inline(never)
+    static func serviceWithUnknown(_ bytes: ArraySlice<UInt8>, stats: Bool = true) -> VirtualService? {
+        guard let (reply, unknown) = withoutUnknown(bytes, want: Cmd.service, lastKnown: Svc.stats64),
+              var s = service(reply[...], stats: stats) else { return nil }
+        s.unknown = unknown
+        return s
+    }
+
+    /// ``serviceKey(_:)`` of a reply with top-level attributes it does not know.
+    @inline(never)
+    static func serviceKeyWithUnknown(_ bytes: ArraySlice<UInt8>) -> ServiceKey? {
+        withoutUnknown(bytes, want: Cmd.service, lastKnown: Svc.stats64).flatMap { serviceKey($0.reply[...]) }
     }
 
     static func stats(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, wide: Bool) -> Stats? {
@@ -543,7 +612,7 @@ enum FastDecode {
             guard let dr = only(b, type: Cmd.dest) else { return nil }
             var addr: Int?, port: UInt16 = 0, fwd: UInt32 = 3, weight: Int32 = 0, uth: UInt32 = 0, lth: UInt32 = 0
             var act: UInt32 = 0, inact: UInt32 = 0, pers: UInt32 = 0, af: UInt16?, tt: UInt8 = 0, tp: UInt16 = 0, tf: UInt16 = 0
-            var st: Stats?, st32: Stats?, unknown: [RawAttribute] = []
+            var st: Stats?, st32: Stats?
             let ok = walk(b, dr) { t, r in
                 switch t {
                 case Dst.addr: guard r.count == 16 else { return false }; addr = r.lowerBound
@@ -561,7 +630,7 @@ enum FastDecode {
                 case Dst.tunType: guard let v = le(b, r, UInt8.self) else { return false }; tt = v
                 case Dst.tunPort: guard let v = le(b, r, UInt16.self) else { return false }; tp = v.byteSwapped
                 case Dst.tunFlags: guard let v = le(b, r, UInt16.self) else { return false }; tf = v
-                default: unknown.append(raw(b, t, r))  // kept, as RealServer(attributes:) keeps .other
+                default: return false
                 }
                 return true
             }
@@ -574,7 +643,6 @@ enum FastDecode {
                                tunnelPort: tp, tunnelChecksum: TunnelChecksum(rawValue: tf) ?? .none)
             d.activeConnections = act; d.inactiveConnections = inact; d.persistentConnections = pers
             d.stats = st ?? st32
-            d.unknown = unknown
             return d
         }
     }
@@ -621,7 +689,7 @@ enum FastDecode {
             guard let sr = only(b, type: Cmd.service) else { return nil }
             var k = KeyFields()
             var sched = "", flags: UInt32 = 0, timeout: UInt32 = 0, netmask: UInt32?, pe: String?
-            var st: Stats?, st32: Stats?, unknown: [RawAttribute] = []
+            var st: Stats?, st32: Stats?
             let ok = walk(b, sr) { t, r in
                 if let taken = k.take(b, t, r) { return taken }
                 switch t {
@@ -634,7 +702,7 @@ enum FastDecode {
                 case Svc.stats: guard wantStats else { break }; guard let v = stats(b, r, wide: false) else { return false }; st32 = v
                 case Svc.peName: guard let v = string(b, r) else { return false }; pe = v.isEmpty ? nil : v
                 case Svc.stats64: guard wantStats else { break }; guard let v = stats(b, r, wide: true) else { return false }; st = v
-                default: unknown.append(raw(b, t, r))  // kept, as VirtualService(attributes:) keeps .other
+                default: return false
                 }
                 return true
             }
@@ -642,7 +710,6 @@ enum FastDecode {
             var s = VirtualService(key: key, scheduler: Scheduler(sched), flags: ServiceFlags(rawValue: flags).subtracting(.hashed),
                                    timeout: timeout, netmask: netmask, persistenceEngine: pe)
             s.stats = st ?? st32
-            s.unknown = unknown
             return s
         }
     }
