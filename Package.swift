@@ -13,7 +13,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
-        // libnl-3 + libnl-genl-3 (+ libnl-route-3 for the dr layer). Only Sources/LVSCore/Netlink imports it.
+        // libnl-3 + libnl-genl-3 (+ libnl-route-3 for the dr layer) and <linux/ip_vs.h>. Imported by Sources/LVSCore/Netlink,
+        // Support/Syscalls.swift (setns) and IPVS/KernelNumbers.swift (the header's attribute numbers).
         .systemLibrary(name: "CNetlink", pkgConfig: "libnl-genl-3.0",
                        providers: [.apt(["libnl-3-dev", "libnl-genl-3-dev", "libnl-route-3-dev"])]),
         // libiptc (libip4tc + libip6tc). Only Sources/LVSCore/Firewall/IPTC.swift imports it.
@@ -29,7 +30,9 @@ let package = Package(
             "LVSCore", "LVSKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "LVSCoreTests", dependencies: ["LVSCore"]),
-        .testTarget(name: "LVSCtlTests", dependencies: ["lvsctl", "LVSCore", "LVSKit"]),
+        // Fakes for the unit tests (a firewall backend, an IPVS kernel); never shipped.
+        .target(name: "LVSTestSupport", dependencies: ["LVSCore"], path: "Tests/Support"),
+        .testTarget(name: "LVSCoreTests", dependencies: ["LVSCore", "LVSTestSupport"]),
+        .testTarget(name: "LVSCtlTests", dependencies: ["lvsctl", "LVSCore", "LVSKit", "LVSTestSupport"]),
     ]
 )

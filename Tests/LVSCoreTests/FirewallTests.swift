@@ -4,6 +4,7 @@ import Foundation
 import Glibc
 #endif
 @testable import LVSCore
+import LVSTestSupport
 
 // MARK: - Pure tests (run anywhere)
 

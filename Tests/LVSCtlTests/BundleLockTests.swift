@@ -5,6 +5,7 @@ import Glibc
 @testable import lvsctl
 @testable import LVSKit
 @testable import LVSCore
+import LVSTestSupport
 
 /// lvsctl beside lvsctl: the lock that serializes commands changing the firewall, and bundle rollbacks that remove
 /// only what the command wrote (the kernel side is Tests/Kernel/t-bundle.sh section 7).

@@ -125,10 +125,10 @@ public struct InterruptedError: Error, CustomStringConvertible {
 
 /// Runs a plan with rollback: validate-first callers hand over only well-formed requests.
 public struct Executor {
-    /// The client.
-    public let client: IPVSClient
+    /// The client: an ``IPVSClient``, or a test's fake kernel (called once per batch, not per request).
+    public let client: any IPVSControl
     /// Creates an executor.
-    public init(client: IPVSClient) { self.client = client }
+    public init(client: any IPVSControl) { self.client = client }
 
     /// Sends `plan` pipelined; if the kernel refuses a request (or `interrupted()` turns true), undoes every
     /// request that succeeded, newest first, and throws. `lineOf` names the source line of a request index.

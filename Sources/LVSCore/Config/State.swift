@@ -18,14 +18,4 @@ public struct ClusterConfig: Hashable, Sendable {
     public func index(of key: ServiceKey) -> Int? { entries.firstIndex { $0.service.key == key } }
 }
 
-/// Reads the running IPVS state through one client.
-public extension IPVSClient {
-    /// Services, real servers, timeouts and daemons as they run now (counters stripped).
-    func runningState() throws -> ClusterConfig {
-        var c = ClusterConfig()
-        c.entries = try table(stats: false).map { ServiceEntry(service: $0.service.config, servers: $0.servers.map(\.config)) }
-        c.timeouts = try timeouts()
-        c.daemons = try daemons()
-        return c
-    }
-}
+// IPVSClient.runningState() is IPVSControl's default runningState() (IPVS/Control.swift).

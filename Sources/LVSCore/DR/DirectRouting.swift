@@ -158,11 +158,14 @@ public enum Sysctl {
     /// Reads `/proc/sys/net/ipv4/conf/IF/NAME` as an integer.
     public static func read(_ interface: String, _ name: String) throws -> Int {
         let p = path(interface, name)
-        let fd = open(p, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw DRError("cannot read \(p): \(errnoText(errno))") }
-        defer { close(fd) }
+        let fd: Int32
+        switch Syscall.open(p, O_RDONLY | O_CLOEXEC) {
+        case .success(let d): fd = d
+        case .failure(let e): throw DRError("cannot read \(p): \(e)")
+        }
+        defer { Syscall.close(fd) }
         var buf = [UInt8](repeating: 0, count: 64)
-        let n = Glibc.read(fd, &buf, buf.count)
+        let n = (try? buf.withUnsafeMutableBytes { Syscall.read(fd, into: $0) }.get()) ?? -1
         guard n > 0, let v = Int(String(decoding: buf[0..<n], as: UTF8.self).trimmingWhitespace) else {
             throw DRError("cannot read \(p)")
         }
@@ -172,14 +175,19 @@ public enum Sysctl {
     /// Writes `VALUE` to `/proc/sys/net/ipv4/conf/IF/NAME`; needs CAP_NET_ADMIN.
     public static func write(_ interface: String, _ name: String, _ value: Int) throws {
         let p = path(interface, name)
-        let fd = open(p, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0 else {
-            let e = errno
-            throw DRError(e == EACCES || e == EPERM ? "cannot write \(p): needs CAP_NET_ADMIN (run as root)" : "cannot write \(p): \(errnoText(e))")
+        let fd: Int32
+        switch Syscall.open(p, O_WRONLY | O_CLOEXEC | O_NOFOLLOW) {
+        case .success(let d): fd = d
+        case .failure(let e):
+            throw DRError(e == .permissionDenied || e == .notPermitted ? "cannot write \(p): needs CAP_NET_ADMIN (run as root)" : "cannot write \(p): \(e)")
         }
-        defer { close(fd) }
+        defer { Syscall.close(fd) }
         let text = Array("\(value)\n".utf8)
-        guard Glibc.write(fd, text, text.count) == text.count else { throw DRError("cannot write \(p): \(errnoText(errno))") }
+        switch text.withUnsafeBytes({ Syscall.write(fd, $0) }) {
+        case .success(let n) where n == text.count: return
+        case .success: throw DRError("cannot write \(p): \(Errno.current)")
+        case .failure(let e): throw DRError("cannot write \(p): \(e)")
+        }
     }
 }
 
@@ -190,7 +198,7 @@ public enum ARPTables {
 
     /// The first executable arptables of `candidates`, or a `DRError` telling how to install it.
     public static func binary() throws -> String {
-        guard let p = candidates.first(where: { access($0, X_OK) == 0 }) else {
+        guard let p = candidates.first(where: { Syscall.access($0, X_OK) }) else {
             throw DRError("arptables is not installed (Debian: apt-get install arptables)")
         }
         return p
@@ -260,15 +268,13 @@ public final class DirectRouting {
     /// namespace cookie (`SO_NETNS_COOKIE`, Linux 5.14+) is never reused while the system runs, unlike the
     /// namespace's inode number, so a namespace created later never inherits a deleted one's records.
     public static func defaultStatePath() -> String {
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        if fd >= 0 {
-            defer { close(fd) }
-            var cookie: UInt64 = 0
-            var len = socklen_t(MemoryLayout<UInt64>.size)
-            if getsockopt(fd, SOL_SOCKET, 71 /* SO_NETNS_COOKIE */, &cookie, &len) == 0 { return "/run/lvsctl/dr/netns-\(cookie).json" }
+        if case .success(let fd) = Syscall.socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) {
+            defer { Syscall.close(fd) }
+            if case .success(let cookie) = Syscall.getsockoptUInt64(fd, SOL_SOCKET, 71 /* SO_NETNS_COOKIE */) {
+                return "/run/lvsctl/dr/netns-\(cookie).json"
+            }
         }
-        var st = stat()
-        let id = stat("/proc/thread-self/ns/net", &st) == 0 ? "inode-\(st.st_ino)" : "default"
+        let id = (try? Syscall.stat("/proc/thread-self/ns/net").get()).map { "inode-\($0.st_ino)" } ?? "default"
         return "/run/lvsctl/dr/netns-\(id).json"
     }
 
@@ -276,13 +282,14 @@ public final class DirectRouting {
 
     /// Reads the state file; an absent file is an empty state.
     public func loadState() throws -> DRState {
-        let fd = open(statePath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        if fd < 0 {
-            if errno == ENOENT { return DRState() }
-            throw DRError("cannot read \(statePath): \(errnoText(errno))")
+        let fd: Int32
+        switch Syscall.open(statePath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) {
+        case .success(let d): fd = d
+        case .failure(.noSuchFileOrDirectory): return DRState()
+        case .failure(let e): throw DRError("cannot read \(statePath): \(e)")
         }
         let data = Data(readToEnd(fd) ?? [])
-        close(fd)
+        Syscall.close(fd)
         do { return try JSONDecoder().decode(DRState.self, from: data) } catch {
             throw DRError("\(statePath) is not a valid lvsctl dr state file; move it away to start afresh")
         }
@@ -290,9 +297,11 @@ public final class DirectRouting {
 
     /// Writes the state file atomically (mode 0600), creating `/run/lvsctl/dr/` if needed.
     public func saveState(_ s: DRState) throws {
-        for d in ["/run/lvsctl", String(statePath[..<(statePath.lastIndex(of: "/") ?? statePath.endIndex)])] { _ = mkdir(d, 0o700) }
+        for d in ["/run/lvsctl", String(statePath[..<(statePath.lastIndex(of: "/") ?? statePath.endIndex)])] { _ = Syscall.mkdir(d, 0o700) }
         if s.records.isEmpty && s.sysctls.isEmpty {
-            if unlink(statePath) != 0 && errno != ENOENT { throw DRError("cannot remove \(statePath): \(errnoText(errno))") }
+            if case .failure(let e) = Syscall.unlink(statePath), e != .noSuchFileOrDirectory {
+                throw DRError("cannot remove \(statePath): \(e)")
+            }
             return
         }
         let enc = JSONEncoder()

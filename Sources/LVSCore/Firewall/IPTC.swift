@@ -151,8 +151,8 @@ public final class IPTablesBackend: FirewallBackend, Sendable {
     public init(lockFile: String? = nil, lockTimeout: Double = 10) {
         if let lockFile {
             self.lockFile = lockFile
-        } else if let env = getenv("XTABLES_LOCKFILE"), env.pointee != 0 {
-            self.lockFile = String(cString: env)
+        } else if let env = Syscall.getenv("XTABLES_LOCKFILE"), !env.isEmpty {
+            self.lockFile = env
         } else {
             self.lockFile = "/run/xtables.lock"
         }
@@ -162,15 +162,7 @@ public final class IPTablesBackend: FirewallBackend, Sendable {
     /// The tables instantiated in this thread's network namespace (`/proc/thread-self/net/ip{,6}_tables_names`),
     /// or nil when that cannot be read (no module yet, or no privilege: then `iptc_init` reports the reason).
     static func instantiatedTables(_ family: AddressFamily) -> Set<String>? {
-        let fd = open(namesPath(family), O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var buf = [UInt8](repeating: 0, count: 4096)
-        var text: [UInt8] = []
-        while true {
-            let n = read(fd, &buf, buf.count)
-            if n > 0 { text += buf[0..<n] } else if n < 0 && errno == EINTR { continue } else if n < 0 { return nil } else { break }
-        }
+        guard let text = readFile(namesPath(family)) else { return nil }
         return Set(String(decoding: text, as: UTF8.self).split(separator: "\n").map(String.init))
     }
 
@@ -183,13 +175,13 @@ public final class IPTablesBackend: FirewallBackend, Sendable {
 
     /// False when the family's base module (ip_tables or ip6_tables) is not loaded: then no table, and no rule of
     /// lvsctl's, can exist, and reading must not load it (the kernel may not even have it).
-    static func moduleLoaded(_ family: AddressFamily) -> Bool { access(namesPath(family), F_OK) == 0 }
+    static func moduleLoaded(_ family: AddressFamily) -> Bool { Syscall.access(namesPath(family), F_OK) }
 
     /// Whether this kernel has legacy x_tables for IPv4: ip_tables is loaded, or modprobe could load it
     /// (`modprobe -n`, which loads nothing). Linux 6.17 made it optional (CONFIG_NETFILTER_XTABLES_LEGACY).
     public static func kernelHasLegacy() -> Bool {
         if moduleLoaded(.inet) { return true }
-        for path in ["/sbin/modprobe", "/usr/sbin/modprobe"] where access(path, X_OK) == 0 {
+        for path in ["/sbin/modprobe", "/usr/sbin/modprobe"] where Syscall.access(path, X_OK) {
             return runProgram(path, ["modprobe", "-n", "-q", "ip_tables"]) == 0
         }
         return false
@@ -258,7 +250,7 @@ public final class IPTablesBackend: FirewallBackend, Sendable {
                 // chain already holds our rules (then there is nothing left to do).
                 if (e == EAGAIN || e == EINVAL) && attempt < maxAttempts {
                     Self.commitRetries += 1
-                    usleep(useconds_t(min(5_000 * attempt, 100_000) + Int(getpid() % 7) * 1_000)); continue
+                    Syscall.sleep(microseconds: min(5_000 * attempt, 100_000) + Int(Syscall.getpid() % 7) * 1_000); continue
                 }
                 throw FirewallError(operation: name + " commit", errno: e, detail: Self.explain(e, ops.strerror(e)))
             }
@@ -327,7 +319,7 @@ public final class IPTablesBackend: FirewallBackend, Sendable {
             let tableModule = (ops.family == .inet ? "iptable_" : "ip6table_") + table.rawValue
             if (e == ENOPROTOOPT || e == ENOENT) && !triedModprobe {
                 triedModprobe = true
-                for path in ["/sbin/modprobe", "/usr/sbin/modprobe"] where access(path, X_OK) == 0 {
+                for path in ["/sbin/modprobe", "/usr/sbin/modprobe"] where Syscall.access(path, X_OK) {
                     runProgram(path, ["modprobe", "-q", "-a", base, tableModule]); break
                 }
                 continue
@@ -367,27 +359,16 @@ private func withAlignedBytes<T>(_ bytes: [UInt8], _ body: (UnsafeRawPointer) th
 /// Runs `body` holding `flock(LOCK_EX)` on the xtables lock file, as iptables-legacy does; polls every 50 ms
 /// for up to `timeout` seconds.
 func withXtablesLock<T>(path: String, timeout: Double, operation: String, _ body: () throws -> T) throws -> T {
-    let fd = open(path, O_CREAT | O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0o600)
-    guard fd >= 0 else {
-        let e = errno
-        throw FirewallError(operation: operation, errno: e,
-                            detail: "cannot open lock file \(path): \(errnoText(e))" + (e == EACCES || e == EPERM ? " (needs root)" : ""))
-    }
-    defer { close(fd) }   // closing the descriptor releases the lock
-    func now() -> Double { var t = timespec(); clock_gettime(CLOCK_MONOTONIC, &t); return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9 }
-    let deadline = now() + timeout
-    while flock(fd, LOCK_EX | LOCK_NB) != 0 {
-        let e = errno
-        if e == EINTR { continue }
-        guard e == EWOULDBLOCK else {
-            throw FirewallError(operation: operation, errno: e, detail: "cannot lock \(path): \(errnoText(e))")
+    try withExclusiveFileLock(path, openFlags: O_CREAT | O_RDONLY, timeout: timeout, failure: {
+        switch $0 {
+        case .open(let e):
+            FirewallError(operation: operation, errno: e.rawValue,
+                          detail: "cannot open lock file \(path): \(e)" + (e == .permissionDenied || e == .notPermitted ? " (needs root)" : ""))
+        case .lock(let e):
+            FirewallError(operation: operation, errno: e.rawValue, detail: "cannot lock \(path): \(e)")
+        case .timedOut:
+            FirewallError(operation: operation, errno: EWOULDBLOCK,
+                          detail: "cannot take \(path): held by another process for \(timeout == timeout.rounded() ? String(Int(timeout)) : String(timeout)) s")
         }
-        let left = deadline - now()
-        guard left > 0 else {
-            let secs = timeout == timeout.rounded() ? String(Int(timeout)) : String(timeout)
-            throw FirewallError(operation: operation, errno: e, detail: "cannot take \(path): held by another process for \(secs) s")
-        }
-        usleep(useconds_t(min(0.05, left) * 1_000_000))
-    }
-    return try body()
+    }, body)
 }

@@ -44,9 +44,9 @@ enum NFT {
     /// Whether this kernel offers nf_tables' netlink family (libnftables exits the process when it cannot open
     /// its socket, so this is asked first).
     static let netlinkUsable: Bool = {
-        let fd = socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 12 /* NETLINK_NETFILTER */)
-        if fd < 0 { return false }
-        close(fd)
+        guard case .success(let fd) = Syscall.socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue),
+                                                      12 /* NETLINK_NETFILTER */) else { return false }
+        Syscall.close(fd)
         return true
     }()
 
@@ -169,7 +169,7 @@ public final class NFTablesBackend: FirewallBackend {
             attempt += 1
             let r = NFT.run(text)
             if r.ok { return }
-            if r.transient && attempt < maxAttempts { usleep(useconds_t(2_000 * attempt)); continue }
+            if r.transient && attempt < maxAttempts { Syscall.sleep(microseconds: 2_000 * attempt); continue }
             throw FirewallError(operation: what, errno: 0, detail: Self.explain(r.error))
         }
     }

@@ -44,24 +44,24 @@ public enum CommandAttribute: Hashable, Sendable {
     /// Decodes one top-level attribute.
     public static func decode(_ a: RawAttribute) throws -> CommandAttribute {
         switch a.type {
-        case 1: return .service(try a.nested("service").map(ServiceAttribute.decode), flagged: a.isNestedFlagged)
-        case 2: return .dest(try a.nested("destination").map(DestAttribute.decode), flagged: a.isNestedFlagged)
-        case 3: return .daemon(try a.nested("daemon").map(DaemonAttribute.decode), flagged: a.isNestedFlagged)
-        case 4: return .timeoutTCP(try a.u32("timeout tcp"))
-        case 5: return .timeoutTCPFin(try a.u32("timeout tcpfin"))
-        case 6: return .timeoutUDP(try a.u32("timeout udp"))
+        case IPVSAttr.Command.service: return .service(try a.nested("service").map(ServiceAttribute.decode), flagged: a.isNestedFlagged)
+        case IPVSAttr.Command.dest: return .dest(try a.nested("destination").map(DestAttribute.decode), flagged: a.isNestedFlagged)
+        case IPVSAttr.Command.daemon: return .daemon(try a.nested("daemon").map(DaemonAttribute.decode), flagged: a.isNestedFlagged)
+        case IPVSAttr.Command.timeoutTCP: return .timeoutTCP(try a.u32("timeout tcp"))
+        case IPVSAttr.Command.timeoutTCPFin: return .timeoutTCPFin(try a.u32("timeout tcpfin"))
+        case IPVSAttr.Command.timeoutUDP: return .timeoutUDP(try a.u32("timeout udp"))
         default: return .other(a)
         }
     }
     /// Encodes this attribute.
     public func encode(_ e: inout AttributeEncoder) {
         switch self {
-        case .service(let s, let f): e.nested(1, flagged: f) { n in for x in s { x.encode(&n) } }
-        case .dest(let d, let f): e.nested(2, flagged: f) { n in for x in d { x.encode(&n) } }
-        case .daemon(let d, let f): e.nested(3, flagged: f) { n in for x in d { x.encode(&n) } }
-        case .timeoutTCP(let v): e.u32(4, v)
-        case .timeoutTCPFin(let v): e.u32(5, v)
-        case .timeoutUDP(let v): e.u32(6, v)
+        case .service(let s, let f): e.nested(IPVSAttr.Command.service, flagged: f) { n in for x in s { x.encode(&n) } }
+        case .dest(let d, let f): e.nested(IPVSAttr.Command.dest, flagged: f) { n in for x in d { x.encode(&n) } }
+        case .daemon(let d, let f): e.nested(IPVSAttr.Command.daemon, flagged: f) { n in for x in d { x.encode(&n) } }
+        case .timeoutTCP(let v): e.u32(IPVSAttr.Command.timeoutTCP, v)
+        case .timeoutTCPFin(let v): e.u32(IPVSAttr.Command.timeoutTCPFin, v)
+        case .timeoutUDP(let v): e.u32(IPVSAttr.Command.timeoutUDP, v)
         case .other(let r): e.raw(r)
         }
     }
@@ -100,42 +100,42 @@ public enum ServiceAttribute: Hashable, Sendable {
     /// Decodes one service attribute.
     public static func decode(_ a: RawAttribute) throws -> ServiceAttribute {
         switch a.type {
-        case 1: return .af(try a.u16(ctx))
-        case 2: return .protocol(try a.u16(ctx))
-        case 3:
+        case IPVSAttr.Service.af: return .af(try a.u16(ctx))
+        case IPVSAttr.Service.`protocol`: return .protocol(try a.u16(ctx))
+        case IPVSAttr.Service.addr:
             guard a.payload.count == 16 else { throw DecodeError(ctx, "address of \(a.payload.count) bytes, expected 16") }
             return .addr(a.payload)
-        case 4: return .port(try a.be16(ctx))
-        case 5: return .fwmark(try a.u32(ctx))
-        case 6: return .schedName(try a.string(ctx))
-        case 7:
+        case IPVSAttr.Service.port: return .port(try a.be16(ctx))
+        case IPVSAttr.Service.fwmark: return .fwmark(try a.u32(ctx))
+        case IPVSAttr.Service.schedName: return .schedName(try a.string(ctx))
+        case IPVSAttr.Service.flags:
             guard a.payload.count == 8 else { throw DecodeError(ctx, "flags of \(a.payload.count) bytes, expected 8") }
             let f = RawAttribute(type: 0, payload: Array(a.payload[0..<4])), m = RawAttribute(type: 0, payload: Array(a.payload[4..<8]))
             return .flags(flags: try f.u32(ctx), mask: try m.u32(ctx))
-        case 8: return .timeout(try a.u32(ctx))
-        case 9: return .netmask(try a.u32(ctx))
-        case 10: return .stats(try a.nested("service stats").map { try StatsAttribute.decode($0, wide: false) }, flagged: a.isNestedFlagged)
-        case 11: return .peName(try a.string(ctx))
-        case 12: return .stats64(try a.nested("service stats64").map { try StatsAttribute.decode($0, wide: true) }, flagged: a.isNestedFlagged)
+        case IPVSAttr.Service.timeout: return .timeout(try a.u32(ctx))
+        case IPVSAttr.Service.netmask: return .netmask(try a.u32(ctx))
+        case IPVSAttr.Service.stats: return .stats(try a.nested("service stats").map { try StatsAttribute.decode($0, wide: false) }, flagged: a.isNestedFlagged)
+        case IPVSAttr.Service.peName: return .peName(try a.string(ctx))
+        case IPVSAttr.Service.stats64: return .stats64(try a.nested("service stats64").map { try StatsAttribute.decode($0, wide: true) }, flagged: a.isNestedFlagged)
         default: return .other(a)
         }
     }
     /// Encodes this attribute.
     public func encode(_ e: inout AttributeEncoder) {
         switch self {
-        case .af(let v): e.u16(1, v)
-        case .protocol(let v): e.u16(2, v)
-        case .addr(let v): e.put(3, v)
-        case .port(let v): e.be16(4, v)
-        case .fwmark(let v): e.u32(5, v)
-        case .schedName(let v): e.string(6, v)
+        case .af(let v): e.u16(IPVSAttr.Service.af, v)
+        case .protocol(let v): e.u16(IPVSAttr.Service.`protocol`, v)
+        case .addr(let v): e.put(IPVSAttr.Service.addr, v)
+        case .port(let v): e.be16(IPVSAttr.Service.port, v)
+        case .fwmark(let v): e.u32(IPVSAttr.Service.fwmark, v)
+        case .schedName(let v): e.string(IPVSAttr.Service.schedName, v)
         case .flags(let f, let m):
-            var p = AttributeEncoder(); p.le(f); p.le(m); e.put(7, p.bytes)
-        case .timeout(let v): e.u32(8, v)
-        case .netmask(let v): e.u32(9, v)
-        case .stats(let s, let f): e.nested(10, flagged: f) { n in for x in s { x.encode(&n, wide: false) } }
-        case .peName(let v): e.string(11, v)
-        case .stats64(let s, let f): e.nested(12, flagged: f) { n in for x in s { x.encode(&n, wide: true) } }
+            var p = AttributeEncoder(); p.le(f); p.le(m); e.put(IPVSAttr.Service.flags, p.bytes)
+        case .timeout(let v): e.u32(IPVSAttr.Service.timeout, v)
+        case .netmask(let v): e.u32(IPVSAttr.Service.netmask, v)
+        case .stats(let s, let f): e.nested(IPVSAttr.Service.stats, flagged: f) { n in for x in s { x.encode(&n, wide: false) } }
+        case .peName(let v): e.string(IPVSAttr.Service.peName, v)
+        case .stats64(let s, let f): e.nested(IPVSAttr.Service.stats64, flagged: f) { n in for x in s { x.encode(&n, wide: true) } }
         case .other(let r): e.raw(r)
         }
     }
@@ -180,44 +180,44 @@ public enum DestAttribute: Hashable, Sendable {
     /// Decodes one destination attribute.
     public static func decode(_ a: RawAttribute) throws -> DestAttribute {
         switch a.type {
-        case 1:
+        case IPVSAttr.Dest.addr:
             guard a.payload.count == 16 else { throw DecodeError(ctx, "address of \(a.payload.count) bytes, expected 16") }
             return .addr(a.payload)
-        case 2: return .port(try a.be16(ctx))
-        case 3: return .fwdMethod(try a.u32(ctx))
-        case 4: return .weight(Int32(bitPattern: try a.u32(ctx)))
-        case 5: return .upperThreshold(try a.u32(ctx))
-        case 6: return .lowerThreshold(try a.u32(ctx))
-        case 7: return .activeConns(try a.u32(ctx))
-        case 8: return .inactiveConns(try a.u32(ctx))
-        case 9: return .persistConns(try a.u32(ctx))
-        case 10: return .stats(try a.nested("destination stats").map { try StatsAttribute.decode($0, wide: false) }, flagged: a.isNestedFlagged)
-        case 11: return .addrFamily(try a.u16(ctx))
-        case 12: return .stats64(try a.nested("destination stats64").map { try StatsAttribute.decode($0, wide: true) }, flagged: a.isNestedFlagged)
-        case 13: return .tunType(try a.u8(ctx))
-        case 14: return .tunPort(try a.be16(ctx))
-        case 15: return .tunFlags(try a.u16(ctx))
+        case IPVSAttr.Dest.port: return .port(try a.be16(ctx))
+        case IPVSAttr.Dest.fwdMethod: return .fwdMethod(try a.u32(ctx))
+        case IPVSAttr.Dest.weight: return .weight(Int32(bitPattern: try a.u32(ctx)))
+        case IPVSAttr.Dest.upperThreshold: return .upperThreshold(try a.u32(ctx))
+        case IPVSAttr.Dest.lowerThreshold: return .lowerThreshold(try a.u32(ctx))
+        case IPVSAttr.Dest.activeConns: return .activeConns(try a.u32(ctx))
+        case IPVSAttr.Dest.inactiveConns: return .inactiveConns(try a.u32(ctx))
+        case IPVSAttr.Dest.persistConns: return .persistConns(try a.u32(ctx))
+        case IPVSAttr.Dest.stats: return .stats(try a.nested("destination stats").map { try StatsAttribute.decode($0, wide: false) }, flagged: a.isNestedFlagged)
+        case IPVSAttr.Dest.addrFamily: return .addrFamily(try a.u16(ctx))
+        case IPVSAttr.Dest.stats64: return .stats64(try a.nested("destination stats64").map { try StatsAttribute.decode($0, wide: true) }, flagged: a.isNestedFlagged)
+        case IPVSAttr.Dest.tunType: return .tunType(try a.u8(ctx))
+        case IPVSAttr.Dest.tunPort: return .tunPort(try a.be16(ctx))
+        case IPVSAttr.Dest.tunFlags: return .tunFlags(try a.u16(ctx))
         default: return .other(a)
         }
     }
     /// Encodes this attribute.
     public func encode(_ e: inout AttributeEncoder) {
         switch self {
-        case .addr(let v): e.put(1, v)
-        case .port(let v): e.be16(2, v)
-        case .fwdMethod(let v): e.u32(3, v)
-        case .weight(let v): e.u32(4, UInt32(bitPattern: v))
-        case .upperThreshold(let v): e.u32(5, v)
-        case .lowerThreshold(let v): e.u32(6, v)
-        case .activeConns(let v): e.u32(7, v)
-        case .inactiveConns(let v): e.u32(8, v)
-        case .persistConns(let v): e.u32(9, v)
-        case .stats(let s, let f): e.nested(10, flagged: f) { n in for x in s { x.encode(&n, wide: false) } }
-        case .addrFamily(let v): e.u16(11, v)
-        case .stats64(let s, let f): e.nested(12, flagged: f) { n in for x in s { x.encode(&n, wide: true) } }
-        case .tunType(let v): e.u8(13, v)
-        case .tunPort(let v): e.be16(14, v)
-        case .tunFlags(let v): e.u16(15, v)
+        case .addr(let v): e.put(IPVSAttr.Dest.addr, v)
+        case .port(let v): e.be16(IPVSAttr.Dest.port, v)
+        case .fwdMethod(let v): e.u32(IPVSAttr.Dest.fwdMethod, v)
+        case .weight(let v): e.u32(IPVSAttr.Dest.weight, UInt32(bitPattern: v))
+        case .upperThreshold(let v): e.u32(IPVSAttr.Dest.upperThreshold, v)
+        case .lowerThreshold(let v): e.u32(IPVSAttr.Dest.lowerThreshold, v)
+        case .activeConns(let v): e.u32(IPVSAttr.Dest.activeConns, v)
+        case .inactiveConns(let v): e.u32(IPVSAttr.Dest.inactiveConns, v)
+        case .persistConns(let v): e.u32(IPVSAttr.Dest.persistConns, v)
+        case .stats(let s, let f): e.nested(IPVSAttr.Dest.stats, flagged: f) { n in for x in s { x.encode(&n, wide: false) } }
+        case .addrFamily(let v): e.u16(IPVSAttr.Dest.addrFamily, v)
+        case .stats64(let s, let f): e.nested(IPVSAttr.Dest.stats64, flagged: f) { n in for x in s { x.encode(&n, wide: true) } }
+        case .tunType(let v): e.u8(IPVSAttr.Dest.tunType, v)
+        case .tunPort(let v): e.be16(IPVSAttr.Dest.tunPort, v)
+        case .tunFlags(let v): e.u16(IPVSAttr.Dest.tunFlags, v)
         case .other(let r): e.raw(r)
         }
     }
@@ -248,32 +248,32 @@ public enum DaemonAttribute: Hashable, Sendable {
     /// Decodes one daemon attribute.
     public static func decode(_ a: RawAttribute) throws -> DaemonAttribute {
         switch a.type {
-        case 1: return .state(try a.u32(ctx))
-        case 2: return .mcastInterface(try a.string(ctx))
-        case 3: return .syncID(try a.u32(ctx))
-        case 4: return .syncMaxLen(try a.u16(ctx))
-        case 5:
+        case IPVSAttr.Daemon.state: return .state(try a.u32(ctx))
+        case IPVSAttr.Daemon.mcastInterface: return .mcastInterface(try a.string(ctx))
+        case IPVSAttr.Daemon.syncID: return .syncID(try a.u32(ctx))
+        case IPVSAttr.Daemon.syncMaxLen: return .syncMaxLen(try a.u16(ctx))
+        case IPVSAttr.Daemon.mcastGroup:
             guard a.payload.count == 4 else { throw DecodeError(ctx, "IPv4 group of \(a.payload.count) bytes") }
             return .mcastGroup(a.payload)
-        case 6:
+        case IPVSAttr.Daemon.mcastGroup6:
             guard a.payload.count == 16 else { throw DecodeError(ctx, "IPv6 group of \(a.payload.count) bytes") }
             return .mcastGroup6(a.payload)
-        case 7: return .mcastPort(try a.u16(ctx))
-        case 8: return .mcastTTL(try a.u8(ctx))
+        case IPVSAttr.Daemon.mcastPort: return .mcastPort(try a.u16(ctx))
+        case IPVSAttr.Daemon.mcastTTL: return .mcastTTL(try a.u8(ctx))
         default: return .other(a)
         }
     }
     /// Encodes this attribute.
     public func encode(_ e: inout AttributeEncoder) {
         switch self {
-        case .state(let v): e.u32(1, v)
-        case .mcastInterface(let v): e.string(2, v)
-        case .syncID(let v): e.u32(3, v)
-        case .syncMaxLen(let v): e.u16(4, v)
-        case .mcastGroup(let v): e.put(5, v)
-        case .mcastGroup6(let v): e.put(6, v)
-        case .mcastPort(let v): e.u16(7, v)
-        case .mcastTTL(let v): e.u8(8, v)
+        case .state(let v): e.u32(IPVSAttr.Daemon.state, v)
+        case .mcastInterface(let v): e.string(IPVSAttr.Daemon.mcastInterface, v)
+        case .syncID(let v): e.u32(IPVSAttr.Daemon.syncID, v)
+        case .syncMaxLen(let v): e.u16(IPVSAttr.Daemon.syncMaxLen, v)
+        case .mcastGroup(let v): e.put(IPVSAttr.Daemon.mcastGroup, v)
+        case .mcastGroup6(let v): e.put(IPVSAttr.Daemon.mcastGroup6, v)
+        case .mcastPort(let v): e.u16(IPVSAttr.Daemon.mcastPort, v)
+        case .mcastTTL(let v): e.u8(IPVSAttr.Daemon.mcastTTL, v)
         case .other(let r): e.raw(r)
         }
     }
@@ -294,16 +294,16 @@ public enum StatsAttribute: Hashable, Sendable {
         let c = "stats"
         func n(_ is64: Bool) throws -> UInt64 { is64 ? try a.u64(c) : UInt64(try a.u32(c)) }
         switch a.type {
-        case 1: return .conns(try n(wide))
-        case 2: return .inPackets(try n(wide))
-        case 3: return .outPackets(try n(wide))
-        case 4: return .inBytes(try n(true))
-        case 5: return .outBytes(try n(true))
-        case 6: return .cps(try n(wide))
-        case 7: return .inPPS(try n(wide))
-        case 8: return .outPPS(try n(wide))
-        case 9: return .inBPS(try n(wide))
-        case 10: return .outBPS(try n(wide))
+        case IPVSAttr.Stats.conns: return .conns(try n(wide))
+        case IPVSAttr.Stats.inPackets: return .inPackets(try n(wide))
+        case IPVSAttr.Stats.outPackets: return .outPackets(try n(wide))
+        case IPVSAttr.Stats.inBytes: return .inBytes(try n(true))
+        case IPVSAttr.Stats.outBytes: return .outBytes(try n(true))
+        case IPVSAttr.Stats.cps: return .cps(try n(wide))
+        case IPVSAttr.Stats.inPPS: return .inPPS(try n(wide))
+        case IPVSAttr.Stats.outPPS: return .outPPS(try n(wide))
+        case IPVSAttr.Stats.inBPS: return .inBPS(try n(wide))
+        case IPVSAttr.Stats.outBPS: return .outBPS(try n(wide))
         default: return .other(a)
         }
     }
@@ -313,16 +313,16 @@ public enum StatsAttribute: Hashable, Sendable {
             if is64 { e.u64(t, v) } else { e.u32(t, UInt32(truncatingIfNeeded: v)) }
         }
         switch self {
-        case .conns(let v): put(1, v, wide)
-        case .inPackets(let v): put(2, v, wide)
-        case .outPackets(let v): put(3, v, wide)
-        case .inBytes(let v): put(4, v, true)
-        case .outBytes(let v): put(5, v, true)
-        case .cps(let v): put(6, v, wide)
-        case .inPPS(let v): put(7, v, wide)
-        case .outPPS(let v): put(8, v, wide)
-        case .inBPS(let v): put(9, v, wide)
-        case .outBPS(let v): put(10, v, wide)
+        case .conns(let v): put(IPVSAttr.Stats.conns, v, wide)
+        case .inPackets(let v): put(IPVSAttr.Stats.inPackets, v, wide)
+        case .outPackets(let v): put(IPVSAttr.Stats.outPackets, v, wide)
+        case .inBytes(let v): put(IPVSAttr.Stats.inBytes, v, true)
+        case .outBytes(let v): put(IPVSAttr.Stats.outBytes, v, true)
+        case .cps(let v): put(IPVSAttr.Stats.cps, v, wide)
+        case .inPPS(let v): put(IPVSAttr.Stats.inPPS, v, wide)
+        case .outPPS(let v): put(IPVSAttr.Stats.outPPS, v, wide)
+        case .inBPS(let v): put(IPVSAttr.Stats.inBPS, v, wide)
+        case .outBPS(let v): put(IPVSAttr.Stats.outBPS, v, wide)
         case .other(let r): e.raw(r)
         }
     }
@@ -339,16 +339,16 @@ public enum InfoAttribute: Hashable, Sendable {
     /// Decodes one info attribute.
     public static func decode(_ a: RawAttribute) throws -> InfoAttribute {
         switch a.type {
-        case 1: return .version(try a.u32("info"))
-        case 2: return .connTabSize(try a.u32("info"))
+        case IPVSAttr.Info.version: return .version(try a.u32("info"))
+        case IPVSAttr.Info.connTabSize: return .connTabSize(try a.u32("info"))
         default: return .other(a)
         }
     }
     /// Encodes this attribute.
     public func encode(_ e: inout AttributeEncoder) {
         switch self {
-        case .version(let v): e.u32(1, v)
-        case .connTabSize(let v): e.u32(2, v)
+        case .version(let v): e.u32(IPVSAttr.Info.version, v)
+        case .connTabSize(let v): e.u32(IPVSAttr.Info.connTabSize, v)
         case .other(let r): e.raw(r)
         }
     }

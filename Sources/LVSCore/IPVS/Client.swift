@@ -54,6 +54,8 @@ public final class IPVSClient {
         public var sent = 0
         /// True when every request was sent and accepted.
         public var ok: Bool { failures.isEmpty }
+        /// A result (an ``IPVSControl`` other than ``IPVSClient``, such as a test's fake kernel, builds its own).
+        public init(failures: [(index: Int, errno: Int32)] = [], sent: Int = 0) { self.failures = failures; self.sent = sent }
         /// Indices of requests that the kernel accepted.
         public var succeeded: [Int] {
             let bad = Set(failures.map(\.index))
@@ -196,6 +198,7 @@ public final class IPVSClient {
     /// The whole table: every service with its real servers (1 + N dumps on this one socket). A dump
     /// interrupted by a concurrent change is restarted, up to ``dumpRetries`` times. With `stats: false` no
     /// counters are decoded (every `stats` is nil): `list` without `--stats`/`--rate`/`--json`, and `save`.
+    /// With `only`, a service that is not in the table throws ``NoSuchService`` (`list -t ...: no such service`).
     public func table(_ only: ServiceKey? = nil, stats: Bool = true) throws -> [ServiceEntry] {
         var attempt = 0
         while true {
@@ -203,7 +206,7 @@ public final class IPVSClient {
                 var svcs = try services(stats: stats)
                 if let k = only {
                     svcs = svcs.filter { $0.key == k }
-                    if svcs.isEmpty { throw IPVSError(request: .zero(k), errno: ESRCH) }
+                    if svcs.isEmpty { throw NoSuchService(operation: "list", key: k) }
                 }
                 // The IPVS service dump never sets NLM_F_DUMP_INTR: a service added or deleted during the dump shifts
                 // the kernel's position, so another service is silently repeated or skipped (seen in t-scale.sh under
@@ -296,6 +299,8 @@ public struct DumpError: Error, CustomStringConvertible, Sendable {
     public var command: IPVSCommand
     /// The positive errno.
     public var errno: Int32
+    /// Creates the error for `command` refused with `errno`.
+    public init(command: IPVSCommand, errno: Int32) { self.command = command; self.errno = errno }
     /// The dump that failed, in words.
     public var description: String {
         let what: String

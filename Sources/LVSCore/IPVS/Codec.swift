@@ -1,6 +1,12 @@
 /// Model values <-> IPVS attribute sets. Pure: no I/O.
 ///
 /// The attribute order follows what libipvs (ipvsadm 1.31) sends, so the bytes match its golden captures.
+/// Attribute numbers are the `linux/ip_vs.h` constants of ``IPVSAttr`` (compile-time constants: see KernelNumbers.swift).
+
+private typealias Cmd = IPVSAttr.Command
+private typealias Svc = IPVSAttr.Service
+private typealias Dst = IPVSAttr.Dest
+private typealias Sts = IPVSAttr.Stats
 
 extension Stats {
     /// Builds counters from a `STATS`/`STATS64` attribute list.
@@ -253,18 +259,19 @@ public enum IPVSRequest: Hashable, Sendable {
     ///
     /// The requests a restore sends by the ten thousand (new/set service, new/set destination) are written
     /// straight into the encoder; building the ``attributes`` enum arrays first cost ~14,000 instructions per
-    /// request. The bytes are the same (checked against `encodedAttributesGeneric()` and the golden captures).
+    /// request. The bytes are the same (checked against the enum encoding in EncodingFastPathTests, and the golden
+    /// captures).
     public func encodedAttributes() -> [UInt8] {
         var e = AttributeEncoder(capacity: 256)
         switch self {
         case .addService(let s) where s.unknown.isEmpty, .editService(let s) where s.unknown.isEmpty:
-            e.nested(1) { n in
+            e.nested(Cmd.service) { n in
                 IPVSRequest.putKey(s.key, &n)
-                n.string(6, s.scheduler.rawValue)
-                if let pe = s.persistenceEngine, !pe.isEmpty { n.string(11, pe) }
+                n.string(Svc.schedName, s.scheduler.rawValue)
+                if let pe = s.persistenceEngine, !pe.isEmpty { n.string(Svc.peName, pe) }
                 IPVSRequest.putFlags(s.flags.rawValue, ~0, &n)
-                n.u32(8, s.timeout)
-                n.u32(9, s.netmask)
+                n.u32(Svc.timeout, s.timeout)
+                n.u32(Svc.netmask, s.netmask)
             }
         case .addDest(let k, let d) where d.unknown.isEmpty, .editDest(let k, let d) where d.unknown.isEmpty:
             IPVSRequest.putRequestKey(k, &e)
@@ -277,16 +284,9 @@ public enum IPVSRequest: Hashable, Sendable {
         return e.bytes
     }
 
-    /// The encoding through the ``attributes`` enum values (the reference for ``encodedAttributes()``).
-    func encodedAttributesGeneric() -> [UInt8] {
-        var e = AttributeEncoder(capacity: 256)
-        for a in attributes { a.encode(&e) }
-        return e.bytes
-    }
-
     /// The destination nest of a new/set destination request, written directly.
     /// The layout is fixed (96 bytes: the nest header, then ten attributes of 8 bytes and the 20-byte address), so it
-    /// is written at known offsets; ``putDestByAttribute(_:_:)`` writes the same bytes attribute by attribute.
+    /// is written at known offsets; EncodingFastPathTests checks it against the same bytes written attribute by attribute.
     static func putDest(_ d: RealServer, _ e: inout AttributeEncoder) {
         let family = d.address.family.rawValue, port = d.port, fwd = d.forwarding.rawValue
         let weight = UInt32(bitPattern: d.weight), tunType = d.tunnelType.rawValue, tunPort = d.tunnelPort
@@ -297,34 +297,18 @@ public enum IPVSRequest: Hashable, Sendable {
                     p.storeBytes(of: len.littleEndian, toByteOffset: at, as: UInt16.self)
                     p.storeBytes(of: type.littleEndian, toByteOffset: at + 2, as: UInt16.self)
                 }
-                header(0, 96, 2 | nlaFlagNested)
-                header(4, 6, 11); p.storeBytes(of: family.littleEndian, toByteOffset: 8, as: UInt16.self)
-                header(12, 20, 1); (p.baseAddress! + 16).copyMemory(from: addr.baseAddress!, byteCount: min(addr.count, 16))
-                header(32, 6, 2); p.storeBytes(of: port.bigEndian, toByteOffset: 36, as: UInt16.self)
-                header(40, 8, 3); p.storeBytes(of: fwd.littleEndian, toByteOffset: 44, as: UInt32.self)
-                header(48, 8, 4); p.storeBytes(of: weight.littleEndian, toByteOffset: 52, as: UInt32.self)
-                header(56, 5, 13); p.storeBytes(of: tunType, toByteOffset: 60, as: UInt8.self)
-                header(64, 6, 14); p.storeBytes(of: tunPort.bigEndian, toByteOffset: 68, as: UInt16.self)
-                header(72, 6, 15); p.storeBytes(of: csum.littleEndian, toByteOffset: 76, as: UInt16.self)
-                header(80, 8, 5); p.storeBytes(of: upper.littleEndian, toByteOffset: 84, as: UInt32.self)
-                header(88, 8, 6); p.storeBytes(of: lower.littleEndian, toByteOffset: 92, as: UInt32.self)
+                header(0, 96, Cmd.dest | nlaFlagNested)
+                header(4, 6, Dst.addrFamily); p.storeBytes(of: family.littleEndian, toByteOffset: 8, as: UInt16.self)
+                header(12, 20, Dst.addr); (p.baseAddress! + 16).copyMemory(from: addr.baseAddress!, byteCount: min(addr.count, 16))
+                header(32, 6, Dst.port); p.storeBytes(of: port.bigEndian, toByteOffset: 36, as: UInt16.self)
+                header(40, 8, Dst.fwdMethod); p.storeBytes(of: fwd.littleEndian, toByteOffset: 44, as: UInt32.self)
+                header(48, 8, Dst.weight); p.storeBytes(of: weight.littleEndian, toByteOffset: 52, as: UInt32.self)
+                header(56, 5, Dst.tunType); p.storeBytes(of: tunType, toByteOffset: 60, as: UInt8.self)
+                header(64, 6, Dst.tunPort); p.storeBytes(of: tunPort.bigEndian, toByteOffset: 68, as: UInt16.self)
+                header(72, 6, Dst.tunFlags); p.storeBytes(of: csum.littleEndian, toByteOffset: 76, as: UInt16.self)
+                header(80, 8, Dst.upperThreshold); p.storeBytes(of: upper.littleEndian, toByteOffset: 84, as: UInt32.self)
+                header(88, 8, Dst.lowerThreshold); p.storeBytes(of: lower.littleEndian, toByteOffset: 92, as: UInt32.self)
             }
-        }
-    }
-
-    /// ``putDest(_:_:)`` attribute by attribute (the reference for its fixed layout).
-    static func putDestByAttribute(_ d: RealServer, _ e: inout AttributeEncoder) {
-        e.nested(2) { n in
-            n.u16(11, d.address.family.rawValue)
-            n.addr16(1, d.address.bytes)
-            n.be16(2, d.port)
-            n.u32(3, d.forwarding.rawValue)
-            n.u32(4, UInt32(bitPattern: d.weight))
-            n.u8(13, d.tunnelType.rawValue)
-            n.be16(14, d.tunnelPort)
-            n.u16(15, d.tunnelChecksum.rawValue)
-            n.u32(5, d.upperThreshold)
-            n.u32(6, d.lowerThreshold)
         }
     }
 
@@ -352,29 +336,29 @@ public enum IPVSRequest: Hashable, Sendable {
     static func putKey(_ k: ServiceKey, _ n: inout AttributeEncoder) {
         switch k {
         case .address(let p, let ep):
-            n.u16(1, ep.address.family.rawValue)
-            n.u16(2, p.rawValue)
-            n.addr16(3, ep.address.bytes)
-            n.be16(4, ep.port)
+            n.u16(Svc.af, ep.address.family.rawValue)
+            n.u16(Svc.protocol, p.rawValue)
+            n.addr16(Svc.addr, ep.address.bytes)
+            n.be16(Svc.port, ep.port)
         case .fwmark(let m, let f):
-            n.u16(1, f.rawValue)
-            n.u32(5, m)
+            n.u16(Svc.af, f.rawValue)
+            n.u32(Svc.fwmark, m)
         }
     }
 
     /// `IPVS_SVC_ATTR_FLAGS`: `struct ip_vs_flags {flags, mask}`.
     static func putFlags(_ flags: UInt32, _ mask: UInt32, _ n: inout AttributeEncoder) {
-        n.appendHeader(len: 12, type: 7); n.le(flags); n.le(mask)
+        n.appendHeader(len: 12, type: Svc.flags); n.le(flags); n.le(mask)
     }
 
     /// ``ServiceKey/requestAttributes`` as the nested `IPVS_CMD_ATTR_SERVICE`, written directly.
     static func putRequestKey(_ k: ServiceKey, _ e: inout AttributeEncoder) {
-        e.nested(1) { n in
+        e.nested(Cmd.service) { n in
             putKey(k, &n)
-            n.string(6, "")
+            n.string(Svc.schedName, "")
             putFlags(0, ~0, &n)
-            n.u32(8, 0)
-            n.u32(9, VirtualService.fullNetmask(k.family))
+            n.u32(Svc.timeout, 0)
+            n.u32(Svc.netmask, VirtualService.fullNetmask(k.family))
         }
     }
 }
@@ -390,9 +374,16 @@ public enum IPVSDecode {
     /// that prints no counters: about a third of the decoding work of a table read).
     public static func service(_ bytes: ArraySlice<UInt8>, stats: Bool = true) throws -> VirtualService {
         if let s = FastDecode.service(bytes, stats: stats) { return s }
-        var s = try serviceGeneric(bytes)
+        var s = try serviceOffFastPath(bytes, stats: stats)
         if !stats { s.stats = nil }
         return s
+    }
+    /// A service reply the fast decoder's common path left: attribute types it does not know (its cold path),
+    /// else the generic decoder. Out of line, so that ``service(_:stats:)`` is as it was for the common reply.
+    @inline(never)
+    static func serviceOffFastPath(_ bytes: ArraySlice<UInt8>, stats: Bool) throws -> VirtualService {
+        if let s = FastDecode.serviceWithUnknown(bytes, stats: stats) { return s }
+        return try serviceGeneric(bytes)
     }
     /// ``service(_:)`` through the attribute enum values (the reference for the fast decoder).
     static func serviceGeneric(_ bytes: ArraySlice<UInt8>) throws -> VirtualService {
@@ -402,15 +393,27 @@ public enum IPVSDecode {
     /// The key of the service in a `GET_SERVICE` dump reply.
     public static func serviceKey(_ bytes: ArraySlice<UInt8>) throws -> ServiceKey {
         if let k = FastDecode.serviceKey(bytes) { return k }
+        return try serviceKeyOffFastPath(bytes)
+    }
+    /// ``serviceKey(_:)`` of a reply the fast decoder's common path left (see ``serviceOffFastPath(_:stats:)``).
+    @inline(never)
+    static func serviceKeyOffFastPath(_ bytes: ArraySlice<UInt8>) throws -> ServiceKey {
+        if let k = FastDecode.serviceKeyWithUnknown(bytes) { return k }
         return try serviceGeneric(bytes).key
     }
     /// The destination in a `GET_DEST` dump reply.
     /// `stats` as for ``service(_:stats:)``.
     public static func dest(_ bytes: ArraySlice<UInt8>, serviceFamily: AddressFamily, stats: Bool = true) throws -> RealServer {
         if let d = FastDecode.dest(bytes, serviceFamily: serviceFamily, stats: stats) { return d }
-        var d = try destGeneric(bytes, serviceFamily: serviceFamily)
+        var d = try destOffFastPath(bytes, serviceFamily: serviceFamily, stats: stats)
         if !stats { d.stats = nil }
         return d
+    }
+    /// A destination reply the fast decoder's common path left (see ``serviceOffFastPath(_:stats:)``).
+    @inline(never)
+    static func destOffFastPath(_ bytes: ArraySlice<UInt8>, serviceFamily: AddressFamily, stats: Bool) throws -> RealServer {
+        if let d = FastDecode.destWithUnknown(bytes, serviceFamily: serviceFamily, stats: stats) { return d }
+        return try destGeneric(bytes, serviceFamily: serviceFamily)
     }
     /// ``dest(_:serviceFamily:)`` through the attribute enum values (the reference for the fast decoder).
     static func destGeneric(_ bytes: ArraySlice<UInt8>, serviceFamily: AddressFamily) throws -> RealServer {
@@ -453,10 +456,14 @@ public enum IPVSDecode {
 
 /// Direct decoding of the dump replies a list or save reads by the ten thousand (one service or one destination
 /// each), without building ``RawAttribute`` payload arrays and attribute enum values (~45,000 instructions per
-/// destination). It handles the replies the kernel sends: a single service/destination attribute holding only
-/// known attributes of the right sizes. For anything else (unknown or malformed attributes, other top-level
-/// attributes) it returns nil and the caller decodes generically, which keeps unknown attributes and throws the
-/// precise ``DecodeError``. Results equal the generic decoder's (see EncodingFastPathTests).
+/// destination). `dest`, `service` and `serviceKey` handle the replies the kernel sends: a single service/destination
+/// attribute holding only known attributes of the right sizes. A reply with attribute types they do not know (a
+/// newer kernel's) goes to `destWithUnknown` / `serviceWithUnknown` / `serviceKeyWithUnknown`, which decode it fast
+/// as well and keep those attributes in `unknown` exactly as the generic decoder keeps them (`.other`), so a kernel
+/// that adds an attribute does not send every reply down the generic path. For anything else (malformed
+/// attributes, a second known top-level attribute) they return nil and the caller decodes generically, which
+/// throws the precise ``DecodeError``. Results equal the generic decoder's (EncodingFastPathTests,
+/// KernelNumbersTests).
 enum FastDecode {
     /// Walks the attributes in `b[range]`, checking lengths as ``AttributeDecoder`` does; false when they are
     /// malformed or `body` returns false.
@@ -491,6 +498,74 @@ enum FastDecode {
         return ok ? found : nil
     }
 
+    /// The cold path for a reply that holds attribute types the fast decoder does not know (a newer kernel's):
+    /// the reply rebuilt as the one `want` nest with only the types `1...lastKnown` (the ones the walkers above
+    /// handle), and the others as the generic decoder keeps them (`.other`: type, flag bits, payload). Top-level
+    /// attributes ``CommandAttribute`` does not know are dropped, as the model ignores them. Nil when there is
+    /// nothing unknown, or the reply is malformed or holds another known top-level attribute: the generic decoder
+    /// decides. Out of line and separate from the walkers, so that the common reply costs what it did (keeping
+    /// the unknown attributes inside the walkers cost ~300 instructions per destination even when there were none).
+    @inline(never)
+    static func withoutUnknown(_ bytes: ArraySlice<UInt8>, want: UInt16, lastKnown: UInt16) -> (reply: [UInt8], unknown: [RawAttribute])? {
+        bytes.withUnsafeBufferPointer { b -> (reply: [UInt8], unknown: [RawAttribute])? in
+            var nest: Range<Int>?, droppedTop = false
+            let top = walk(b, 0..<b.count) { t, r in
+                if t == want { guard nest == nil else { return false }; nest = r; return true }
+                droppedTop = true
+                return !knownCommandAttribute(t)
+            }
+            guard top, let n = nest else { return nil }
+            var kept: [UInt8] = [0, 0, b[n.lowerBound - 2], b[n.lowerBound - 1]]  // the nest header, length below
+            var unknown: [RawAttribute] = []
+            let inner = walk(b, n) { t, r in
+                if t == 0 || t > lastKnown {
+                    let rawType = UInt16(b[r.lowerBound - 2]) | UInt16(b[r.lowerBound - 1]) << 8
+                    unknown.append(RawAttribute(type: t, flags: rawType & ~nlaTypeMask, payload: Array(b[r])))
+                } else {
+                    kept += b[(r.lowerBound - 4)..<r.upperBound]
+                    kept += [UInt8](repeating: 0, count: netlinkAlign(r.count) - r.count)
+                }
+                return true
+            }
+            guard inner, !unknown.isEmpty || droppedTop else { return nil }
+            let len = kept.count
+            kept[0] = UInt8(truncatingIfNeeded: len); kept[1] = UInt8(truncatingIfNeeded: len >> 8)
+            return (kept, unknown)
+        }
+    }
+
+    /// Whether ``CommandAttribute/decode(_:)`` gives `t` a case of its own (not `.other`).
+    static func knownCommandAttribute(_ t: UInt16) -> Bool {
+        switch t {
+        case Cmd.service, Cmd.dest, Cmd.daemon, Cmd.timeoutTCP, Cmd.timeoutTCPFin, Cmd.timeoutUDP: return true
+        default: return false
+        }
+    }
+
+    /// ``dest(_:serviceFamily:stats:)`` of a reply with attribute types it does not know (see ``withoutUnknown``).
+    @inline(never)
+    static func destWithUnknown(_ bytes: ArraySlice<UInt8>, serviceFamily: AddressFamily, stats: Bool = true) -> RealServer? {
+        guard let (reply, unknown) = withoutUnknown(bytes, want: Cmd.dest, lastKnown: Dst.tunFlags),
+              var d = dest(reply[...], serviceFamily: serviceFamily, stats: stats) else { return nil }
+        d.unknown = unknown
+        return d
+    }
+
+    /// ``service(_:stats:)`` of a reply with attribute types it does not know (see ``withoutUnknown``).
+    @inline(never)
+    static func serviceWithUnknown(_ bytes: ArraySlice<UInt8>, stats: Bool = true) -> VirtualService? {
+        guard let (reply, unknown) = withoutUnknown(bytes, want: Cmd.service, lastKnown: Svc.stats64),
+              var s = service(reply[...], stats: stats) else { return nil }
+        s.unknown = unknown
+        return s
+    }
+
+    /// ``serviceKey(_:)`` of a reply with top-level attributes it does not know.
+    @inline(never)
+    static func serviceKeyWithUnknown(_ bytes: ArraySlice<UInt8>) -> ServiceKey? {
+        withoutUnknown(bytes, want: Cmd.service, lastKnown: Svc.stats64).flatMap { serviceKey($0.reply[...]) }
+    }
+
     static func stats(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, wide: Bool) -> Stats? {
         // A direct loop over the nested counters (this runs twice for every service and real server listed).
         guard range.lowerBound >= 0, range.upperBound <= b.count, let base = b.baseAddress.map(UnsafeRawPointer.init) else { return nil }
@@ -502,22 +577,22 @@ enum FastDecode {
             let len = Int(UInt16(littleEndian: (base + off).loadUnaligned(as: UInt16.self)))
             let type = UInt16(littleEndian: (base + off + 2).loadUnaligned(as: UInt16.self)) & nlaTypeMask
             guard len >= 4, len <= rem else { return nil }
-            if type >= 1 && type <= 10 {
-                let is64 = wide || type == 4 || type == 5
+            if type >= Sts.conns && type <= Sts.outBPS {
+                let is64 = wide || type == Sts.inBytes || type == Sts.outBytes
                 guard len - 4 == (is64 ? 8 : 4) else { return nil }
                 let v = is64 ? UInt64(littleEndian: (base + off + 4).loadUnaligned(as: UInt64.self))
                              : UInt64(UInt32(littleEndian: (base + off + 4).loadUnaligned(as: UInt32.self)))
                 switch type {
-                case 1: s.connections = v
-                case 2: s.inPackets = v
-                case 3: s.outPackets = v
-                case 4: s.inBytes = v
-                case 5: s.outBytes = v
-                case 6: s.cps = v
-                case 7: s.inPPS = v
-                case 8: s.outPPS = v
-                case 9: s.inBPS = v
-                default: s.outBPS = v
+                case Sts.conns: s.connections = v
+                case Sts.inPackets: s.inPackets = v
+                case Sts.outPackets: s.outPackets = v
+                case Sts.inBytes: s.inBytes = v
+                case Sts.outBytes: s.outBytes = v
+                case Sts.cps: s.cps = v
+                case Sts.inPPS: s.inPPS = v
+                case Sts.outPPS: s.outPPS = v
+                case Sts.inBPS: s.inBPS = v
+                default: s.outBPS = v  // Sts.outBPS
                 }
             }  // other types: the generic decoder keeps them as .other, which Stats ignores
             off += Swift.min(netlinkAlign(len), rem)
@@ -534,27 +609,27 @@ enum FastDecode {
 
     static func dest(_ bytes: ArraySlice<UInt8>, serviceFamily: AddressFamily, stats wantStats: Bool = true) -> RealServer? {
         bytes.withUnsafeBufferPointer { b -> RealServer? in
-            guard let dr = only(b, type: 2) else { return nil }
+            guard let dr = only(b, type: Cmd.dest) else { return nil }
             var addr: Int?, port: UInt16 = 0, fwd: UInt32 = 3, weight: Int32 = 0, uth: UInt32 = 0, lth: UInt32 = 0
             var act: UInt32 = 0, inact: UInt32 = 0, pers: UInt32 = 0, af: UInt16?, tt: UInt8 = 0, tp: UInt16 = 0, tf: UInt16 = 0
             var st: Stats?, st32: Stats?
             let ok = walk(b, dr) { t, r in
                 switch t {
-                case 1: guard r.count == 16 else { return false }; addr = r.lowerBound
-                case 2: guard let v = le(b, r, UInt16.self) else { return false }; port = v.byteSwapped
-                case 3: guard let v = le(b, r, UInt32.self) else { return false }; fwd = v
-                case 4: guard let v = le(b, r, UInt32.self) else { return false }; weight = Int32(bitPattern: v)
-                case 5: guard let v = le(b, r, UInt32.self) else { return false }; uth = v
-                case 6: guard let v = le(b, r, UInt32.self) else { return false }; lth = v
-                case 7: guard let v = le(b, r, UInt32.self) else { return false }; act = v
-                case 8: guard let v = le(b, r, UInt32.self) else { return false }; inact = v
-                case 9: guard let v = le(b, r, UInt32.self) else { return false }; pers = v
-                case 10: guard wantStats else { break }; guard let v = stats(b, r, wide: false) else { return false }; st32 = v
-                case 11: guard let v = le(b, r, UInt16.self) else { return false }; af = v
-                case 12: guard wantStats else { break }; guard let v = stats(b, r, wide: true) else { return false }; st = v
-                case 13: guard let v = le(b, r, UInt8.self) else { return false }; tt = v
-                case 14: guard let v = le(b, r, UInt16.self) else { return false }; tp = v.byteSwapped
-                case 15: guard let v = le(b, r, UInt16.self) else { return false }; tf = v
+                case Dst.addr: guard r.count == 16 else { return false }; addr = r.lowerBound
+                case Dst.port: guard let v = le(b, r, UInt16.self) else { return false }; port = v.byteSwapped
+                case Dst.fwdMethod: guard let v = le(b, r, UInt32.self) else { return false }; fwd = v
+                case Dst.weight: guard let v = le(b, r, UInt32.self) else { return false }; weight = Int32(bitPattern: v)
+                case Dst.upperThreshold: guard let v = le(b, r, UInt32.self) else { return false }; uth = v
+                case Dst.lowerThreshold: guard let v = le(b, r, UInt32.self) else { return false }; lth = v
+                case Dst.activeConns: guard let v = le(b, r, UInt32.self) else { return false }; act = v
+                case Dst.inactiveConns: guard let v = le(b, r, UInt32.self) else { return false }; inact = v
+                case Dst.persistConns: guard let v = le(b, r, UInt32.self) else { return false }; pers = v
+                case Dst.stats: guard wantStats else { break }; guard let v = stats(b, r, wide: false) else { return false }; st32 = v
+                case Dst.addrFamily: guard let v = le(b, r, UInt16.self) else { return false }; af = v
+                case Dst.stats64: guard wantStats else { break }; guard let v = stats(b, r, wide: true) else { return false }; st = v
+                case Dst.tunType: guard let v = le(b, r, UInt8.self) else { return false }; tt = v
+                case Dst.tunPort: guard let v = le(b, r, UInt16.self) else { return false }; tp = v.byteSwapped
+                case Dst.tunFlags: guard let v = le(b, r, UInt16.self) else { return false }; tf = v
                 default: return false
                 }
                 return true
@@ -579,11 +654,11 @@ enum FastDecode {
         /// Takes attribute `t` if it is a key attribute: true when taken, false when malformed, nil otherwise.
         mutating func take(_ b: UnsafeBufferPointer<UInt8>, _ t: UInt16, _ r: Range<Int>) -> Bool? {
             switch t {
-            case 1: guard let v = le(b, r, UInt16.self) else { return false }; af = v
-            case 2: guard let v = le(b, r, UInt16.self) else { return false }; proto = v
-            case 3: guard r.count == 16 else { return false }; addr = r.lowerBound
-            case 4: guard let v = le(b, r, UInt16.self) else { return false }; port = v.byteSwapped
-            case 5: guard let v = le(b, r, UInt32.self) else { return false }; mark = v
+            case Svc.af: guard let v = le(b, r, UInt16.self) else { return false }; af = v
+            case Svc.protocol: guard let v = le(b, r, UInt16.self) else { return false }; proto = v
+            case Svc.addr: guard r.count == 16 else { return false }; addr = r.lowerBound
+            case Svc.port: guard let v = le(b, r, UInt16.self) else { return false }; port = v.byteSwapped
+            case Svc.fwmark: guard let v = le(b, r, UInt32.self) else { return false }; mark = v
             default: return nil
             }
             return true
@@ -602,7 +677,7 @@ enum FastDecode {
     /// the reply is not one the fast decoder handles.
     static func serviceKey(_ bytes: ArraySlice<UInt8>) -> ServiceKey? {
         bytes.withUnsafeBufferPointer { b -> ServiceKey? in
-            guard let sr = only(b, type: 1) else { return nil }
+            guard let sr = only(b, type: Cmd.service) else { return nil }
             var k = KeyFields()
             guard walk(b, sr, { t, r in k.take(b, t, r) ?? true }) else { return nil }
             return k.key(b)
@@ -611,22 +686,22 @@ enum FastDecode {
 
     static func service(_ bytes: ArraySlice<UInt8>, stats wantStats: Bool = true) -> VirtualService? {
         bytes.withUnsafeBufferPointer { b -> VirtualService? in
-            guard let sr = only(b, type: 1) else { return nil }
+            guard let sr = only(b, type: Cmd.service) else { return nil }
             var k = KeyFields()
             var sched = "", flags: UInt32 = 0, timeout: UInt32 = 0, netmask: UInt32?, pe: String?
             var st: Stats?, st32: Stats?
             let ok = walk(b, sr) { t, r in
                 if let taken = k.take(b, t, r) { return taken }
                 switch t {
-                case 6: guard let v = string(b, r) else { return false }; sched = v
-                case 7:
+                case Svc.schedName: guard let v = string(b, r) else { return false }; sched = v
+                case Svc.flags:
                     guard r.count == 8, let f = le(b, r.lowerBound..<(r.lowerBound + 4), UInt32.self) else { return false }
                     flags = f
-                case 8: guard let v = le(b, r, UInt32.self) else { return false }; timeout = v
-                case 9: guard let v = le(b, r, UInt32.self) else { return false }; netmask = v
-                case 10: guard wantStats else { break }; guard let v = stats(b, r, wide: false) else { return false }; st32 = v
-                case 11: guard let v = string(b, r) else { return false }; pe = v.isEmpty ? nil : v
-                case 12: guard wantStats else { break }; guard let v = stats(b, r, wide: true) else { return false }; st = v
+                case Svc.timeout: guard let v = le(b, r, UInt32.self) else { return false }; timeout = v
+                case Svc.netmask: guard let v = le(b, r, UInt32.self) else { return false }; netmask = v
+                case Svc.stats: guard wantStats else { break }; guard let v = stats(b, r, wide: false) else { return false }; st32 = v
+                case Svc.peName: guard let v = string(b, r) else { return false }; pe = v.isEmpty ? nil : v
+                case Svc.stats64: guard wantStats else { break }; guard let v = stats(b, r, wide: true) else { return false }; st = v
                 default: return false
                 }
                 return true

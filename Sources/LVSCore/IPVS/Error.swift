@@ -61,3 +61,18 @@ public struct IPVSError: Error, Hashable, Sendable, CustomStringConvertible {
     /// `operation: reason`, e.g. `add service -t 192.0.2.1:80: service already exists`.
     public var description: String { "\(operation): \(reason)" }
 }
+
+/// A service that a read looked for and did not find in the kernel's table, e.g. `list -t 192.0.2.1:80: no such
+/// service`. Unlike ``IPVSError`` it names no request: nothing was refused, the table simply lacks the service.
+public struct NoSuchService: Error, Hashable, Sendable, CustomStringConvertible {
+    /// What was being done, in lvsctl's words (e.g. `list`).
+    public var operation: String
+    /// The service looked for.
+    public var key: ServiceKey
+    /// Creates the error for `operation` not finding `key`.
+    public init(operation: String, key: ServiceKey) { self.operation = operation; self.key = key }
+    /// ESRCH, the errno the kernel gives for a missing service (for callers that sort errors by errno).
+    public var errno: Int32 { Errno.noSuchProcess.rawValue }
+    /// `OPERATION KEY: no such service`, e.g. `list -t 192.0.2.1:80: no such service`.
+    public var description: String { "\(operation) \(key): no such service" }
+}

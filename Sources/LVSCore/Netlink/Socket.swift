@@ -23,11 +23,11 @@ public final class GenericNetlinkSocket: NetlinkTransport {
         }
         fd = nl_socket_get_fd(s)
         // A large receive buffer so that the acks and errors of a 64 KiB batch always fit.
-        var size: Int32 = 8 << 20
-        if setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, socklen_t(MemoryLayout<Int32>.size)) != 0 {
-            _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        let size: Int32 = 8 << 20
+        if case .failure = Syscall.setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, size) {
+            _ = Syscall.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, size)
         }
-        _ = setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        _ = Syscall.setsockopt(fd, SOL_SOCKET, SO_SNDBUF, size)
         var id = genl_ctrl_resolve(s, family)
         if id < 0, let m = module {
             _ = runProgram("/sbin/modprobe", ["modprobe", "-q", m])
@@ -48,21 +48,14 @@ public final class GenericNetlinkSocket: NetlinkTransport {
 
     /// `send(2)` on the libnl socket's descriptor.
     public func send(_ bytes: UnsafeRawBufferPointer) throws {
-        while true {
-            let n = Glibc.send(fd, bytes.baseAddress, bytes.count, 0)
-            if n >= 0 { return }
-            if errno == EINTR { continue }
-            throw NetlinkError(operation: "netlink send", errno: errno)
-        }
+        if case .failure(let e) = Syscall.send(fd, bytes) { throw NetlinkError(operation: "netlink send", errno: e.rawValue) }
     }
 
     /// `recv(2)` with `MSG_TRUNC` on the libnl socket's descriptor: the datagram's full length.
     public func receive(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        while true {
-            let n = recv(fd, buffer.baseAddress, buffer.count, Int32(MSG_TRUNC))
-            if n >= 0 { return n }
-            if errno == EINTR { continue }
-            throw NetlinkError(operation: "netlink receive", errno: errno)
+        switch Syscall.recv(fd, into: buffer, flags: Int32(MSG_TRUNC)) {
+        case .success(let n): return n
+        case .failure(let e): throw NetlinkError(operation: "netlink receive", errno: e.rawValue)
         }
     }
 }
@@ -96,12 +89,13 @@ public func enterNetworkNamespace(_ name: String) throws {
         throw NetlinkError(operation: "network namespace '\(name)'", errno: EINVAL, detail: "not a namespace name")
     }
     let path = "/run/netns/\(name)"
-    let nfd = open(path, O_RDONLY | O_CLOEXEC)
-    guard nfd >= 0 else {
-        throw NetlinkError(operation: "network namespace '\(name)'", errno: errno, detail: "cannot open \(path)")
+    let nfd: Int32
+    switch Syscall.open(path, O_RDONLY | O_CLOEXEC) {
+    case .success(let d): nfd = d
+    case .failure(let e): throw NetlinkError(operation: "network namespace '\(name)'", errno: e.rawValue, detail: "cannot open \(path)")
     }
-    defer { close(nfd) }
-    guard lvs_setns_net(nfd) == 0 else {
-        throw NetlinkError(operation: "enter network namespace '\(name)'", errno: errno)
+    defer { Syscall.close(nfd) }
+    if case .failure(let e) = Syscall.setNetworkNamespace(nfd) {
+        throw NetlinkError(operation: "enter network namespace '\(name)'", errno: e.rawValue)
     }
 }

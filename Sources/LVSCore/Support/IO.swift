@@ -8,11 +8,7 @@ public func readToEnd(_ fd: Int32) -> [UInt8]? {
     var out: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 1 << 16)
     while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 {
-            if errno == EINTR { continue }
-            return nil
-        }
+        guard case .success(let n) = chunk.withUnsafeMutableBytes({ Syscall.read(fd, into: $0) }) else { return nil }
         if n == 0 { return out }
         out.append(contentsOf: chunk[..<n])
     }
@@ -20,9 +16,8 @@ public func readToEnd(_ fd: Int32) -> [UInt8]? {
 
 /// Reads a whole file by path (`open(2)` with O_CLOEXEC, then ``readToEnd(_:)``); nil when it cannot be read.
 public func readFile(_ path: String, flags: Int32 = 0) -> [UInt8]? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC | flags)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
+    guard case .success(let fd) = Syscall.open(path, O_RDONLY | O_CLOEXEC | flags) else { return nil }
+    defer { Syscall.close(fd) }
     return readToEnd(fd)
 }
 
@@ -31,11 +26,7 @@ public func readFile(_ path: String, flags: Int32 = 0) -> [UInt8]? {
 public func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
     var off = 0
     while off < bytes.count {
-        let n = write(fd, bytes.baseAddress! + off, bytes.count - off)
-        if n < 0 {
-            if errno == EINTR { continue }
-            return false
-        }
+        guard case .success(let n) = Syscall.write(fd, UnsafeRawBufferPointer(rebasing: bytes[off...])) else { return false }
         off += n
     }
     return true
