@@ -33,6 +33,7 @@ let package = Package(
         // Fakes for the unit tests (a firewall backend, an IPVS kernel); never shipped.
         .target(name: "LVSTestSupport", dependencies: ["LVSCore"], path: "Tests/Support"),
         .testTarget(name: "LVSCoreTests", dependencies: ["LVSCore", "LVSTestSupport"]),
+        .testTarget(name: "LVSKitTests", dependencies: ["LVSKit", "LVSCore", "LVSTestSupport"]),
         .testTarget(name: "LVSCtlTests", dependencies: ["lvsctl", "LVSCore", "LVSKit", "LVSTestSupport"]),
     ]
 )

@@ -3,7 +3,7 @@
 // top level never see it. Built and run by `make fuzz` (see Documentation/testing.md):
 //   swift build --package-path Fuzz -c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
 // It depends on the lvsctl package itself (by path) and uses its libraries as any client would: LVSCore for the
-// netlink/IPVS decoder and the Piranha importer, LVSKit for the configuration-file grammar.
+// netlink/IPVS decoder, LVSKit for the configuration-file grammar and the Piranha importer.
 import PackageDescription
 
 let package = Package(
@@ -19,6 +19,8 @@ let package = Package(
             .product(name: "LVSKit", package: "lvsctl"), .product(name: "LVSCore", package: "lvsctl"),
         ]),
         // The Piranha lvs.cf importer.
-        .executableTarget(name: "fuzz-piranha", dependencies: [.product(name: "LVSCore", package: "lvsctl")]),
+        .executableTarget(name: "fuzz-piranha", dependencies: [
+            .product(name: "LVSKit", package: "lvsctl"), .product(name: "LVSCore", package: "lvsctl"),
+        ]),
     ]
 )

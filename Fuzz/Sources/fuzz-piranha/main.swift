@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import LVSCore
+import LVSKit
 
 /// libFuzzer entry: the bytes are a Piranha lvs.cf given to `lvsctl import piranha`.
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -4,7 +4,7 @@ import Glibc
 import LVSCore
 
 /// The running state including bundles, read through one client.
-public func runningState(_ client: IPVSClient, _ store: BundleStore) throws -> ClusterConfig {
+public func runningState(_ client: any IPVSControl, _ store: BundleStore) throws -> ClusterConfig {
     var c = try client.runningState()
     c.bundles = try store.bundles()
     return c
@@ -57,7 +57,7 @@ public enum Loader {
     }
 
     /// `restore`: returns the plan's lines for a dry run (nothing changed), else applies it and returns nil.
-    public static func restore(_ file: File, client: IPVSClient, noFlush: Bool, dryRun: Bool, wait: Double) throws -> [String]? {
+    public static func restore(_ file: File, client: any IPVSControl, noFlush: Bool, dryRun: Bool, wait: Double) throws -> [String]? {
         var desired = file.desired
         let src = file.source, name = file.name
         Firewall.useFileLine(desired.firewall, file: name, line: src.other["firewall"])
@@ -77,7 +77,7 @@ public enum Loader {
     }
 
     /// `apply`: prints (through `show`) the plan that aligns the kernel with the file, then applies it unless `dryRun`.
-    public static func apply(_ file: File, client: IPVSClient, dryRun: Bool, wait: Double, show: ([String]) -> Void) throws {
+    public static func apply(_ file: File, client: any IPVSControl, dryRun: Bool, wait: Double, show: ([String]) -> Void) throws {
         var desired = file.desired
         let src = file.source
         Firewall.useFileLine(desired.firewall, file: file.name, line: src.other["firewall"])
@@ -151,7 +151,7 @@ public func commitBundleRules(_ store: BundleStore, from current: [MarkBundle], 
 
 /// The apply step shared by `restore` and `apply`: the file's `dr` lines (planned before anything changed), the
 /// bundle rules, then the IPVS plan with rollback (SIGINT/SIGTERM included); a failure undoes the earlier parts.
-public func applyChanges(_ plan: [IPVSRequest], current: ClusterConfig, desired: ClusterConfig, client: IPVSClient,
+public func applyChanges(_ plan: [IPVSRequest], current: ClusterConfig, desired: ClusterConfig, client: any IPVSControl,
                          store: BundleStore, source src: SourceMap, dr: (DirectRouting, DirectRouting.Plan)?) throws {
     Interrupts.install()
     let undoDR = try dr.map { try $0.0.execute($0.1) } ?? {}
@@ -177,7 +177,7 @@ public enum Saver {
     /// The running state in the lvsctl format (with the bundles, the dr lines of this namespace and, when the admin
     /// chose it, the firewall backend), or exactly as `ipvsadm -Sn` (`ipvsadm: true`). `keep` receives the big table
     /// so the caller can leave its freeing to the process exit.
-    public static func text(client: IPVSClient, ipvsadm: Bool, header: String, keep: (Any) -> Void) throws -> String {
+    public static func text(client: any IPVSControl, ipvsadm: Bool, header: String, keep: (Any) -> Void) throws -> String {
         if ipvsadm {
             let table = IPVSAdmFormat.sortedServices(try client.table(stats: false))
             var out = TextBuffer(capacity: table.count * 256)
@@ -203,10 +203,10 @@ public enum Saver {
 public func makeParentDirectories(_ path: String) throws {
     guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return }
     let dir = String(path[..<slash])
-    var st = stat()
-    if stat(dir, &st) == 0 { return }
+    if case .success = Syscall.stat(dir) { return }
     try makeParentDirectories(dir)
-    if mkdir(dir, 0o755) != 0 && errno != EEXIST {
-        throw SystemError("cannot create directory \(shown(dir)): \(String(cString: strerror(errno)))")
+    switch Syscall.mkdir(dir, 0o755) {
+    case .success, .failure(.fileExists): return
+    case .failure(let e): throw SystemError("cannot create directory \(shown(dir)): \(e)")
     }
 }

@@ -58,7 +58,7 @@ public struct BundleStore {
     /// `bundle add`: under lvsctl's lock, reads the bundles and services, picks the mark, writes both halves (the
     /// rules, then the service; a failure takes the rules out again). Returns the bundle as added and the notes
     /// for the admin.
-    public func addBundle(_ spec: BundleSpec, client: IPVSClient) throws -> (MarkBundle, notes: [String]) {
+    public func addBundle(_ spec: BundleSpec, client: any IPVSControl) throws -> (MarkBundle, notes: [String]) {
         _ = try spec.model()
         // One lock across reading the bundles and services, choosing the mark, both halves and any rollback:
         // two adds at once would otherwise pick the same mark, or each commit the chain it read (one is lost).
@@ -80,7 +80,7 @@ public struct BundleStore {
 
     /// `bundle delete`: under lvsctl's lock, the service (with its real servers) and then the rules; when the rules
     /// cannot be removed, the service is put back as it was.
-    public func deleteBundle(named name: String, client: IPVSClient) throws {
+    public func deleteBundle(named name: String, client: any IPVSControl) throws {
         try Validate.bundleName(name)
         try withLvsctlLock {  // as in add: no other lvsctl command reads or writes the chain meanwhile
             guard let b = try bundles().first(where: { $0.name == name }) else {

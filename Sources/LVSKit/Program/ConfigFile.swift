@@ -83,27 +83,19 @@ public enum ConfigFile {
     /// Reads `path` (`-` or nil: standard input). Directories, unreadable files and binary data are usage errors.
     /// Reads a file to its end with read(2), so that pipes, /dev/stdin and `<(...)` work like regular files.
     public static func readWholeFile(_ name: String) throws -> Data {
-        let fd = open(name, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            let e = errno
-            switch e {
-            case ENOENT: throw UsageError("\(shown(name)): no such file")
-            case EACCES: throw UsageError("\(shown(name)): cannot read (permission denied)")
-            default: throw UsageError("\(shown(name)): cannot open (\(String(cString: strerror(e))))")
-            }
+        let fd: Int32
+        switch Syscall.open(name, O_RDONLY | O_CLOEXEC) {
+        case .success(let f): fd = f
+        case .failure(.noSuchFileOrDirectory): throw UsageError("\(shown(name)): no such file")
+        case .failure(.permissionDenied): throw UsageError("\(shown(name)): cannot read (permission denied)")
+        case .failure(let e): throw UsageError("\(shown(name)): cannot open (\(e))")
         }
-        defer { close(fd) }
-        var st = stat()
-        if fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR {
-            throw UsageError("\(shown(name)): is a directory, not a configuration file")
-        }
+        defer { Syscall.close(fd) }
+        let type = ((try? Syscall.fstat(fd).get())?.st_mode ?? 0) & S_IFMT
+        if type == S_IFDIR { throw UsageError("\(shown(name)): is a directory, not a configuration file") }
         // A device (/dev/zero, a tty) is not a file to read to its end; pipes and sockets are.
-        if (st.st_mode & S_IFMT) != S_IFREG && (st.st_mode & S_IFMT) != S_IFIFO && (st.st_mode & S_IFMT) != S_IFSOCK {
-            throw UsageError("\(shown(name)): not a regular file")
-        }
-        guard let bytes = readToEnd(fd) else {
-            throw UsageError("\(shown(name)): cannot read (\(String(cString: strerror(errno))))")
-        }
+        if type != S_IFREG && type != S_IFIFO && type != S_IFSOCK { throw UsageError("\(shown(name)): not a regular file") }
+        guard let bytes = readToEnd(fd) else { throw UsageError("\(shown(name)): cannot read (\(Errno.current))") }
         return Data(bytes)
     }
 
@@ -111,7 +103,7 @@ public enum ConfigFile {
         let name = path ?? "-"
         let data: Data
         if name == "-" {
-            guard let d = readToEnd(0) else { throw UsageError("-: cannot read standard input (\(errnoText(errno)))") }
+            guard let d = readToEnd(0) else { throw UsageError("-: cannot read standard input (\(Errno.current))") }
             data = Data(d)
         } else {
             data = try readWholeFile(name)

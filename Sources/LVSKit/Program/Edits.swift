@@ -7,17 +7,17 @@ import LVSCore
 /// `vs edit`, `rs edit`, `rs delete` and `persistence set|clear` all go through here.
 public enum Edits {
     /// Reads the running service `key` (its configuration, without counters), lets `change` modify it, and sends
-    /// the edit. A missing service is refused as the kernel refuses the edit (no such service).
-    public static func service(_ key: ServiceKey, client: IPVSClient, _ change: (inout VirtualService) throws -> Void) throws {
+    /// the edit. A missing service is refused before any request: `edit service KEY: no such service`.
+    public static func service(_ key: ServiceKey, client: any IPVSControl, _ change: (inout VirtualService) throws -> Void) throws {
         guard var s = try client.services().first(where: { $0.key == key })?.config else {
-            throw IPVSError(request: .editService(VirtualService(key: key)), errno: ESRCH)
+            throw NoSuchService(operation: "edit service", key: key)
         }
         try change(&s)
         try client.perform(.editService(s))
     }
 
     /// `rs edit`: the real server `spec` names (``ServerSpec/match(in:of:)``) with the options given applied.
-    public static func server(_ spec: ServerSpec, of key: ServiceKey, client: IPVSClient) throws {
+    public static func server(_ spec: ServerSpec, of key: ServiceKey, client: any IPVSControl) throws {
         guard var d = try spec.match(in: try client.destinations(of: key), of: key)?.config else {
             let (addr, port) = try Validate.endpoint(spec.realServer, what: "real server")
             throw IPVSError(request: .editDest(key, RealServer(address: addr, port: port ?? key.port ?? 0)), errno: ENOENT)
@@ -32,7 +32,7 @@ public enum Edits {
 
     /// `rs delete`: the real server `spec` names, else the endpoint as typed (which the kernel then refuses, as it
     /// does for ipvsadm).
-    public static func deleteServer(_ spec: ServerSpec, of key: ServiceKey, client: IPVSClient) throws {
+    public static func deleteServer(_ spec: ServerSpec, of key: ServiceKey, client: any IPVSControl) throws {
         let (addr, port) = try Validate.endpoint(spec.realServer, what: "real server")
         let e = try spec.match(in: try client.destinations(of: key), of: key)?.endpoint ?? Endpoint(address: addr, port: port ?? key.port ?? 0)
         try client.perform(.deleteDest(key, e))

@@ -22,9 +22,8 @@ struct Save: ParsableCommand {
 
     func run() throws {
         guard format == "lvsctl" || format == "ipvsadm" else { throw UsageError("invalid format \(shown(format)) (expected lvsctl or ipvsadm)") }
-        if let f = file, f != "-" {
-            var st = stat()
-            if stat(f, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR { throw UsageError("\(shown(f)): is a directory, not a file to save to") }
+        if let f = file, f != "-", case .success(let st) = Syscall.stat(f), st.st_mode & S_IFMT == S_IFDIR {
+            throw UsageError("\(shown(f)): is a directory, not a file to save to")
         }
         let client = try global.client()
         let text = try Saver.text(client: client, ipvsadm: format == "ipvsadm",

@@ -1,3 +1,4 @@
+import LVSCore
 /// The lvsctl saved format: one lvsctl command per line, in the CLI's own grammar, `#` comments.
 public enum LVSCtlFormat {
     /// The options of a service after its specifier: `-t A:P -s rr -p 300 -M 255.255.255.0 --pe sip -o -b sh-port`.

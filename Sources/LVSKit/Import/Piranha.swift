@@ -1,3 +1,4 @@
+import LVSCore
 /// Reads Piranha's `lvs.cf` (Red Hat's pulse/lvsd/nanny LVS suite) and converts it to the lvsctl format.
 ///
 /// The grammar follows piranha's `lvsconfig.c`: `KEY = VALUE` lines, `virtual NAME {` blocks with

@@ -3,6 +3,7 @@ import XCTest
 import Glibc
 #endif
 @testable import LVSCore
+@testable import LVSKit
 import LVSTestSupport
 
 /// `FakeIPVSKernel` answers with the kernel's errnos, and `Executor` (which takes `any IPVSControl`) rolls a

@@ -1,5 +1,6 @@
 import XCTest
 @testable import LVSCore
+@testable import LVSKit
 
 /// `lvsctl import piranha`: Piranha's lvs.cf grammar (after piranha's lvsconfig.c) and its conversion to the
 /// lvsctl format (after what piranha's lvsd and nanny passed to ipvsadm). Fixtures: Tests/Fixtures/piranha/.

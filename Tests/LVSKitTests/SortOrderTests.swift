@@ -1,5 +1,6 @@
 import XCTest
 @testable import LVSCore
+@testable import LVSKit
 
 /// The allocation-free index sort gives exactly the order of a plain transcription of glibc's msort with
 /// libipvs's comparators, including the wrapping comparisons that make ipvsadm's order non-numeric.

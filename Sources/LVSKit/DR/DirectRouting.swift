@@ -8,6 +8,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import LVSCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -48,15 +49,6 @@ public struct DRRequest: Hashable, Sendable {
     }
 }
 
-/// An error of the dr layer. `isUsage` errors are bad input (exit 2); the others are refusals (exit 1).
-public struct DRError: Error, CustomStringConvertible, Sendable {
-    /// One line for standard error.
-    public var description: String
-    /// True for bad input (exit 2); false for a refusal by the system (exit 1).
-    public var isUsage: Bool
-    /// Creates an error; `usage: true` marks bad input.
-    public init(_ d: String, usage: Bool = false) { description = d; isUsage = usage }
-}
 
 /// What setup did for one VIP, as kept in the state file.
 public struct DRRecord: Codable, Hashable, Sendable {
@@ -148,102 +140,6 @@ public struct DRRuleStatus: Codable, Sendable {
     public var rule: String
     /// Whether the rule is in place now.
     public var present: Bool
-}
-
-/// The system calls `DirectRouting` makes, kept apart so the planning logic reads plainly.
-public enum Sysctl {
-    /// `/proc/sys/net/ipv4/conf/IF/NAME` of the current thread's network namespace.
-    public static func path(_ interface: String, _ name: String) -> String { "/proc/sys/net/ipv4/conf/\(interface)/\(name)" }
-
-    /// Reads `/proc/sys/net/ipv4/conf/IF/NAME` as an integer.
-    public static func read(_ interface: String, _ name: String) throws -> Int {
-        let p = path(interface, name)
-        let fd: Int32
-        switch Syscall.open(p, O_RDONLY | O_CLOEXEC) {
-        case .success(let d): fd = d
-        case .failure(let e): throw DRError("cannot read \(p): \(e)")
-        }
-        defer { Syscall.close(fd) }
-        var buf = [UInt8](repeating: 0, count: 64)
-        let n = (try? buf.withUnsafeMutableBytes { Syscall.read(fd, into: $0) }.get()) ?? -1
-        guard n > 0, let v = Int(String(decoding: buf[0..<n], as: UTF8.self).trimmingWhitespace) else {
-            throw DRError("cannot read \(p)")
-        }
-        return v
-    }
-
-    /// Writes `VALUE` to `/proc/sys/net/ipv4/conf/IF/NAME`; needs CAP_NET_ADMIN.
-    public static func write(_ interface: String, _ name: String, _ value: Int) throws {
-        let p = path(interface, name)
-        let fd: Int32
-        switch Syscall.open(p, O_WRONLY | O_CLOEXEC | O_NOFOLLOW) {
-        case .success(let d): fd = d
-        case .failure(let e):
-            throw DRError(e == .permissionDenied || e == .notPermitted ? "cannot write \(p): needs CAP_NET_ADMIN (run as root)" : "cannot write \(p): \(e)")
-        }
-        defer { Syscall.close(fd) }
-        let text = Array("\(value)\n".utf8)
-        switch text.withUnsafeBytes({ Syscall.write(fd, $0) }) {
-        case .success(let n) where n == text.count: return
-        case .success: throw DRError("cannot write \(p): \(Errno.current)")
-        case .failure(let e): throw DRError("cannot write \(p): \(e)")
-        }
-    }
-}
-
-/// The system's arptables (`/usr/sbin/arptables`: nft or legacy, whichever the system chose), run with argument vectors.
-public enum ARPTables {
-    /// Where arptables is looked for, in order.
-    public static let candidates = ["/usr/sbin/arptables", "/sbin/arptables", "/usr/sbin/arptables-legacy"]
-
-    /// The first executable arptables of `candidates`, or a `DRError` telling how to install it.
-    public static func binary() throws -> String {
-        guard let p = candidates.first(where: { Syscall.access($0, X_OK) }) else {
-            throw DRError("arptables is not installed (Debian: apt-get install arptables)")
-        }
-        return p
-    }
-
-    /// The rules of chains INPUT and OUTPUT as `[CHAIN, tokens...]`, from `arptables -L -n`.
-    public static func rules() throws -> [[String]] {
-        let bin = try binary()
-        guard let r = captureProgram(bin, ["arptables", "-L", "-n"], withStderr: true), r.status == 0 else {
-            throw DRError("arptables -L -n failed; is the arp_tables module available?")
-        }
-        var chain = ""
-        var out: [[String]] = []
-        for line in r.output.split(separator: "\n") {
-            let words = line.split(separator: " ").map(String.init)
-            if words.first == "Chain", words.count >= 2 { chain = words[1]; continue }
-            if !chain.isEmpty, words.first?.hasPrefix("-") == true { out.append([chain] + words) }
-        }
-        return out
-    }
-
-    /// Whether `rule` (`[CHAIN, args...]` as lvsctl writes it) is among `listed`, whatever the option order.
-    public static func contains(_ listed: [[String]], _ rule: [String]) -> Bool {
-        func pairs(_ r: ArraySlice<String>) -> Set<String> {
-            var s = Set<String>(); var i = r.startIndex
-            while i < r.endIndex {
-                let next = r.index(after: i)
-                if next < r.endIndex, !r[next].hasPrefix("-") { s.insert(r[i] + " " + r[next]); i = r.index(after: next) }
-                else { s.insert(r[i]); i = next }
-            }
-            return s
-        }
-        let want = pairs(rule.dropFirst())
-        return listed.contains { $0.first == rule.first && pairs($0.dropFirst()) == want }
-    }
-
-    /// Runs `arptables -A|-D CHAIN ARGS...`.
-    public static func run(_ op: String, _ rule: [String]) throws {
-        let bin = try binary()
-        guard let r = captureProgram(bin, ["arptables", op] + rule, withStderr: true) else { throw DRError("cannot run \(bin)") }
-        if r.status != 0 {
-            let msg = r.output.split(separator: "\n").first.map(String.init) ?? "exit \(r.status)"
-            throw DRError("arptables \(op) \(rule.joined(separator: " ")): \(msg)")
-        }
-    }
 }
 
 /// Plans and carries out `dr setup`, `dr teardown` and `dr status` in the current network namespace.

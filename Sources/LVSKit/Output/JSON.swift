@@ -1,3 +1,4 @@
+import LVSCore
 /// The `--json` schema (version 1). Documented in Documentation/json-output.md; fields are only ever added.
 
 /// The schema identifier every JSON document carries.

@@ -1,5 +1,6 @@
 import XCTest
 @testable import LVSCore
+@testable import LVSKit
 
 /// The byte-level renderers of `list` and `save` (``TextBuffer``). The expected text is what ipvsadm 1.31's
 /// printf formats give (`"%s  %s %s"` service lines, `"  -> %-28s %-7s %-6d %-10u %-10u\n"` destination lines,
@@ -79,5 +80,12 @@ final class TextFormatTests: XCTestCase {
                        + "rs add -t 192.0.2.1:80 -r 198.51.100.10:8080 -m -w 65535 -x 100 -y 10\n"
                        + "vs add -u [2001:db8::1]:53 -s sh -o -b sh-fallback,sh-port\n"
                        + "rs add -u [2001:db8::1]:53 -r [2001:db8::2]:53 -i -w 0 --tun-type gue --tun-port 6080 --tun-csum\n")
+    }
+
+    func testLargeNumbers() {
+        // ipvsadm's print_largenum: "%8lluK" above 10^8, and "%*llu" of width len+1 with --exact.
+        XCTAssertEqual(IPVSAdmFormat.largeNumber(123_456_789, false), "  123456K")
+        XCTAssertEqual(IPVSAdmFormat.largeNumber(123_456_789, true), " 123456789")
+        XCTAssertEqual(IPVSAdmFormat.largeNumber(42, false), "       42")
     }
 }

@@ -1,3 +1,4 @@
+import LVSCore
 /// Text formats that match ipvsadm 1.31 byte for byte: `-Ln` (and its variants) and `-Sn`.
 
 /// Which columns `list` prints, as ipvsadm's `--stats`, `--rate`, `--thresholds`, `--persistent-conn`, `--tun-info`.

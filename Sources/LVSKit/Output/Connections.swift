@@ -1,3 +1,4 @@
+import LVSCore
 /// The IPVS connection table, read from `/proc/net/ip_vs_conn` (there is no netlink command for it).
 
 /// One line of `/proc/net/ip_vs_conn`.

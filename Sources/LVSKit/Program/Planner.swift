@@ -1,3 +1,4 @@
+import LVSCore
 #if canImport(Glibc)
 import Glibc
 #endif
