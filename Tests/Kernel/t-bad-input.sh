@@ -83,6 +83,13 @@ err=$(nsx bi $L rs delete -t 192.0.2.1:80 -r 198.51.100.99 2>&1)
 same "missing destination wording" "lvsctl: delete real server 198.51.100.99:80 from -t 192.0.2.1:80: no such destination" "$err"
 err=$(nsx bi $L vs delete -t 192.0.2.99:80 2>&1)
 same "missing service wording" "lvsctl: delete service -t 192.0.2.99:80: no such service" "$err"
+# Lookups of a missing service name what was asked (list), not a request that was never sent.
+err=$(nsx bi $L list -t 192.0.2.99:80 2>&1); rc=$?
+same "list of a missing service: exit 1 and its wording" "1 lvsctl: list -t 192.0.2.99:80: no such service" "$rc $err"
+err=$(nsx bi $L vs edit -t 192.0.2.99:80 -s rr 2>&1); rc=$?
+same "edit of a missing service: exit 1 and its wording" "1 lvsctl: edit service -t 192.0.2.99:80: no such service" "$rc $err"
+err=$(nsx bi $L persistence set -t 192.0.2.99:80 --timeout 60 2>&1); rc=$?
+same "persistence set of a missing service: exit 1 and its wording" "1 lvsctl: edit service -t 192.0.2.99:80: no such service" "$rc $err"
 same "refusals changed nothing" "$before" "$(snap)"
 
 # A kernel refusal at line 500 of a 1000-line restore rolls back to exactly the state found.

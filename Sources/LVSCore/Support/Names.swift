@@ -20,25 +20,25 @@ public final class NameResolver {
     public func host(_ a: IPAddress) -> String? {
         if let h = hosts[a] { return h.isEmpty ? nil : h }
         var name = [CChar](repeating: 0, count: Int(NI_MAXHOST))
-        var rc: Int32
+        /// getnameinfo(3) of one socket address (sockaddr_in or sockaddr_in6), by its own size.
+        func lookup<S>(_ sa: S) -> Int32 {
+            withUnsafePointer(to: sa) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    getnameinfo($0, socklen_t(MemoryLayout<S>.size), &name, socklen_t(name.count), nil, 0, NI_NAMEREQD)
+                }
+            }
+        }
+        let rc: Int32
         if a.family == .inet {
             var sin = sockaddr_in()
             sin.sin_family = sa_family_t(AF_INET)
             withUnsafeMutableBytes(of: &sin.sin_addr) { $0.copyBytes(from: a.bytes) }
-            rc = withUnsafePointer(to: &sin) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    getnameinfo($0, socklen_t(MemoryLayout<sockaddr_in>.size), &name, socklen_t(name.count), nil, 0, NI_NAMEREQD)
-                }
-            }
+            rc = lookup(sin)
         } else {
             var sin6 = sockaddr_in6()
             sin6.sin6_family = sa_family_t(AF_INET6)
             withUnsafeMutableBytes(of: &sin6.sin6_addr) { $0.copyBytes(from: a.bytes) }
-            rc = withUnsafePointer(to: &sin6) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    getnameinfo($0, socklen_t(MemoryLayout<sockaddr_in6>.size), &name, socklen_t(name.count), nil, 0, NI_NAMEREQD)
-                }
-            }
+            rc = lookup(sin6)
         }
         let h = rc == 0 ? String(cString: name) : ""
         hosts[a] = h
