@@ -53,6 +53,5 @@ struct GlobalOptions: ParsableArguments {
 
 /// `--json`.
 struct OutputOptions: ParsableArguments {
-    @Flag(name: .long, help: "Print JSON (schema: Documentation/json-output.md).")
-    var json = false
+    @Flag(name: .of(.json, Options.output), help: .of(.json, Options.output)) var json = false
 }

@@ -135,7 +135,7 @@ final class FastPathTests: XCTestCase {
         for args in [["vs", "add", "-t", "192.0.2.1:80", "--netns", "x"], ["rs", "add", "--bundle", "web", "-r", "198.51.100.2"],
                      ["vs", "add", "-s", "rr"], ["vs", "add", "-t", "192.0.2.1:80", "--help"], ["vs", "edit", "-t", "192.0.2.1:80"],
                      ["vs", "add", "--tcp-service=192.0.2.1:80"], ["vs", "add", "-t"], ["bundle", "add", "w", "--vip", "192.0.2.1", "--ports", "80"],
-                     ["--version", "x"], ["list"]] {
+                     ["--version", "x"], ["list", "--netns", "x"], ["list", "-h"], ["list", "--json=1"], ["zero"]] {
             XCTAssertNil(Entry.runWithoutParser(args), "\(args)")
         }
         for line in ["vs add -t 192.0.2.1:0 -s rr", "vs add -t 192.0.2.1 -s rr", "vs add -u 192.0.2.1", "vs add -t 192.0.2.1:80 -s rr -M 24", "rs add -t 192.0.2.1:80 -r 198.51.100.2 -w 70000",

@@ -30,6 +30,7 @@ final class GrammarTests: XCTestCase {
         let commands: [String: ParsableCommand.Type] = [
             "vs add": VS.Add.self, "rs add": RS.Add.self, "bundle add": lvsctl.Bundle.Add.self,
             "timeout set": Timeout.Set.self, "daemon start": Daemon.Start.self, "dr setup": DR.Setup.self,
+            "list": List.self,
         ]
         XCTAssertEqual(Set(Grammar.commands.map(\.words)), Set(commands.keys))
         for c in Grammar.commands {
@@ -54,12 +55,32 @@ final class GrammarTests: XCTestCase {
             "rs add -t 192.0.2.1:80 -r", "rs add -r 198.51.100.1 -t", "timeout set --tcp", "dr setup --vip",
             "dr setup --vip 192.0.2.1 extra", "daemon start master backup", "rs add -t 192.0.2.1:80 -r 198.51.100.2 -x",
             "vs add -t 192.0.2.1:80 --tcp-servce 192.0.2.2:80", "dr setup --vip 192.0.2.1 --dry-run=yes",
+            "list --stat", "list -t", "list -n x", "list --json=1", "list -nZ",
         ]
         for l in lines {
             let w = l.split(separator: " ").map(String.init)
             var expected = ""
             do { _ = try LVSCtl.parseAsRoot(Grammar.normalize(w)); XCTFail("ArgumentParser accepts \(l)") } catch { expected = Entry.usageMessage(error) }
-            XCTAssertThrowsError(try Grammar.parse(w), l) { XCTAssertEqual("\($0)", expected, l) }
+            let grammar: () throws -> Void = {
+                if w[0] == "list" { _ = try Grammar.parseList(Array(w.dropFirst())) } else { _ = try Grammar.parse(w) }
+            }
+            XCTAssertThrowsError(try grammar(), l) { XCTAssertEqual("\($0)", expected, l) }
+        }
+    }
+
+    /// `list`'s options give the spec ArgumentParser's `List` gives, and its conflicts the same messages.
+    func testListSpecs() throws {
+        for l in ["list", "list -n", "list --stats --exact", "list -t 192.0.2.1:80 --json", "list -f 5 -6 --nosort",
+                  "list --rate -n", "list --resolve --thresholds", "list -n --tun-info --sort"] {
+            let w = l.split(separator: " ").map(String.init)
+            let ap = try XCTUnwrap(try LVSCtl.parseAsRoot(w) as? List)
+            XCTAssertEqual(try Grammar.parseList(Array(w.dropFirst())), ap.spec, l)
+        }
+        for l in ["list --stats --rate", "list --sort --nosort", "list --resolve -n", "list --resolve --json"] {
+            let w = l.split(separator: " ").map(String.init)
+            var expected = ""
+            do { _ = try LVSCtl.parseAsRoot(w); XCTFail(l) } catch { expected = Entry.usageMessage(error) }
+            XCTAssertThrowsError(try Grammar.parseList(Array(w.dropFirst())).validate(), l) { XCTAssertEqual("\($0)", expected, l) }
         }
     }
 

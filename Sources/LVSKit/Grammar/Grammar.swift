@@ -44,12 +44,24 @@ public enum Grammar {
     static let timeoutSet = Command([Options.timeouts])
     static let daemonStart = Command([Options.daemon], positionals: ["role"])
     static let drSetup = Command([Options.drSetup])
+    static let list = Command([Options.service, Options.list, Options.output])
 
-    /// The file-line commands by their words, with their options (global ones included) and positional arguments:
-    /// what `--help` of the same command must list (a unit test compares them).
+    /// Parses the words after `list` (the command line only: `list` is not a file line).
+    public static func parseList(_ words: [String]) throws -> ListSpec {
+        let v = try values(words, list)
+        var l = ListSpec(service: serviceSpec(v))
+        l.numeric = v.has(.numeric); l.resolve = v.has(.resolve); l.stats = v.has(.stats); l.rate = v.has(.rate)
+        l.thresholds = v.has(.thresholds); l.persistentConn = v.has(.persistentConn); l.tunInfo = v.has(.tunInfo)
+        l.exact = v.has(.exact); l.sort = v.has(.sort); l.nosort = v.has(.nosort); l.json = v.has(.json)
+        return l
+    }
+
+    /// The commands the grammar reads, by their words (the file-line commands, and `list`, which the command line
+    /// runs without ArgumentParser), with their options (global ones included) and positional arguments: what
+    /// `--help` of the same command must list (a unit test compares them).
     public static let commands: [(words: String, options: [OptionDef], positionals: [String])] = [
         ("vs add", vsAdd), ("rs add", rsAdd), ("bundle add", bundleAdd), ("timeout set", timeoutSet),
-        ("daemon start", daemonStart), ("dr setup", drSetup),
+        ("daemon start", daemonStart), ("dr setup", drSetup), ("list", list),
     ].map { ($0.0, $0.1.options, $0.1.positionals) }
 
     /// The values of one parsed command.

@@ -14,6 +14,8 @@ public enum Opt: UInt8, Hashable, Sendable, CaseIterable {
     case tcpTimeout, tcpfinTimeout, udpTimeout
     // daemon start
     case mcastInterface, syncid, syncMaxlen, mcastGroup, mcastPort, mcastTTL
+    // list and --json
+    case numeric, resolve, stats, rate, thresholds, persistentConn, tunInfo, exact, sort, nosort, json
     // every kernel-facing command
     case netns, firewall
 }
@@ -101,6 +103,23 @@ public enum Options {
         OptionDef(.ports, ["--ports"], true, "redirect only: ports and ranges, e.g. 80,443."),
         OptionDef(.proto, ["--proto"], true, "redirect only: tcp (default), udp or both."),
         OptionDef(.dryRun, ["--dry-run"], false, "Print what would change; change nothing."),
+    ]
+    /// `list`'s own options (with the service specifier and `--json`).
+    public static let list: [OptionDef] = [
+        OptionDef(.numeric, ["-n", "--numeric"], false, "Numeric output (the default; accepted for ipvsadm habits)."),
+        OptionDef(.resolve, ["--resolve"], false, "Print host and service names (resolver, /etc/services) instead of numbers, as ipvsadm -L without -n."),
+        OptionDef(.stats, ["--stats"], false, "Counters."),
+        OptionDef(.rate, ["--rate"], false, "Rates."),
+        OptionDef(.thresholds, ["--thresholds"], false, "Thresholds."),
+        OptionDef(.persistentConn, ["--persistent-conn"], false, "Persistent connection counts."),
+        OptionDef(.tunInfo, ["--tun-info"], false, "Tunnel details."),
+        OptionDef(.exact, ["--exact"], false, "Exact numbers, no K/M/G."),
+        OptionDef(.sort, ["--sort"], false, "Sort (the default, as ipvsadm)."),
+        OptionDef(.nosort, ["--nosort"], false, "Kernel order."),
+    ]
+    /// `--json`, which every listing command takes.
+    public static let output: [OptionDef] = [
+        OptionDef(.json, ["--json"], false, "Print JSON (schema: Documentation/json-output.md)."),
     ]
     public static let global: [OptionDef] = [
         OptionDef(.netns, ["--netns"], true, "Act inside the named network namespace (/run/netns/NAME)."),
