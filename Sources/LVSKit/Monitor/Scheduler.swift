@@ -260,7 +260,7 @@ public final class CheckRunner {
 }
 
 /// Completions waiting for the owner: the one object shared between threads.
-final class Inbox: @unchecked Sendable {
+final class Inbox: Sendable {
     struct Completion: Sendable { var token: UInt64; var result: CheckResult; var time: Double }
     private let queue = Locked<[Completion]>([])
     private let wake: @Sendable () -> Void
@@ -280,8 +280,8 @@ final class Inbox: @unchecked Sendable {
     }
 }
 
-/// A value behind a `pthread_mutex_t`, for the few objects threads share.
-final class Locked<Value>: @unchecked Sendable {
+/// A value behind a `pthread_mutex_t`, for the few objects threads share (Sendable when its value is).
+final class Locked<Value> {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private var value: Value
     init(_ value: Value) {
@@ -302,3 +302,5 @@ final class Locked<Value>: @unchecked Sendable {
         return try body(&value)
     }
 }
+
+extension Locked: @unchecked Sendable where Value: Sendable {}
