@@ -1,0 +1,306 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import LVSCore
+
+// The check scheduler: which checks are due, running them through a ``Checker``, bounding each by its timeout, and
+// feeding the results into each check's state machine (CheckState.swift).
+//
+// Threading model. All mutable monitor state (``CheckScheduler``: every check's slot, state and in-flight run)
+// has one owner, the thread or serial loop that calls ``CheckRunner/step()``; nothing else reads or writes it.
+// Checkers run checks however they like (a libcurl multi handle on its own thread, a process reaper, a test's
+// script) and call their completion from any thread; a completion only appends (run token, result, clock time)
+// to the runner's inbox under a mutex and calls the runner's `wake` hook, and the owner takes the whole inbox at
+// its next step. The inbox is the only shared object and its lock is held only to append or to swap the array,
+// so there is no data race by construction and no check can block another.
+//
+// Rules:
+// - First round: every check is due at once when the scheduler starts (and a check added by a reload at once when
+//   it is added). Afterwards each check starts `interval` seconds after its previous run started; a check still
+//   running when it is due starts again as soon as that run ends (never two runs of one check at a time).
+// - Every run has a deadline, `timeout` seconds after its start. A run that has not completed by its deadline
+//   counts as failed, `timeout after N s`, whatever the checker does; its late completion, if it ever comes, is
+//   dropped. `Checker.run` must return at once (start the work, do not wait for it): the scheduler starts all due
+//   checks in one go and never waits for one.
+// - Results change the state as CheckState.swift says; each change of a check's health is one ``StateChange``.
+
+/// The monitor's time source: seconds on a monotonic clock. Tests use a fake one.
+public protocol MonitorClock: Sendable {
+    /// Now, in seconds (any origin; only differences and comparisons matter).
+    func now() -> Double
+}
+
+/// `CLOCK_MONOTONIC`, through LVSCore's `Syscall.monotonicSeconds()`.
+public struct SystemClock: MonitorClock {
+    /// The system's monotonic clock.
+    public init() {}
+    /// `clock_gettime(CLOCK_MONOTONIC)` in seconds.
+    public func now() -> Double { Syscall.monotonicSeconds() }
+}
+
+/// Runs one check against its server (tcp connect, http GET, a program ...). The real checkers are elsewhere.
+public protocol Checker {
+    /// Starts `check` and returns at once; calls `completion` exactly once, from any thread, with the result.
+    /// `deadline` is the ``MonitorClock`` time by which the scheduler counts the run as timed out: the checker
+    /// should give up by then too (a completion after it is dropped).
+    func run(_ check: HealthCheck, deadline: Double, completion: @escaping @Sendable (CheckResult) -> Void)
+}
+
+/// One run of a check that the scheduler started.
+public struct CheckRun: Hashable, Sendable {
+    /// Identifies the run (a late completion of an earlier run of the same check has another token).
+    public var token: UInt64
+    /// The check.
+    public var check: HealthCheck
+    /// When it started.
+    public var started: Double
+    /// When it times out: `started + timeout`.
+    public var deadline: Double
+}
+
+/// A change of a check's health: one log line, one JSON event, one `--on-change` run.
+public struct StateChange: Hashable, Sendable, CustomStringConvertible {
+    /// The check.
+    public var check: HealthCheck
+    /// The health before.
+    public var old: Health
+    /// The health after.
+    public var new: Health
+    /// The result that changed it.
+    public var result: CheckResult
+    /// The check's state after the change (counters, since when).
+    public var state: CheckState
+    /// When (clock time).
+    public var time: Double
+
+    /// The log line: `rs 192.0.2.11:80 of -f 80 down: http GET / on port 80: connection refused (3 of 3 failed)`.
+    /// The server is named with the checked port, so two checks of one server (80 and 443) are told apart; the
+    /// detail is prefixed with the kind (`tcp: timeout after 3 s`) unless it starts with it.
+    public var description: String {
+        let counts: String
+        switch (old, new) {
+        case (.unknown, _): counts = "first check"
+        case (_, .down): counts = "\(state.failures) of \(max(1, check.fall)) failed"
+        default: counts = "\(state.passes) of \(max(1, check.rise)) passed"
+        }
+        let name = check.kind.name
+        let detail = result.detail.hasPrefix(name + " ") || result.detail.hasPrefix(name + ":") ? result.detail : "\(name): \(result.detail)"
+        return "rs \(check.target) of \(check.service) \(new): \(detail) (\(counts))"
+    }
+}
+
+/// The checks with their states and schedule. A value with no locks and no threads: its owner calls it from one
+/// thread (see the threading model above); ``CheckRunner`` is that owner in the daemon.
+public struct CheckScheduler: Sendable {
+    struct Slot: Sendable {
+        var check: HealthCheck
+        var state: CheckState
+        var nextDue: Double
+        var run: CheckRun?
+    }
+    var slots: [Slot] = []
+    var index: [HealthCheck.ID: Int] = [:]
+    var running: [UInt64: Int] = [:]
+    var nextToken: UInt64 = 1
+
+    /// The shortest interval and timeout accepted (the grammar refuses less; this only prevents a busy loop).
+    public static let minimumSeconds = 0.001
+
+    /// A scheduler whose checks are all due at `now` (the first round) and unknown.
+    public init(checks: [HealthCheck], now: Double) { update(checks: checks, now: now) }
+
+    /// Replaces the checks (a reload): a check whose ``HealthCheck/ID`` is kept keeps its state, schedule and
+    /// running check (with its new timing from its next run); a new check is unknown and due at `now`; a removed
+    /// check is forgotten (its running check's completion is dropped). Duplicate IDs: the last one counts.
+    public mutating func update(checks: [HealthCheck], now: Double) {
+        var newSlots: [Slot] = []
+        var newIndex: [HealthCheck.ID: Int] = [:]
+        newSlots.reserveCapacity(checks.count)
+        for c in checks {
+            if let j = newIndex[c.id] { newSlots[j].check = c; continue }
+            newIndex[c.id] = newSlots.count
+            if let i = index[c.id] {
+                var s = slots[i]
+                s.check = c
+                newSlots.append(s)
+            } else {
+                newSlots.append(Slot(check: c, state: CheckState(since: now), nextDue: now, run: nil))
+            }
+        }
+        slots = newSlots
+        index = newIndex
+        running = [:]
+        for (i, s) in slots.enumerated() { if let r = s.run { running[r.token] = i } }
+    }
+
+    /// The runs to start at `now`: every check that is due and not running, in configuration order. They count as
+    /// running from `now`, with deadline `now + timeout`.
+    public mutating func startDue(now: Double) -> [CheckRun] {
+        var out: [CheckRun] = []
+        for i in slots.indices where slots[i].run == nil && slots[i].nextDue <= now {
+            let c = slots[i].check
+            let r = CheckRun(token: nextToken, check: c, started: now, deadline: now + max(Self.minimumSeconds, c.timeout))
+            nextToken &+= 1
+            slots[i].run = r
+            running[r.token] = i
+            out.append(r)
+        }
+        return out
+    }
+
+    /// Records the result of run `token` that came in at `t`; returns the state change, if any. A result for a run
+    /// that is no longer running (timed out, or its check removed) is dropped; one that came in after the run's
+    /// deadline counts as the timeout. A result without latency gets `t - started`.
+    @discardableResult
+    public mutating func complete(token: UInt64, result: CheckResult, at t: Double) -> StateChange? {
+        guard let i = running[token], let r = slots[i].run, r.token == token else { return nil }
+        var res = result
+        if t > r.deadline { res = .timeout(after: r.deadline - r.started) } else if res.latency == nil { res.latency = max(0, t - r.started) }
+        return finish(i, res, at: min(t, r.deadline))
+    }
+
+    /// Fails, as `timeout after N s`, every run whose deadline is at or before `now`; returns the state changes in
+    /// configuration order.
+    public mutating func expire(now: Double) -> [StateChange] {
+        let late = running.filter { slots[$0.value].run.map { $0.deadline <= now } ?? false }.map(\.value).sorted()
+        var out: [StateChange] = []
+        for i in late {
+            guard let r = slots[i].run else { continue }
+            if let c = finish(i, .timeout(after: r.deadline - r.started), at: r.deadline) { out.append(c) }
+        }
+        return out
+    }
+
+    mutating func finish(_ i: Int, _ result: CheckResult, at t: Double) -> StateChange? {
+        guard let r = slots[i].run else { return nil }
+        running[r.token] = nil
+        slots[i].run = nil
+        let c = slots[i].check
+        slots[i].nextDue = r.started + max(Self.minimumSeconds, c.interval)
+        guard let old = slots[i].state.record(result, at: t, rise: c.rise, fall: c.fall) else { return nil }
+        return StateChange(check: c, old: old, new: slots[i].state.health, result: result, state: slots[i].state, time: t)
+    }
+
+    /// The next time something is due: the earliest deadline of a running check or start of an idle one (nil
+    /// without checks). The owner should step again then, or earlier when a completion wakes it.
+    public var nextWakeup: Double? {
+        var t: Double?
+        for s in slots {
+            let x = s.run?.deadline ?? s.nextDue
+            t = min(t ?? x, x)
+        }
+        return t
+    }
+
+    /// Every check with its state, in configuration order.
+    public var statuses: [CheckStatus] { slots.map { CheckStatus(check: $0.check, state: $0.state) } }
+    /// The state of one check, if configured.
+    public func state(of id: HealthCheck.ID) -> CheckState? { index[id].map { slots[$0].state } }
+    /// True once every check has had its first result (no check unknown): the daemon's first reconcile waits for it.
+    public var firstRoundDone: Bool { slots.allSatisfy { $0.state.health != .unknown } }
+    /// Checks running now.
+    public var inFlight: Int { running.count }
+}
+
+/// The owner of a ``CheckScheduler`` in a running monitor: starts due checks on a ``Checker``, collects their
+/// completions from any thread through its inbox, enforces deadlines and reports state changes. Not thread-safe
+/// itself: call it from one thread (see the threading model above); only the completions it hands out are.
+public final class CheckRunner {
+    /// The clock.
+    public let clock: any MonitorClock
+    /// The checker.
+    public let checker: any Checker
+    /// The checks and their states.
+    public private(set) var scheduler: CheckScheduler
+    let inbox: Inbox
+
+    /// A runner for `checks`, all due at once (the first round). `wake` is called, from the completing thread,
+    /// after each completion is queued: the daemon's loop uses it to stop waiting (e.g. write to an eventfd).
+    public init(checks: [HealthCheck], checker: any Checker, clock: any MonitorClock,
+                wake: @escaping @Sendable () -> Void = {}) {
+        self.clock = clock
+        self.checker = checker
+        self.scheduler = CheckScheduler(checks: checks, now: clock.now())
+        self.inbox = Inbox(wake: wake)
+    }
+
+    /// One turn of the loop: takes the completions that came in, times out runs past their deadline, starts the
+    /// checks that are due, and takes the completions those delivered at once. Returns the state changes in the
+    /// order they happened.
+    @discardableResult
+    public func step() -> [StateChange] {
+        var changes = drain()
+        let now = clock.now()
+        changes += scheduler.expire(now: now)
+        for r in scheduler.startDue(now: now) {
+            let token = r.token, inbox = inbox, clock = clock
+            checker.run(r.check, deadline: r.deadline) { result in inbox.post(token, result, at: clock.now()) }
+        }
+        changes += drain()
+        return changes
+    }
+
+    /// Replaces the checks (a reload; see ``CheckScheduler/update(checks:now:)``). New checks start at the next step.
+    public func update(checks: [HealthCheck]) { scheduler.update(checks: checks, now: clock.now()) }
+
+    /// The next time ``step()`` has work without a completion (nil without checks).
+    public var nextWakeup: Double? { scheduler.nextWakeup }
+    /// Every check with its state, in configuration order.
+    public var statuses: [CheckStatus] { scheduler.statuses }
+    /// True once every check has had its first result.
+    public var firstRoundDone: Bool { scheduler.firstRoundDone }
+
+    func drain() -> [StateChange] {
+        var out: [StateChange] = []
+        for c in inbox.take() {
+            if let s = scheduler.complete(token: c.token, result: c.result, at: c.time) { out.append(s) }
+        }
+        return out
+    }
+}
+
+/// Completions waiting for the owner: the one object shared between threads.
+final class Inbox: Sendable {
+    struct Completion: Sendable { var token: UInt64; var result: CheckResult; var time: Double }
+    private let queue = Locked<[Completion]>([])
+    private let wake: @Sendable () -> Void
+    init(wake: @escaping @Sendable () -> Void) { self.wake = wake }
+    /// Queues a completion (any thread) and wakes the owner.
+    func post(_ token: UInt64, _ result: CheckResult, at time: Double) {
+        queue.withLock { $0.append(Completion(token: token, result: result, time: time)) }
+        wake()
+    }
+    /// Takes every queued completion (the owner).
+    func take() -> [Completion] {
+        queue.withLock { q in
+            let all = q
+            q = []
+            return all
+        }
+    }
+}
+
+/// A value behind a `pthread_mutex_t`, for the few objects threads share (Sendable when its value is).
+final class Locked<Value> {
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private var value: Value
+    init(_ value: Value) {
+        self.value = value
+        mutex = .allocate(capacity: 1)
+        mutex.initialize(to: pthread_mutex_t())
+        pthread_mutex_init(mutex, nil)
+    }
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deinitialize(count: 1)
+        mutex.deallocate()
+    }
+    /// Runs `body` with the value, under the lock.
+    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body(&value)
+    }
+}
+
+extension Locked: @unchecked Sendable where Value: Sendable {}

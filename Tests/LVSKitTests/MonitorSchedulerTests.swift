@@ -1,0 +1,232 @@
+import XCTest
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+@testable import LVSCore
+@testable import LVSKit
+import LVSTestSupport
+
+/// A clock the test moves by hand.
+final class FakeClock: MonitorClock {
+    private let t = Locked<Double>(0)
+    func now() -> Double { t.withLock { $0 } }
+    func set(_ v: Double) { t.withLock { $0 = v } }
+    func advance(_ d: Double) { t.withLock { $0 += d } }
+}
+
+/// A checker that answers from a script per checked endpoint (the last answer repeats).
+final class ScriptedChecker: Checker {
+    enum Answer {
+        /// Completes at once, inside `run`.
+        case now(CheckResult)
+        /// Never completes (a hanging server); the completion is kept so a test can call it late.
+        case hang
+        /// Completes when the test calls ``deliver()``.
+        case later(CheckResult)
+    }
+    var script: [Endpoint: [Answer]] = [:]
+    /// (endpoint, clock time, deadline) of every run started.
+    private(set) var started: [(Endpoint, Double, Double)] = []
+    private(set) var hanging: [(Endpoint, @Sendable (CheckResult) -> Void)] = []
+    private var pending: [(@Sendable (CheckResult) -> Void, CheckResult)] = []
+    let clock: FakeClock
+    init(clock: FakeClock) { self.clock = clock }
+
+    func run(_ check: HealthCheck, deadline: Double, completion: @escaping @Sendable (CheckResult) -> Void) {
+        started.append((check.target, clock.now(), deadline))
+        var answers = script[check.target] ?? [.now(.pass("connected"))]
+        let a = answers.count > 1 ? answers.removeFirst() : answers[0]
+        script[check.target] = answers
+        switch a {
+        case .now(let r): completion(r)
+        case .hang: hanging.append((check.target, completion))
+        case .later(let r): pending.append((completion, r))
+        }
+    }
+    /// Completes every `.later` run.
+    func deliver() { let p = pending; pending = []; for (c, r) in p { c(r) } }
+    func starts(_ e: Endpoint) -> [Double] { started.filter { $0.0 == e }.map(\.1) }
+}
+
+/// The scheduler with a fake clock and a scripted checker: first round, intervals, timeouts, no check delaying
+/// another, late completions, reloads; and a run with real threads.
+final class MonitorSchedulerTests: XCTestCase {
+    func testFirstRoundStartsEveryCheckAtOnceAndDecides() {
+        let clock = FakeClock()
+        let checker = ScriptedChecker(clock: clock)
+        checker.script[M.ep(12)] = [.now(.fail("connection refused"))]
+        let runner = CheckRunner(checks: [M.check(11), M.check(12), M.check(13)], checker: checker, clock: clock)
+        XCTAssertFalse(runner.firstRoundDone)
+        XCTAssertEqual(runner.statuses.map(\.state.health), [.unknown, .unknown, .unknown])
+        let changes = runner.step()
+        XCTAssertEqual(checker.started.map(\.0), [M.ep(11), M.ep(12), M.ep(13)])
+        XCTAssertEqual(checker.started.map(\.2), [3, 3, 3], "deadline = start + timeout")
+        XCTAssertTrue(runner.firstRoundDone)
+        XCTAssertEqual(runner.statuses.map(\.state.health), [.up, .down, .up])
+        XCTAssertEqual(changes.map(\.description), [
+            "rs 198.51.100.11:80 of -t 192.0.2.10:80 up: tcp: connected (first check)",
+            "rs 198.51.100.12:80 of -t 192.0.2.10:80 down: tcp: connection refused (first check)",
+            "rs 198.51.100.13:80 of -t 192.0.2.10:80 up: tcp: connected (first check)",
+        ])
+        XCTAssertEqual(changes.map(\.old), [.unknown, .unknown, .unknown])
+        XCTAssertEqual(runner.nextWakeup, 5)
+    }
+
+    func testEachCheckRunsEveryInterval() {
+        let clock = FakeClock()
+        let checker = ScriptedChecker(clock: clock)
+        let runner = CheckRunner(checks: [M.check(11, interval: 5), M.check(12, interval: 2)], checker: checker, clock: clock)
+        for t in stride(from: 0.0, through: 10.0, by: 0.5) { clock.set(t); runner.step() }
+        XCTAssertEqual(checker.starts(M.ep(11)), [0, 5, 10])
+        XCTAssertEqual(checker.starts(M.ep(12)), [0, 2, 4, 6, 8, 10])
+    }
+
+    func testFallAndRiseThroughTheScheduler() {
+        let clock = FakeClock()
+        let checker = ScriptedChecker(clock: clock)
+        let refused = ScriptedChecker.Answer.now(.fail("connection refused"))
+        checker.script[M.ep(11)] = [.now(.pass("connected")), refused, refused, refused, .now(.pass("connected"))]
+        let runner = CheckRunner(checks: [M.check(11, interval: 1)], checker: checker, clock: clock)
+        var log: [String] = []
+        for t in 0...6 { clock.set(Double(t)); log += runner.step().map { "\($0.time) \($0)" } }
+        XCTAssertEqual(log, [
+            "0.0 rs 198.51.100.11:80 of -t 192.0.2.10:80 up: tcp: connected (first check)",
+            "3.0 rs 198.51.100.11:80 of -t 192.0.2.10:80 down: tcp: connection refused (3 of 3 failed)",
+            "5.0 rs 198.51.100.11:80 of -t 192.0.2.10:80 up: tcp: connected (2 of 2 passed)",
+        ])
+        XCTAssertEqual(runner.statuses[0].state.since, 5)
+    }
+
+    /// One server hangs: its check fails by its timeout, and the other server's checks run on time meanwhile.
+    func testAHangingCheckTimesOutAndDelaysNoOther() {
+        let clock = FakeClock()
+        let checker = ScriptedChecker(clock: clock)
+        checker.script[M.ep(11)] = [.hang]
+        let runner = CheckRunner(checks: [M.check(11, interval: 5, timeout: 3, fall: 1), M.check(12, interval: 1)],
+                                 checker: checker, clock: clock)
+        var changes = runner.step()
+        XCTAssertEqual(changes.map(\.check.server), [M.ep(12)], "the quick server is decided at once")
+        XCTAssertEqual(runner.statuses.map(\.state.health), [.unknown, .up])
+        XCTAssertEqual(runner.scheduler.inFlight, 1)
+        XCTAssertEqual(runner.nextWakeup, 1)
+        for t in [1.0, 2.0, 2.999] { clock.set(t); XCTAssertEqual(runner.step(), []) }
+        clock.set(3)
+        changes = runner.step()
+        XCTAssertEqual(changes.map(\.description), ["rs 198.51.100.11:80 of -t 192.0.2.10:80 down: tcp: timeout after 3 s (first check)"])
+        XCTAssertEqual(changes.first?.time, 3)
+        XCTAssertEqual(runner.statuses[0].state.latency, 3)
+        XCTAssertTrue(runner.firstRoundDone)
+        // The hanging check's late completion is dropped.
+        checker.hanging.first?.1(.pass("finally"))
+        clock.set(3.5)
+        XCTAssertEqual(runner.step(), [])
+        XCTAssertEqual(runner.statuses[0].state.health, .down)
+        XCTAssertEqual(runner.statuses[0].state.lastResult?.detail, "timeout after 3 s")
+        for t in stride(from: 4.0, through: 10.0, by: 1) { clock.set(t); runner.step() }
+        XCTAssertEqual(checker.starts(M.ep(12)), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10], "never delayed by the hanging one")
+        XCTAssertEqual(checker.starts(M.ep(11)), [0, 5, 10])
+    }
+
+    func testTimeoutLongerThanIntervalRunsOneAtATime() {
+        let clock = FakeClock()
+        let checker = ScriptedChecker(clock: clock)
+        checker.script[M.ep(11)] = [.hang]
+        let runner = CheckRunner(checks: [M.check(11, interval: 1, timeout: 2.5)], checker: checker, clock: clock)
+        for t in stride(from: 0.0, through: 6.0, by: 0.5) { clock.set(t); runner.step() }
+        XCTAssertEqual(checker.starts(M.ep(11)), [0, 2.5, 5], "restarted as soon as the timed-out run ends")
+    }
+
+    func testCompletionsAfterTheDeadlineCountAsTimeouts() {
+        let clock = FakeClock()
+        let checker = ScriptedChecker(clock: clock)
+        checker.script[M.ep(11)] = [.hang]
+        checker.script[M.ep(12)] = [.later(.pass("in time"))]
+        let runner = CheckRunner(checks: [M.check(11, timeout: 2), M.check(12, timeout: 2)], checker: checker, clock: clock)
+        runner.step()
+        clock.set(1.25)
+        checker.deliver()
+        clock.set(1.75)
+        // 12 completed in time, its latency measured by the scheduler at the completion (1.25), not at the step.
+        XCTAssertEqual(runner.step().map(\.description), ["rs 198.51.100.12:80 of -t 192.0.2.10:80 up: tcp: in time (first check)"])
+        XCTAssertEqual(runner.statuses[1].state.latency, 1.25)
+        clock.set(2)
+        XCTAssertEqual(runner.step().map(\.description), ["rs 198.51.100.11:80 of -t 192.0.2.10:80 down: tcp: timeout after 2 s (first check)"])
+
+        // A result that comes in after its deadline but before the owner's step is the timeout.
+        var s = CheckScheduler(checks: [M.check(13, timeout: 2)], now: 0)
+        let run = s.startDue(now: 0)
+        XCTAssertEqual(run.count, 1)
+        let change = s.complete(token: run[0].token, result: .pass(), at: 2.5)
+        XCTAssertEqual(change?.new, .down)
+        XCTAssertEqual(change?.result.detail, "timeout after 2 s")
+        XCTAssertEqual(change?.time, 2)
+        XCTAssertNil(s.complete(token: run[0].token, result: .pass(), at: 2.6), "a second completion is dropped")
+    }
+
+    func testReloadKeepsTheStateOfUnchangedChecks() {
+        let clock = FakeClock()
+        let checker = ScriptedChecker(clock: clock)
+        checker.script[M.ep(12)] = [.now(.fail("refused"))]
+        let runner = CheckRunner(checks: [M.check(11), M.check(12)], checker: checker, clock: clock)
+        runner.step()
+        clock.set(2)
+        // 11 gets new timing (same identity), 12 goes, 13 comes.
+        runner.update(checks: [M.check(11, interval: 1, fall: 1), M.check(13)])
+        XCTAssertEqual(runner.statuses.map(\.check.server), [M.ep(11), M.ep(13)])
+        XCTAssertEqual(runner.statuses.map(\.state.health), [.up, .unknown])
+        XCTAssertEqual(runner.statuses[0].check.fall, 1)
+        XCTAssertFalse(runner.firstRoundDone)
+        runner.step()
+        XCTAssertEqual(checker.starts(M.ep(13)), [2], "a new check starts at once")
+        XCTAssertEqual(checker.starts(M.ep(11)), [0], "a kept check keeps its schedule")
+        XCTAssertTrue(runner.firstRoundDone)
+        // Duplicate identities: the last line counts.
+        let s = CheckScheduler(checks: [M.check(11, fall: 2), M.check(11, fall: 4)], now: 0)
+        XCTAssertEqual(s.statuses.map(\.check.fall), [4])
+    }
+
+    func testNoChecks() {
+        let clock = FakeClock()
+        let runner = CheckRunner(checks: [], checker: ScriptedChecker(clock: clock), clock: clock)
+        XCTAssertEqual(runner.step(), [])
+        XCTAssertNil(runner.nextWakeup)
+        XCTAssertTrue(runner.firstRoundDone)
+    }
+
+    /// Completions from many threads at once, a hanging check and the real clock: the owner collects them all
+    /// through the inbox (run under TSan this proves the threading model), and the hanging check times out
+    /// without holding the others back.
+    func testCompletionsFromOtherThreads() {
+        struct ThreadedChecker: Checker {
+            func run(_ check: HealthCheck, deadline: Double, completion: @escaping @Sendable (CheckResult) -> Void) {
+                if check.server.address == IPAddress("198.51.100.250") { return }   // hangs
+                let n = Int(check.server.address.bytes[3])
+                DispatchQueue.global().async {
+                    usleep(useconds_t(100 * (n % 7)))
+                    completion(n % 5 == 0 ? .fail("refused") : .pass("connected"))
+                }
+            }
+        }
+        let woken = Locked<Int>(0)
+        let checks = (1...60).map { M.check($0, timeout: 5) } + [M.check(250, timeout: 0.05)]
+        let clock = SystemClock()
+        let runner = CheckRunner(checks: checks, checker: ThreadedChecker(), clock: clock, wake: { woken.withLock { $0 += 1 } })
+        let start = clock.now()
+        var changes: [StateChange] = []
+        var quickDone: Double?
+        while !runner.firstRoundDone && clock.now() - start < 5 {
+            changes += runner.step()
+            if quickDone == nil, runner.statuses.dropLast().allSatisfy({ $0.state.health != .unknown }) { quickDone = clock.now() - start }
+            usleep(500)
+        }
+        XCTAssertTrue(runner.firstRoundDone)
+        XCTAssertEqual(changes.count, 61)
+        XCTAssertEqual(woken.withLock { $0 }, 60)
+        let st = runner.statuses
+        XCTAssertEqual(st.filter { $0.state.health == .down }.count, 12 + 1)
+        XCTAssertEqual(st.last?.state.lastResult?.detail, "timeout after 0.05 s")
+        XCTAssertLessThan(quickDone ?? 99, 0.05 + 1, "the quick checks did not wait for the hanging one")
+        XCTAssertLessThan(clock.now() - start, 2)
+    }
+}
