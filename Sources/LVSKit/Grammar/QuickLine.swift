@@ -36,13 +36,6 @@ public enum QuickLine {
         func eq(_ r: Range<Int>, _ s: StaticString) -> Bool {
             r.count == s.utf8CodeUnitCount && memcmp(base + r.lowerBound, s.utf8Start, r.count) == 0
         }
-        /// True when the word is one of the option's spellings in the grammar's table.
-        func named(_ r: Range<Int>, _ names: [[UInt8]]) -> Bool {
-            for n in names where n.count == r.count && n.withUnsafeBufferPointer({ memcmp(base + r.lowerBound, $0.baseAddress!, r.count) }) == 0 {
-                return true
-            }
-            return false
-        }
         guard var w = next() else { return false }
         if eq(w, "lvsctl") { guard let x = next() else { return false }; w = x }
         let isService: Bool
@@ -59,23 +52,23 @@ public enum QuickLine {
         var proto: IPProtocol?, spec: Range<Int>?, sched: Range<Int>?, real: Range<Int>?, weight: Range<Int>?
         var fwd: ForwardingMethod?
         while let o = next() {
-            if named(o, Self.tcp) || named(o, Self.udp) {
+            if eq(o, "-t") || eq(o, "--tcp-service") || eq(o, "-u") || eq(o, "--udp-service") {
                 guard proto == nil, let v = next() else { return false }
-                proto = named(o, Self.tcp) ? .tcp : .udp
+                proto = eq(o, "-t") || eq(o, "--tcp-service") ? .tcp : .udp
                 spec = v
             } else if isService {
-                guard named(o, Self.scheduler), sched == nil, let v = next() else { return false }
+                guard eq(o, "-s") || eq(o, "--scheduler"), sched == nil, let v = next() else { return false }
                 sched = v
-            } else if named(o, Self.realServer) {
+            } else if eq(o, "-r") || eq(o, "--real-server") {
                 guard real == nil, let v = next() else { return false }
                 real = v
-            } else if named(o, Self.weight) {
+            } else if eq(o, "-w") || eq(o, "--weight") {
                 guard weight == nil, let v = next() else { return false }
                 weight = v
-            } else if named(o, Self.gatewaying) {
+            } else if eq(o, "-g") || eq(o, "--gatewaying") {
                 guard fwd == nil else { return false }
                 fwd = .directRoute
-            } else if named(o, Self.masquerading) {
+            } else if eq(o, "-m") || eq(o, "--masquerading") {
                 guard fwd == nil else { return false }
                 fwd = .masquerade
             } else { return false }
@@ -132,13 +125,6 @@ public enum QuickLine {
     }
 
     static func isUnicast(_ a: IPAddress) -> Bool { Validate.isUnicast(a) }
-
-    /// The spellings of the options this path reads, as bytes, from the grammar's table (``Options``).
-    static func spellings(_ opt: Opt, _ group: [OptionDef]) -> [[UInt8]] { Options.def(opt, in: group).names.map { Array($0.utf8) } }
-    static let tcp = spellings(.tcp, Options.service), udp = spellings(.udp, Options.service)
-    static let scheduler = spellings(.scheduler, Options.settings)
-    static let realServer = spellings(.realServer, Options.server), weight = spellings(.weight, Options.server)
-    static let gatewaying = spellings(.gatewaying, Options.server), masquerading = spellings(.masquerading, Options.server)
 
     /// 1..5 decimal digits as a number (what parseDecimal gives for them), else nil.
     static func smallDecimal(_ s: String) -> Int? {
