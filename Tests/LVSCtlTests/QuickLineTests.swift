@@ -168,4 +168,28 @@ final class QuickLineTests: XCTestCase {
         XCTAssertEqual(differ, 0)
         XCTAssertGreaterThan(accepted, 120, "too few valid files: the comparison would prove little")
     }
+
+    /// QuickLine spells the options it reads as byte literals (a table lookup per word cost 7 % of a restore); every
+    /// spelling the grammar's table gives those options must take the quick path, so the two cannot drift apart.
+    func testSpellsTheOptionsAsTheGrammarsTable() throws {
+        func names(_ o: Opt, _ g: [OptionDef]) -> [String] { Options.def(o, in: g).names }
+        for t in names(.tcp, Options.service) + names(.udp, Options.service) {
+            for s in names(.scheduler, Options.settings) {
+                var c = ClusterConfig(), src = SourceMap()
+                var lines = ["vs add \(t) 192.0.2.1:80 \(s) rr"]
+                for r in names(.realServer, Options.server) {
+                    for w in names(.weight, Options.server) {
+                        for f in names(.gatewaying, Options.server) + names(.masquerading, Options.server) {
+                            lines.append("rs add \(t) 192.0.2.1:80 \(r) 198.51.100.\(lines.count) \(w) 2 \(f)")
+                        }
+                    }
+                }
+                for l in lines {
+                    var bytes = Array(l.utf8)
+                    let took = bytes.withUnsafeMutableBufferPointer { QuickLine.add(UnsafeBufferPointer($0), to: &c, source: &src) }
+                    XCTAssertTrue(took, l)
+                }
+            }
+        }
+    }
 }
