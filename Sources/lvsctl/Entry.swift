@@ -75,7 +75,7 @@ enum Entry {
         }
     }
 
-    /// The lines an rc.local or a script runs most, `vs add` and `rs add` with a service specifier, `list`, and
+    /// The lines an rc.local or a script runs most, `vs add` and `rs add` with a service specifier, `list`, `restore`, and
     /// `--version`, without ArgumentParser: building its command tree by reflection is most of the cost of a
     /// short-lived process. They go through the file grammar (``Grammar``), which reads these options from the same
     /// table ArgumentParser's declarations are built from and gives the same spec values; anything else (`--netns`,
@@ -86,11 +86,20 @@ enum Entry {
             writeStandardOutput(LVSCtl.configuration.version + "\n")
             return 0
         }
-        if args.first == "list", !args.contains(where: { $0.hasPrefix("--netns") || $0.hasPrefix("--firewall") || ($0.hasPrefix("-") && $0.contains("=")) }),
-           let spec = try? Grammar.parseList(Array(args.dropFirst())) {
+        let plain = !args.contains(where: { $0.hasPrefix("--netns") || $0.hasPrefix("--firewall") || ($0.hasPrefix("-") && $0.contains("=")) })
+        if args.first == "restore", plain, let spec = try? Grammar.parseRestore(Array(args.dropFirst())) {
+            do {
+                try Restore.run(spec, client: { try Firewall.request(option: nil); return try IPVSClient() })
+                return 0
+            } catch {
+                return report(error)
+            }
+        }
+        if args.first == "list", plain, let spec = try? Grammar.parseList(Array(args.dropFirst())) {
             do {
                 try spec.validate()
                 _ = try spec.service.key(required: false)
+                try Firewall.request(option: nil)
                 try Lister.write(spec, client: try IPVSClient(), keep: { keptUntilExit.append($0) })
                 return 0
             } catch {

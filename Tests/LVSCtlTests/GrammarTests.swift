@@ -30,7 +30,7 @@ final class GrammarTests: XCTestCase {
         let commands: [String: ParsableCommand.Type] = [
             "vs add": VS.Add.self, "rs add": RS.Add.self, "bundle add": lvsctl.Bundle.Add.self,
             "timeout set": Timeout.Set.self, "daemon start": Daemon.Start.self, "dr setup": DR.Setup.self,
-            "list": List.self,
+            "list": List.self, "restore": Restore.self,
         ]
         XCTAssertEqual(Set(Grammar.commands.map(\.words)), Set(commands.keys))
         for c in Grammar.commands {
@@ -56,13 +56,16 @@ final class GrammarTests: XCTestCase {
             "dr setup --vip 192.0.2.1 extra", "daemon start master backup", "rs add -t 192.0.2.1:80 -r 198.51.100.2 -x",
             "vs add -t 192.0.2.1:80 --tcp-servce 192.0.2.2:80", "dr setup --vip 192.0.2.1 --dry-run=yes",
             "list --stat", "list -t", "list -n x", "list --json=1", "list -nZ",
+            "restore a b", "restore --flush", "restore --wait", "restore --dry-run=1 f",
         ]
         for l in lines {
             let w = l.split(separator: " ").map(String.init)
             var expected = ""
             do { _ = try LVSCtl.parseAsRoot(Grammar.normalize(w)); XCTFail("ArgumentParser accepts \(l)") } catch { expected = Entry.usageMessage(error) }
             let grammar: () throws -> Void = {
-                if w[0] == "list" { _ = try Grammar.parseList(Array(w.dropFirst())) } else { _ = try Grammar.parse(w) }
+                if w[0] == "list" { _ = try Grammar.parseList(Array(w.dropFirst())) }
+                else if w[0] == "restore" { _ = try Grammar.parseRestore(Array(w.dropFirst())) }
+                else { _ = try Grammar.parse(w) }
             }
             XCTAssertThrowsError(try grammar(), l) { XCTAssertEqual("\($0)", expected, l) }
         }
@@ -82,6 +85,19 @@ final class GrammarTests: XCTestCase {
             do { _ = try LVSCtl.parseAsRoot(w); XCTFail(l) } catch { expected = Entry.usageMessage(error) }
             XCTAssertThrowsError(try Grammar.parseList(Array(w.dropFirst())).validate(), l) { XCTAssertEqual("\($0)", expected, l) }
         }
+    }
+
+    /// `restore`'s options give the spec ArgumentParser's `Restore` gives.
+    func testRestoreSpecs() throws {
+        for l in ["restore", "restore f.conf", "restore --no-flush f", "restore --dry-run", "restore - --wait 5",
+                  "restore --wait 0.5 --no-flush --dry-run x", "restore -- -f"] {
+            let w = l.split(separator: " ").map(String.init)
+            let ap = try XCTUnwrap(try LVSCtl.parseAsRoot(w) as? Restore)
+            XCTAssertEqual(try Grammar.parseRestore(Array(w.dropFirst())), ap.spec, l)
+        }
+        // A --wait ArgumentParser refuses is left to it (the fast path gives up).
+        XCTAssertThrowsError(try Grammar.parseRestore(["--wait", "soon"]))
+        XCTAssertNil(Entry.runWithoutParser(["restore", "--wait", "soon"]))
     }
 
     /// Well-formed lines in every spelling ArgumentParser takes give the same spec values.

@@ -29,10 +29,13 @@ public enum Grammar {
     struct Command {
         let options: [OptionDef]
         let positionals: [String]
+        /// True when the positionals may be left out (`restore [FILE]`).
+        let optionalPositionals: Bool
         let table: [String: OptionDef]
-        init(_ groups: [[OptionDef]], positionals: [String] = []) {
+        init(_ groups: [[OptionDef]], positionals: [String] = [], optionalPositionals: Bool = false) {
             options = groups.flatMap { $0 } + Options.global
             self.positionals = positionals
+            self.optionalPositionals = optionalPositionals
             var t: [String: OptionDef] = [:]
             for o in options { for n in o.names { t[n] = o } }
             table = t
@@ -45,6 +48,20 @@ public enum Grammar {
     static let daemonStart = Command([Options.daemon], positionals: ["role"])
     static let drSetup = Command([Options.drSetup])
     static let list = Command([Options.service, Options.list, Options.output])
+    static let restore = Command([Options.restore], positionals: ["file"], optionalPositionals: true)
+
+    /// Parses the words after `restore` (the command line only). A `--wait` that is not a number of seconds is
+    /// refused here as unknown; ArgumentParser then gives its own message for it.
+    public static func parseRestore(_ words: [String]) throws -> RestoreSpec {
+        let v = try values(words, restore)
+        var r = RestoreSpec(file: v.positionals.first)
+        r.noFlush = v.has(.noFlush); r.dryRun = v.has(.dryRun)
+        if let w = v[.wait] {
+            guard let d = Double(w), d.isFinite else { throw UsageError("invalid --wait \(shown(w))") }
+            r.wait = d
+        }
+        return r
+    }
 
     /// Parses the words after `list` (the command line only: `list` is not a file line).
     public static func parseList(_ words: [String]) throws -> ListSpec {
@@ -61,7 +78,7 @@ public enum Grammar {
     /// `--help` of the same command must list (a unit test compares them).
     public static let commands: [(words: String, options: [OptionDef], positionals: [String])] = [
         ("vs add", vsAdd), ("rs add", rsAdd), ("bundle add", bundleAdd), ("timeout set", timeoutSet),
-        ("daemon start", daemonStart), ("dr setup", drSetup), ("list", list),
+        ("daemon start", daemonStart), ("dr setup", drSetup), ("list", list), ("restore", restore),
     ].map { ($0.0, $0.1.options, $0.1.positionals) }
 
     /// The values of one parsed command.
@@ -202,7 +219,7 @@ public enum Grammar {
             }
             i += 1
         }
-        if v.positionals.count < c.positionals.count {
+        if v.positionals.count < c.positionals.count && !c.optionalPositionals {
             throw UsageError("Missing expected argument '<\(c.positionals[v.positionals.count])>'")
         }
         for d in c.options where d.required {

@@ -14,6 +14,8 @@ public enum Opt: UInt8, Hashable, Sendable, CaseIterable {
     case tcpTimeout, tcpfinTimeout, udpTimeout
     // daemon start
     case mcastInterface, syncid, syncMaxlen, mcastGroup, mcastPort, mcastTTL
+    // restore
+    case noFlush, wait
     // list and --json
     case numeric, resolve, stats, rate, thresholds, persistentConn, tunInfo, exact, sort, nosort, json
     // every kernel-facing command
@@ -116,6 +118,12 @@ public enum Options {
         OptionDef(.exact, ["--exact"], false, "Exact numbers, no K/M/G."),
         OptionDef(.sort, ["--sort"], false, "Sort (the default, as ipvsadm)."),
         OptionDef(.nosort, ["--nosort"], false, "Kernel order."),
+    ]
+    /// `restore`'s options (with its optional FILE).
+    public static let restore: [OptionDef] = [
+        OptionDef(.noFlush, ["--no-flush"], false, "Add to the running state instead of replacing it."),
+        OptionDef(.dryRun, ["--dry-run"], false, "Validate and print the plan; change nothing."),
+        OptionDef(.wait, ["--wait"], true, "Seconds to wait for another lvsctl command to finish (default 30)."),
     ]
     /// `--json`, which every listing command takes.
     public static let output: [OptionDef] = [

@@ -36,6 +36,14 @@ extension DRFileLine {
     }
 }
 
+/// `restore [FILE] [--no-flush] [--dry-run] [--wait SECS]` as typed.
+public struct RestoreSpec: Equatable, Sendable {
+    public var file: String?
+    public var noFlush = false, dryRun = false
+    public var wait = 30.0
+    public init(file: String? = nil) { self.file = file }
+}
+
 /// Loading a configuration file into the kernel: `restore` (replace, or add with `--no-flush`) and `apply`
 /// (reconcile with the fewest changes). Both parse the whole file first, take lvsctl's lock, plan against the
 /// running state, and apply the `dr` lines, the bundle rules and the IPVS batch with rollback: a failing step (or

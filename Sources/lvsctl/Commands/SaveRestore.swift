@@ -43,14 +43,23 @@ struct Restore: ParsableCommand {
         abstract: "Load a saved state: validate every line first, then apply as one batch, rolling back on failure.",
         discussion: "Reads the lvsctl format or unmodified ipvsadm-save output.\nExample: lvsctl restore /etc/lvsctl/lvsctl.conf\nipvsadm equivalent: ipvsadm-restore < FILE (ipvsadm -C, then ipvsadm -R)\nwith --no-flush: ipvsadm -R < FILE")
     @Argument(help: "The file (default: standard input).") var file: String?
-    @Flag(name: .customLong("no-flush"), help: "Add to the running state instead of replacing it.") var noFlush = false
-    @Flag(name: .customLong("dry-run"), help: "Validate and print the plan; change nothing.") var dryRun = false
-    @Option(name: .customLong("wait"), help: "Seconds to wait for another lvsctl command to finish (default 30).") var wait: Double = 30
+    @Flag(name: .of(.noFlush, Options.restore), help: .of(.noFlush, Options.restore)) var noFlush = false
+    @Flag(name: .of(.dryRun, Options.restore), help: .of(.dryRun, Options.restore)) var dryRun = false
+    @Option(name: .of(.wait, Options.restore), help: .of(.wait, Options.restore)) var wait: Double = 30
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        let f = try Loader.read(file)
-        if let lines = try Loader.restore(f, client: try global.client(), noFlush: noFlush, dryRun: dryRun, wait: wait) {
+    var spec: RestoreSpec {
+        var r = RestoreSpec(file: file)
+        r.noFlush = noFlush; r.dryRun = dryRun; r.wait = wait
+        return r
+    }
+
+    func run() throws { try Restore.run(spec, client: { try global.client() }) }
+
+    /// Both command-line paths: the file is read and checked before the client opens (`client` enters `--netns`).
+    static func run(_ spec: RestoreSpec, client: () throws -> IPVSClient) throws {
+        let f = try Loader.read(spec.file)
+        if let lines = try Loader.restore(f, client: try client(), noFlush: spec.noFlush, dryRun: spec.dryRun, wait: spec.wait) {
             emit(lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n"))
         }
     }
