@@ -51,16 +51,20 @@ public enum Validate {
 
     /// Refuses unspecified, multicast, broadcast, class-E and IPv4-mapped addresses.
     public static func unicast(_ a: IPAddress, what: String) throws {
-        if a.isUnspecified { throw UsageError("\(what) \(shown(a.description)) is unspecified") }
-        if a.isMulticast { throw UsageError("\(what) \(shown(a.description)) is multicast") }
-        if a.isBroadcast { throw UsageError("\(what) \(shown(a.description)) is broadcast") }
-        if a.isReservedClassE { throw UsageError("\(what) \(shown(a.description)) is reserved (240.0.0.0/4)") }
-        if a.isIPv4Mapped { throw UsageError("\(what) \(shown(a.description)) is IPv4-mapped IPv6; use the IPv4 address") }
+        if let why = notUnicast(a) { throw UsageError("\(what) \(shown(a.description)) is \(why)") }
     }
 
     /// True when ``unicast(_:what:)`` accepts `a` (no message is built).
-    public static func isUnicast(_ a: IPAddress) -> Bool {
-        !(a.isUnspecified || a.isMulticast || a.isBroadcast || a.isReservedClassE || a.isIPv4Mapped)
+    public static func isUnicast(_ a: IPAddress) -> Bool { notUnicast(a) == nil }
+
+    /// Why `a` is not a usable unicast address, in the words of the error message; nil when it is one.
+    static func notUnicast(_ a: IPAddress) -> String? {
+        if a.isUnspecified { return "unspecified" }
+        if a.isMulticast { return "multicast" }
+        if a.isBroadcast { return "broadcast" }
+        if a.isReservedClassE { return "reserved (240.0.0.0/4)" }
+        if a.isIPv4Mapped { return "IPv4-mapped IPv6; use the IPv4 address" }
+        return nil
     }
 
     /// A VIP of a bundle or of `dr`: a usable unicast address.
