@@ -61,8 +61,16 @@ for x in (json.loads(text)["nftables"] if text.strip() else []):
 print("\n".join(sorted(out)))' | sed '/^$/d'
 }
 
-ok()   { PASS=$((PASS+1)); echo "ok   - $1"; }
-bad()  { FAIL=$((FAIL+1)); FAILED_NAMES+=("$1"); echo "FAIL - $1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/       /'; }
+# With KTIME=1 each check line ends with the seconds since the previous check (where a file's time goes).
+_KT=${EPOCHREALTIME/./}
+_KTS=
+_kt() {
+  [ "${KTIME:-}" = 1 ] || return 0
+  local now=${EPOCHREALTIME/./}
+  printf -v _KTS ' [%d.%01d s]' $(( (now - _KT) / 1000000 )) $(( (now - _KT) / 100000 % 10 )); _KT=$now
+}
+ok()   { PASS=$((PASS+1)); _kt; echo "ok   - $1$_KTS"; }
+bad()  { FAIL=$((FAIL+1)); FAILED_NAMES+=("$1"); _kt; echo "FAIL - $1$_KTS"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/       /'; }
 
 # same NAME EXPECTED ACTUAL: pass when the two strings are identical; show a diff otherwise.
 same() {
