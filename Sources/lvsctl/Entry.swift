@@ -75,8 +75,8 @@ enum Entry {
         }
     }
 
-    /// The lines an rc.local or a script runs most, `vs add` and `rs add` with a service specifier, `list`, `restore`, and
-    /// `--version`, without ArgumentParser: building its command tree by reflection is most of the cost of a
+    /// The lines an rc.local or a script runs most, `vs add` and `rs add` with a service specifier, `list`, `restore`,
+    /// `apply`, `save`, `bundle add|delete|list` and `--version`, without ArgumentParser: building its command tree by reflection is most of the cost of a
     /// short-lived process. They go through the file grammar (``Grammar``), which reads these options from the same
     /// table ArgumentParser's declarations are built from and gives the same spec values; anything else (`--netns`,
     /// `--firewall`, `--bundle`, `--opt=value`, `--help`, a line the grammar refuses) returns nil for ArgumentParser, which gives its
@@ -86,46 +86,71 @@ enum Entry {
             writeStandardOutput(LVSCtl.configuration.version + "\n")
             return 0
         }
-        let plain = !args.contains(where: { $0.hasPrefix("--netns") || $0.hasPrefix("--firewall") || ($0.hasPrefix("-") && $0.contains("=")) })
-        if args.first == "restore", plain, let spec = try? Grammar.parseRestore(Array(args.dropFirst())) {
-            do {
-                try Restore.run(spec, client: { try Firewall.request(option: nil); return try IPVSClient() })
-                return 0
-            } catch {
-                return report(error)
-            }
-        }
-        if args.first == "list", plain, let spec = try? Grammar.parseList(Array(args.dropFirst())) {
-            do {
-                try spec.validate()
-                _ = try spec.service.key(required: false)
-                try Firewall.request(option: nil)
-                try Lister.write(spec, client: try IPVSClient(), keep: { keptUntilExit.append($0) })
-                return 0
-            } catch {
-                return report(error)
-            }
-        }
-        guard args.count > 2, args[1] == "add", ["vs", "rs", "virtual-server", "real-server"].contains(args[0]),
-              !args.contains(where: { $0.hasPrefix("--netns") || $0.hasPrefix("--firewall") || ($0.hasPrefix("-") && $0.contains("=")) }),
-              let line = try? Grammar.parse(args) else { return nil }
+        guard !args.contains(where: { $0.hasPrefix("--netns") || $0.hasPrefix("--firewall") || ($0.hasPrefix("-") && $0.contains("=")) }),
+              let work = withoutParser(args) else { return nil }
         do {
-            var source = SourceMap()
-            switch line {
-            case .service(let spec, let settings) where spec.given:
-                var s = VirtualService(key: try source.key(spec))
-                try settings.apply(to: &s, isNew: true)
-                try IPVSClient().perform(.addService(s))
-            case .server(let spec, bundle: nil, let server) where spec.given:
-                let key = try source.key(spec)
-                let d = try server.model(for: key)
-                try IPVSClient().perform(.addDest(key, d))
-            default:
-                return nil
-            }
+            try work()
             return 0
         } catch {
             return report(error)
+        }
+    }
+
+    /// What ``runWithoutParser(_:)`` runs for `args`, or nil when the grammar does not read them (ArgumentParser then
+    /// does, and gives its own message). Without `--netns` and `--firewall`, entering is only choosing the backend
+    /// (`LVSCTL_FIREWALL` or auto), as ``GlobalOptions/enter()`` does without them.
+    static func withoutParser(_ args: [String]) -> (() throws -> Void)? {
+        let enter = { try Firewall.request(option: nil) }
+        let client = { () throws -> IPVSClient in try enter(); return try IPVSClient() }
+        let rest1 = Array(args.dropFirst()), rest2 = Array(args.dropFirst(2))
+        switch (args.first, args.dropFirst().first) {
+        case ("restore", _):
+            guard let spec = try? Grammar.parseRestore(rest1) else { return nil }
+            return { try Restore.run(spec, client: client) }
+        case ("save", _):
+            guard let spec = try? Grammar.parseSave(rest1) else { return nil }
+            return { try Save.run(spec, client: client) }
+        case ("apply", _):
+            guard let spec = try? Grammar.parseApply(rest1) else { return nil }
+            return { try Apply.run(spec, client: client) }
+        case ("list", _):
+            guard let spec = try? Grammar.parseList(rest1) else { return nil }
+            return {
+                try spec.validate()
+                _ = try spec.service.key(required: false)
+                try Lister.write(spec, client: try client(), keep: { keptUntilExit.append($0) })
+            }
+        case ("bundle", "add"):
+            guard case .bundle(let spec)? = try? Grammar.parse(args) else { return nil }
+            return { try Bundle.Add.run(spec, enter: enter) }
+        case ("bundle", "delete"):
+            guard let name = try? Grammar.parseBundleDelete(rest2) else { return nil }
+            return { try Bundle.Delete.run(name, enter: enter) }
+        case ("bundle", "list"):
+            guard let json = try? Grammar.parseBundleList(rest2) else { return nil }
+            return { try Bundle.List.run(json: json, enter: enter) }
+        case ("vs", "add"), ("virtual-server", "add"), ("rs", "add"), ("real-server", "add"):
+            guard args.count > 2, let line = try? Grammar.parse(args) else { return nil }
+            switch line {
+            case .service(let spec, let settings) where spec.given:
+                return {
+                    var source = SourceMap()
+                    var s = VirtualService(key: try source.key(spec))
+                    try settings.apply(to: &s, isNew: true)
+                    try IPVSClient().perform(.addService(s))
+                }
+            case .server(let spec, bundle: nil, let server) where spec.given:
+                return {
+                    var source = SourceMap()
+                    let key = try source.key(spec)
+                    let d = try server.model(for: key)
+                    try IPVSClient().perform(.addDest(key, d))
+                }
+            default:
+                return nil
+            }
+        default:
+            return nil
         }
     }
 

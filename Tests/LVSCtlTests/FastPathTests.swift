@@ -129,12 +129,15 @@ final class FastPathTests: XCTestCase {
         }
     }
 
-    /// The command-line path without ArgumentParser (`vs add`/`rs add` as rc.local lines, `--version`) leaves every
+    /// The command-line path without ArgumentParser (`vs add`/`rs add` as rc.local lines, `bundle`, `save`, `apply`,
+    /// `--version`) leaves every
     /// other form to the full grammar, and reports the same usage errors as the full command.
     func testCommandLineWithoutParser() throws {
         for args in [["vs", "add", "-t", "192.0.2.1:80", "--netns", "x"], ["rs", "add", "--bundle", "web", "-r", "198.51.100.2"],
                      ["vs", "add", "-s", "rr"], ["vs", "add", "-t", "192.0.2.1:80", "--help"], ["vs", "edit", "-t", "192.0.2.1:80"],
-                     ["vs", "add", "--tcp-service=192.0.2.1:80"], ["vs", "add", "-t"], ["bundle", "add", "w", "--vip", "192.0.2.1", "--ports", "80"],
+                     ["vs", "add", "--tcp-service=192.0.2.1:80"], ["vs", "add", "-t"], ["bundle", "add", "w", "--vip=192.0.2.1", "--ports", "80"],
+                     ["bundle", "migrate", "--to", "nftables"], ["bundle", "list", "--netns", "x"], ["bundle", "delete", "--help"],
+                     ["save", "--format=ipvsadm"], ["apply", "f", "--firewall", "nftables"],
                      ["--version", "x"], ["list", "--netns", "x"], ["list", "-h"], ["list", "--json=1"], ["zero"]] {
             XCTAssertNil(Entry.runWithoutParser(args), "\(args)")
         }
@@ -145,6 +148,9 @@ final class FastPathTests: XCTestCase {
             // The full command refuses it too, with the message the file path gives (testSameErrors).
             XCTAssertThrowsError(try ConfigFile.add(try XCTUnwrap(argumentParserLine(try LVSCtl.parseAsRoot(args))), to: &emptyConfig, source: &emptySource, dr: &emptyDR), line)
         }
+        // Refused before the firewall or the kernel is opened, on the path without ArgumentParser too.
+        XCTAssertEqual(Entry.runWithoutParser(["bundle", "add", "web", "--vip", "192.0.2.10", "--ports", "0"]), 2)
+        XCTAssertEqual(Entry.runWithoutParser(["save", "--format", "xml"]), 2)
     }
     var emptyConfig = ClusterConfig()
     var emptySource = SourceMap()

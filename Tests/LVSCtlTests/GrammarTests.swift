@@ -30,7 +30,8 @@ final class GrammarTests: XCTestCase {
         let commands: [String: ParsableCommand.Type] = [
             "vs add": VS.Add.self, "rs add": RS.Add.self, "bundle add": lvsctl.Bundle.Add.self,
             "timeout set": Timeout.Set.self, "daemon start": Daemon.Start.self, "dr setup": DR.Setup.self,
-            "list": List.self, "restore": Restore.self,
+            "list": List.self, "restore": Restore.self, "apply": Apply.self, "save": Save.self,
+            "bundle delete": lvsctl.Bundle.Delete.self, "bundle list": lvsctl.Bundle.List.self,
         ]
         XCTAssertEqual(Set(Grammar.commands.map(\.words)), Set(commands.keys))
         for c in Grammar.commands {
@@ -57,6 +58,9 @@ final class GrammarTests: XCTestCase {
             "vs add -t 192.0.2.1:80 --tcp-servce 192.0.2.2:80", "dr setup --vip 192.0.2.1 --dry-run=yes",
             "list --stat", "list -t", "list -n x", "list --json=1", "list -nZ",
             "restore a b", "restore --flush", "restore --wait", "restore --dry-run=1 f",
+            "apply", "apply a b", "apply --wait", "apply f --dry-run=1", "apply f --no-flush",
+            "save a b", "save --format", "save --formt ipvsadm", "save -n",
+            "bundle delete", "bundle delete a b", "bundle delete -x web", "bundle list x", "bundle list --jsn",
         ]
         for l in lines {
             let w = l.split(separator: " ").map(String.init)
@@ -65,6 +69,10 @@ final class GrammarTests: XCTestCase {
             let grammar: () throws -> Void = {
                 if w[0] == "list" { _ = try Grammar.parseList(Array(w.dropFirst())) }
                 else if w[0] == "restore" { _ = try Grammar.parseRestore(Array(w.dropFirst())) }
+                else if w[0] == "apply" { _ = try Grammar.parseApply(Array(w.dropFirst())) }
+                else if w[0] == "save" { _ = try Grammar.parseSave(Array(w.dropFirst())) }
+                else if w.starts(with: ["bundle", "delete"]) { _ = try Grammar.parseBundleDelete(Array(w.dropFirst(2))) }
+                else if w.starts(with: ["bundle", "list"]) { _ = try Grammar.parseBundleList(Array(w.dropFirst(2))) }
                 else { _ = try Grammar.parse(w) }
             }
             XCTAssertThrowsError(try grammar(), l) { XCTAssertEqual("\($0)", expected, l) }
@@ -98,6 +106,31 @@ final class GrammarTests: XCTestCase {
         // A --wait ArgumentParser refuses is left to it (the fast path gives up).
         XCTAssertThrowsError(try Grammar.parseRestore(["--wait", "soon"]))
         XCTAssertNil(Entry.runWithoutParser(["restore", "--wait", "soon"]))
+    }
+
+    /// `apply` and `save` read the spec ArgumentParser's commands read.
+    func testApplyAndSaveSpecs() throws {
+        for l in ["apply f.conf", "apply --dry-run f", "apply f --wait 5", "apply --wait 0.5 --dry-run x", "apply -- -f"] {
+            let w = l.split(separator: " ").map(String.init)
+            let ap = try XCTUnwrap(try LVSCtl.parseAsRoot(w) as? Apply)
+            XCTAssertEqual(try Grammar.parseApply(Array(w.dropFirst())), ap.spec, l)
+        }
+        for l in ["save", "save f.conf", "save --format ipvsadm", "save - --format lvsctl", "save --format nosuch x", "save -- -f"] {
+            let w = l.split(separator: " ").map(String.init)
+            let ap = try XCTUnwrap(try LVSCtl.parseAsRoot(w) as? Save)
+            XCTAssertEqual(try Grammar.parseSave(Array(w.dropFirst())), ap.spec, l)
+        }
+        XCTAssertNil(Entry.runWithoutParser(["apply", "f", "--wait", "soon"]))
+        for l in ["bundle delete web", "bundle delete -- -web"] {
+            let w = l.split(separator: " ").map(String.init)
+            let ap = try XCTUnwrap(try LVSCtl.parseAsRoot(w) as? lvsctl.Bundle.Delete)
+            XCTAssertEqual(try Grammar.parseBundleDelete(Array(w.dropFirst(2))), ap.name, l)
+        }
+        for l in ["bundle list", "bundle list --json"] {
+            let w = l.split(separator: " ").map(String.init)
+            let ap = try XCTUnwrap(try LVSCtl.parseAsRoot(w) as? lvsctl.Bundle.List)
+            XCTAssertEqual(try Grammar.parseBundleList(Array(w.dropFirst(2))), ap.output.json, l)
+        }
     }
 
     /// Well-formed lines in every spelling ArgumentParser takes give the same spec values.

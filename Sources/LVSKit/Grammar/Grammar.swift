@@ -49,6 +49,10 @@ public enum Grammar {
     static let drSetup = Command([Options.drSetup])
     static let list = Command([Options.service, Options.list, Options.output])
     static let restore = Command([Options.restore], positionals: ["file"], optionalPositionals: true)
+    static let apply = Command([Options.apply], positionals: ["file"])
+    static let save = Command([Options.save], positionals: ["file"], optionalPositionals: true)
+    static let bundleDelete = Command([], positionals: ["name"])
+    static let bundleList = Command([Options.output])
 
     /// Parses the words after `restore` (the command line only). A `--wait` that is not a number of seconds is
     /// refused here as unknown; ArgumentParser then gives its own message for it.
@@ -57,10 +61,43 @@ public enum Grammar {
         var r = RestoreSpec(file: v.positionals.first)
         r.noFlush = v.has(.noFlush); r.dryRun = v.has(.dryRun)
         if let w = v[.wait] {
-            guard let d = Double(w), d.isFinite else { throw UsageError("invalid --wait \(shown(w))") }
-            r.wait = d
+            r.wait = try seconds(w)
         }
         return r
+    }
+
+    /// Parses the words after `apply` (the command line only), as ``parseRestore``.
+    public static func parseApply(_ words: [String]) throws -> ApplySpec {
+        let v = try values(words, apply)
+        var a = ApplySpec(file: v.positionals[0])
+        a.dryRun = v.has(.dryRun)
+        if let w = v[.wait] { a.wait = try seconds(w) }
+        return a
+    }
+
+    /// Parses the words after `save` (the command line only). The format's value is checked by the command.
+    public static func parseSave(_ words: [String]) throws -> SaveSpec {
+        let v = try values(words, save)
+        var s = SaveSpec(file: v.positionals.first)
+        if let f = v[.format] { s.format = f }
+        return s
+    }
+
+    /// Parses the words after `bundle delete` (the command line only): the bundle's name.
+    public static func parseBundleDelete(_ words: [String]) throws -> String {
+        try values(words, bundleDelete).positionals[0]
+    }
+
+    /// Parses the words after `bundle list` (the command line only): whether `--json` was given.
+    public static func parseBundleList(_ words: [String]) throws -> Bool {
+        try values(words, bundleList).has(.json)
+    }
+
+    /// A `--wait` value; one that is not a number of seconds is refused here, and ArgumentParser then gives its own
+    /// message for it.
+    static func seconds(_ w: String) throws -> Double {
+        guard let d = Double(w), d.isFinite else { throw UsageError("invalid --wait \(shown(w))") }
+        return d
     }
 
     /// Parses the words after `list` (the command line only: `list` is not a file line).
@@ -73,12 +110,13 @@ public enum Grammar {
         return l
     }
 
-    /// The commands the grammar reads, by their words (the file-line commands, and `list`, which the command line
-    /// runs without ArgumentParser), with their options (global ones included) and positional arguments: what
+    /// The commands the grammar reads, by their words (the file-line commands, and `list`, `restore`, `apply`,
+    /// `save`, `bundle delete` and `bundle list`, which the command line runs without ArgumentParser), with their options (global ones included) and positional arguments: what
     /// `--help` of the same command must list (a unit test compares them).
     public static let commands: [(words: String, options: [OptionDef], positionals: [String])] = [
         ("vs add", vsAdd), ("rs add", rsAdd), ("bundle add", bundleAdd), ("timeout set", timeoutSet),
         ("daemon start", daemonStart), ("dr setup", drSetup), ("list", list), ("restore", restore),
+        ("apply", apply), ("save", save), ("bundle delete", bundleDelete), ("bundle list", bundleList),
     ].map { ($0.0, $0.1.options, $0.1.positionals) }
 
     /// The values of one parsed command.

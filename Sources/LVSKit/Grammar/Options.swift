@@ -14,8 +14,8 @@ public enum Opt: UInt8, Hashable, Sendable, CaseIterable {
     case tcpTimeout, tcpfinTimeout, udpTimeout
     // daemon start
     case mcastInterface, syncid, syncMaxlen, mcastGroup, mcastPort, mcastTTL
-    // restore
-    case noFlush, wait
+    // restore, apply and save
+    case noFlush, wait, format
     // list and --json
     case numeric, resolve, stats, rate, thresholds, persistentConn, tunInfo, exact, sort, nosort, json
     // every kernel-facing command
@@ -126,6 +126,13 @@ public enum Options {
         OptionDef(.wait, ["--wait"], true, "Seconds to wait for another lvsctl command to finish (default 30)."),
     ]
     /// `--json`, which every listing command takes.
+    public static let apply: [OptionDef] = [
+        OptionDef(.dryRun, ["--dry-run"], false, "Print the plan; change nothing."),
+        OptionDef(.wait, ["--wait"], true, "Seconds to wait for another lvsctl command to finish (default 30)."),
+    ]
+    public static let save: [OptionDef] = [
+        OptionDef(.format, ["--format"], true, "lvsctl (default) or ipvsadm (exactly ipvsadm -Sn)."),
+    ]
     public static let output: [OptionDef] = [
         OptionDef(.json, ["--json"], false, "Print JSON (schema: Documentation/json-output.md)."),
     ]

@@ -44,6 +44,21 @@ public struct RestoreSpec: Equatable, Sendable {
     public init(file: String? = nil) { self.file = file }
 }
 
+/// `apply FILE [--dry-run] [--wait SECS]`.
+public struct ApplySpec: Equatable, Sendable {
+    public var file: String
+    public var dryRun = false
+    public var wait = 30.0
+    public init(file: String) { self.file = file }
+}
+
+/// `save [FILE] [--format lvsctl|ipvsadm]`.
+public struct SaveSpec: Equatable, Sendable {
+    public var file: String?
+    public var format = "lvsctl"
+    public init(file: String? = nil) { self.file = file }
+}
+
 /// Loading a configuration file into the kernel: `restore` (replace, or add with `--no-flush`) and `apply`
 /// (reconcile with the fewest changes). Both parse the whole file first, take lvsctl's lock, plan against the
 /// running state, and apply the `dr` lines, the bundle rules and the IPVS batch with rollback: a failing step (or

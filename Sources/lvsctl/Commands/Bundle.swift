@@ -42,12 +42,15 @@ struct Bundle: ParsableCommand {
             BundleSpec(name: name, vips: vips, ports: ports, proto: proto, mark: mark, settings: settings.spec)
         }
 
-        func run() throws {
+        func run() throws { try Add.run(spec, enter: global.enter) }
+
+        /// Both command-line paths (ArgumentParser's and ``Entry/runWithoutParser(_:)``); `enter` enters `--netns`.
+        static func run(_ spec: BundleSpec, enter: () throws -> Void) throws {
             _ = try spec.model()
-            try global.enter()
+            try enter()
             let (b, notes) = try BundleStore.system().addBundle(spec, client: try IPVSClient())
             notes.forEach(notice)
-            if mark == nil { emit("bundle \(b.name): mark \(b.mark)\n") }
+            if spec.mark == nil { emit("bundle \(b.name): mark \(b.mark)\n") }
         }
     }
 
@@ -58,9 +61,11 @@ struct Bundle: ParsableCommand {
             discussion: "Example: lvsctl bundle delete web\nipvsadm equivalent: iptables -t mangle -D PREROUTING ... -j MARK --set-mark 80 (each rule) plus ipvsadm -D -f 80")
         @Argument(help: "Bundle name.") var name: String
         @OptionGroup var global: GlobalOptions
-        func run() throws {
+        func run() throws { try Delete.run(name, enter: global.enter) }
+
+        static func run(_ name: String, enter: () throws -> Void) throws {
             try Validate.bundleName(name)
-            try global.enter()
+            try enter()
             try BundleStore.system().deleteBundle(named: name, client: try IPVSClient())
         }
     }
@@ -72,8 +77,10 @@ struct Bundle: ParsableCommand {
             discussion: "Example: lvsctl bundle list --json\nipvsadm equivalent: iptables-save -t mangle plus ipvsadm -Ln")
         @OptionGroup var output: OutputOptions
         @OptionGroup var global: GlobalOptions
-        func run() throws {
-            try global.enter()
+        func run() throws { try List.run(json: output.json, enter: global.enter) }
+
+        static func run(json: Bool, enter: () throws -> Void) throws {
+            try enter()
             let store = try BundleStore.system()
             let bundles = try store.bundles()
             let client = try IPVSClient()
@@ -89,7 +96,7 @@ struct Bundle: ParsableCommand {
                    rules: store.describe(b),
                    service: table.first { $0.service.key == b.serviceKey }.map(JSONService.init))
             }
-            if output.json { try printJSON(Doc(bundles: docs)); return }
+            if json { try printJSON(Doc(bundles: docs)); return }
             var out = ""
             for d in docs {
                 out += "bundle \(d.name): mark \(d.mark) \(d.proto) \(d.vips.joined(separator: ",")) ports \(d.ports.joined(separator: ","))\n"

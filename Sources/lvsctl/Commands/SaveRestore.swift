@@ -16,20 +16,30 @@ struct Save: ParsableCommand {
         commandName: "save",
         abstract: "Write the whole running state: services, real servers, thresholds, timeouts, daemons, bundles.",
         discussion: "Example: lvsctl save /etc/lvsctl/lvsctl.conf\nipvsadm equivalent: ipvsadm-save -n (which drops thresholds, timeouts, daemons and the mangle rules)")
-    @Option(name: .customLong("format"), help: "lvsctl (default) or ipvsadm (exactly ipvsadm -Sn).") var format: String = "lvsctl"
+    @Option(name: .of(.format, Options.save), help: .of(.format, Options.save)) var format: String = "lvsctl"
     @Argument(help: "Output file (default: standard output); written atomically.") var file: String?
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        guard format == "lvsctl" || format == "ipvsadm" else { throw UsageError("invalid format \(shown(format)) (expected lvsctl or ipvsadm)") }
-        if let f = file, f != "-", case .success(let st) = Syscall.stat(f), st.st_mode & S_IFMT == S_IFDIR {
+    var spec: SaveSpec {
+        var s = SaveSpec(file: file)
+        s.format = format
+        return s
+    }
+
+    func run() throws { try Save.run(spec, client: { try global.client() }) }
+
+    /// Both command-line paths (ArgumentParser's and ``Entry/runWithoutParser(_:)``).
+    static func run(_ spec: SaveSpec, client: () throws -> IPVSClient) throws {
+        guard spec.format == "lvsctl" || spec.format == "ipvsadm" else {
+            throw UsageError("invalid format \(shown(spec.format)) (expected lvsctl or ipvsadm)")
+        }
+        if let f = spec.file, f != "-", case .success(let st) = Syscall.stat(f), st.st_mode & S_IFMT == S_IFDIR {
             throw UsageError("\(shown(f)): is a directory, not a file to save to")
         }
-        let client = try global.client()
-        let text = try Saver.text(client: client, ipvsadm: format == "ipvsadm",
+        let text = try Saver.text(client: try client(), ipvsadm: spec.format == "ipvsadm",
                                   header: "lvsctl \(lvsctlVersion) configuration; load with: lvsctl restore FILE",
                                   keep: { Entry.keptUntilExit.append($0) })
-        if let f = file, f != "-" {
+        if let f = spec.file, f != "-" {
             try makeParentDirectories(f)
             try writeFileAtomically(f, text)
         } else { emit(text) }
@@ -72,13 +82,22 @@ struct Apply: ParsableCommand {
         abstract: "Reconcile the running state to a file with the fewest changes, printing the plan.",
         discussion: "Edits happen in place, so live connections survive where the kernel allows. Running it twice changes nothing the second time.\nExample: lvsctl apply /etc/lvsctl/lvsctl.conf --dry-run\nipvsadm equivalent: none (ipvsadm -R only adds; ipvsadm-restore, which runs ipvsadm -C first, replaces everything)")
     @Argument(help: "The desired state.") var file: String
-    @Flag(name: .customLong("dry-run"), help: "Print the plan; change nothing.") var dryRun = false
-    @Option(name: .customLong("wait"), help: "Seconds to wait for another lvsctl command to finish (default 30).") var wait: Double = 30
+    @Flag(name: .of(.dryRun, Options.apply), help: .of(.dryRun, Options.apply)) var dryRun = false
+    @Option(name: .of(.wait, Options.apply), help: .of(.wait, Options.apply)) var wait: Double = 30
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        let f = try Loader.read(file)
-        try Loader.apply(f, client: try global.client(), dryRun: dryRun, wait: wait) { lines in
+    var spec: ApplySpec {
+        var a = ApplySpec(file: file)
+        a.dryRun = dryRun; a.wait = wait
+        return a
+    }
+
+    func run() throws { try Apply.run(spec, client: { try global.client() }) }
+
+    /// Both command-line paths: the file is read and checked before the client opens (`client` enters `--netns`).
+    static func run(_ spec: ApplySpec, client: () throws -> IPVSClient) throws {
+        let f = try Loader.read(spec.file)
+        try Loader.apply(f, client: try client(), dryRun: spec.dryRun, wait: spec.wait) { lines in
             emit(lines.isEmpty ? "no changes\n" : lines.joined(separator: "\n") + "\n")
         }
     }
