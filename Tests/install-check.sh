@@ -16,6 +16,7 @@ for f in bin/lvsctl share/man/man8/lvsctl.8 share/man/man8/lvsctl.dr.setup.8 sha
   [ -s "$d/usr/local/$f" ] && ok "installed $f" || bad "installed $f"
 done
 [ -s "$d/etc/lvsctl/lvsctl.conf.example" ] && ok "installed /etc/lvsctl/lvsctl.conf.example" || bad "installed /etc/lvsctl/lvsctl.conf.example"
+readelf -S "$d/usr/local/bin/lvsctl" 2>/dev/null | grep -q '\.dynsym' && ! readelf -S "$d/usr/local/bin/lvsctl" | grep -q '\.symtab' && ok "the installed binary is stripped ($(( $(stat -c %s "$d/usr/local/bin/lvsctl") / 1048576 )) MiB; unstripped $(( $(stat -c %s .build/release/lvsctl) / 1048576 )) MiB)" || bad "the installed binary is stripped"
 [ "$("$d/usr/local/bin/lvsctl" --version)" == "lvsctl $(sed -n 's/^let lvsctlVersion = "\(.*\)"/\1/p' Sources/lvsctl/Root.swift)" ] && ok "installed binary runs --version" || bad "installed binary runs --version"
 grep -q '^ExecStart=/usr/local/bin/lvsctl restore /etc/lvsctl/lvsctl.conf$' "$d/usr/local/lib/systemd/system/lvsctl.service" && ok "unit restores /etc/lvsctl/lvsctl.conf with the installed binary" || bad "unit ExecStart"
 grep -q '^Before=network-online.target' "$d/usr/local/lib/systemd/system/lvsctl.service" && ok "unit is ordered before network-online.target" || bad "unit ordering"
