@@ -76,8 +76,8 @@ enum Entry {
     }
 
     /// The lines an rc.local or a script runs most, `vs add` and `rs add` with a service specifier, `list`, `restore`,
-    /// `apply`, `save`, `bundle add|delete|list` and `--version`, without ArgumentParser: building its command tree by reflection is most of the cost of a
-    /// short-lived process. They go through the file grammar (``Grammar``), which reads these options from the same
+    /// `apply`, `save`, `bundle add|delete|list` and `--version`, without ArgumentParser: building its command tree
+    /// by reflection is most of the cost of a short-lived process. They go through the file grammar (``Grammar``), which reads these options from the same
     /// table ArgumentParser's declarations are built from and gives the same spec values; anything else (`--netns`,
     /// `--firewall`, `--bundle`, `--opt=value`, `--help`, a line the grammar refuses) returns nil for ArgumentParser, which gives its
     /// own message.

@@ -111,8 +111,9 @@ public enum Grammar {
     }
 
     /// The commands the grammar reads, by their words (the file-line commands, and `list`, `restore`, `apply`,
-    /// `save`, `bundle delete` and `bundle list`, which the command line runs without ArgumentParser), with their options (global ones included) and positional arguments: what
-    /// `--help` of the same command must list (a unit test compares them).
+    /// `save`, `bundle delete` and `bundle list`, which the command line runs without ArgumentParser), with their
+    /// options (global ones included) and positional arguments: what `--help` of the same command must list (a unit
+    /// test compares them).
     public static let commands: [(words: String, options: [OptionDef], positionals: [String])] = [
         ("vs add", vsAdd), ("rs add", rsAdd), ("bundle add", bundleAdd), ("timeout set", timeoutSet),
         ("daemon start", daemonStart), ("dr setup", drSetup), ("list", list), ("restore", restore),
