@@ -13,6 +13,10 @@ public enum Line: Equatable, Sendable {
     case drSetup(DRSetupSpec)
     /// `firewall nftables|iptables-legacy|auto` (nil: auto).
     case firewall(FirewallKind?)
+    /// `check SERVICE -r ADDR[:PORT] --type T [options]`, for `lvsctl monitor`; `bundle` as in `rs add`.
+    case check(ServiceSpec, bundle: String?, CheckSpec)
+    /// `sorry SERVICE -r ADDR[:PORT] [-g|-m|-i] [-w W]`, for `lvsctl monitor`.
+    case sorry(ServiceSpec, bundle: String?, SorrySpec)
 }
 
 /// The grammar of configuration lines: one tokenizer and one option parser for every command a file may hold
@@ -23,7 +27,7 @@ public enum Line: Equatable, Sendable {
 /// `Missing value for '-w <weight>'`).
 public enum Grammar {
     /// The commands allowed in files.
-    public static let allowed = "vs add, rs add, bundle add, timeout set, daemon start, dr setup, firewall (or ipvsadm-save -A/-a lines)"
+    public static let allowed = "vs add, rs add, bundle add, timeout set, daemon start, dr setup, firewall, check, sorry (or ipvsadm-save -A/-a lines)"
 
     /// The shape of one command: its words, positional arguments and options.
     struct Command {
@@ -110,15 +114,20 @@ public enum Grammar {
         return l
     }
 
+    static let check = Command([Options.service, [Options.bundleTarget], [Options.def(.realServer, in: Options.server)], Options.check])
+    static let sorry = Command([Options.service, [Options.bundleTarget],
+                                Options.server.filter { [.realServer, .gatewaying, .ipip, .masquerading, .weight].contains($0.opt) }])
+
     /// The commands the grammar reads, by their words (the file-line commands, and `list`, `restore`, `apply`,
     /// `save`, `bundle delete` and `bundle list`, which the command line runs without ArgumentParser), with their
     /// options (global ones included) and positional arguments: what `--help` of the same command must list (a unit
-    /// test compares them).
-    public static let commands: [(words: String, options: [OptionDef], positionals: [String])] = [
-        ("vs add", vsAdd), ("rs add", rsAdd), ("bundle add", bundleAdd), ("timeout set", timeoutSet),
-        ("daemon start", daemonStart), ("dr setup", drSetup), ("list", list), ("restore", restore),
-        ("apply", apply), ("save", save), ("bundle delete", bundleDelete), ("bundle list", bundleList),
-    ].map { ($0.0, $0.1.options, $0.1.positionals) }
+    /// test compares them). `fileOnly` lines (`check`, `sorry`) have no command of their own.
+    public static let commands: [(words: String, options: [OptionDef], positionals: [String], fileOnly: Bool)] = [
+        ("vs add", vsAdd, false), ("rs add", rsAdd, false), ("bundle add", bundleAdd, false), ("timeout set", timeoutSet, false),
+        ("daemon start", daemonStart, false), ("dr setup", drSetup, false), ("list", list, false), ("restore", restore, false),
+        ("apply", apply, false), ("save", save, false), ("bundle delete", bundleDelete, false), ("bundle list", bundleList, false),
+        ("check", check, true), ("sorry", sorry, true),
+    ].map { ($0.0, $0.1.options, $0.1.positionals, $0.2) }
 
     /// The values of one parsed command.
     struct Values {
@@ -145,6 +154,7 @@ public enum Grammar {
         let rest: ArraySlice<String>
         let kind: String
         if first == "-A" { kind = "vs add"; rest = w.dropFirst() }
+        else if first == "check" || first == "sorry" { kind = first; rest = w.dropFirst() }
         else if first == "-a" { kind = "rs add"; rest = w.dropFirst() }
         else {
             let second = w.dropFirst().first ?? ""
@@ -180,6 +190,16 @@ public enum Grammar {
             let v = try values(words, daemonStart)
             return .daemon(DaemonSpec(role: v.positionals[0], interface: v[.mcastInterface], syncid: v[.syncid],
                                       maxlen: v[.syncMaxlen], group: v[.mcastGroup], port: v[.mcastPort], ttl: v[.mcastTTL]))
+        case "check":
+            let v = try values(words, check)
+            var c = CheckSpec(realServer: v[.realServer] ?? "", type: v[.checkType] ?? "")
+            c.port = v[.checkPort]; c.interval = v[.interval]; c.timeout = v[.timeout]; c.rise = v[.rise]; c.fall = v[.fall]
+            c.onFail = v[.onFail]; c.slowStart = v[.slowStart]; c.path = v[.path]; c.host = v[.host]; c.expect = v[.expect]
+            c.body = v[.body]; c.insecure = v.has(.insecure); c.send = v[.send]; c.receive = v[.receive]; c.exec = v[.exec]
+            return .check(serviceSpec(v), bundle: v[.bundle], c)
+        case "sorry":
+            let v = try values(words, sorry)
+            return .sorry(serviceSpec(v), bundle: v[.bundle], SorrySpec(server: serverSpec(v)))
         default:
             let v = try values(words, drSetup)
             return .drSetup(DRSetupSpec(vips: v.multi[.vip] ?? [], method: v[.method] ?? "sysctl", interface: v[.interface],

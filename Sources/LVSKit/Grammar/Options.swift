@@ -18,6 +18,9 @@ public enum Opt: UInt8, Hashable, Sendable, CaseIterable {
     case noFlush, wait, format
     // list and --json
     case numeric, resolve, stats, rate, thresholds, persistentConn, tunInfo, exact, sort, nosort, json
+    // check and sorry lines (lvsctl monitor)
+    case checkType, checkPort, interval, timeout, rise, fall, onFail, slowStart, path, host, expect, body, insecure
+    case send, receive, exec
     // every kernel-facing command
     case netns, firewall
 }
@@ -105,6 +108,25 @@ public enum Options {
         OptionDef(.ports, ["--ports"], true, "redirect only: ports and ranges, e.g. 80,443."),
         OptionDef(.proto, ["--proto"], true, "redirect only: tcp (default), udp or both."),
         OptionDef(.dryRun, ["--dry-run"], false, "Print what would change; change nothing."),
+    ]
+    /// `check SERVICE -r ADDR[:PORT] --type T [options]`: a health check `lvsctl monitor` runs.
+    public static let check: [OptionDef] = [
+        OptionDef(.checkType, ["--type"], true, "tcp, http, https, udp or exec.", required: true),
+        OptionDef(.checkPort, ["--port"], true, "Port to check (default: the real server's; required for fwmark services)."),
+        OptionDef(.interval, ["--interval"], true, "Seconds between checks (default 5)."),
+        OptionDef(.timeout, ["--timeout"], true, "Seconds a check may take (default 3)."),
+        OptionDef(.rise, ["--rise"], true, "Passes in a row that bring a server up (default 2)."),
+        OptionDef(.fall, ["--fall"], true, "Failures in a row that take a server down (default 3)."),
+        OptionDef(.onFail, ["--on-fail"], true, "quiesce (weight 0, connections kept; default) or remove."),
+        OptionDef(.slowStart, ["--slow-start"], true, "Seconds over which a recovered server's weight climbs back (default 0)."),
+        OptionDef(.path, ["--path"], true, "http/https: the path to GET (default /)."),
+        OptionDef(.host, ["--host"], true, "http/https: the Host header and TLS server name."),
+        OptionDef(.expect, ["--expect"], true, "http/https: status codes that pass, e.g. 200-399 (default) or 200,301-302."),
+        OptionDef(.body, ["--body"], true, "http/https: a regular expression the body must match."),
+        OptionDef(.insecure, ["--insecure"], false, "https: do not verify the certificate."),
+        OptionDef(.send, ["--send"], true, "udp: the datagram to send."),
+        OptionDef(.receive, ["--receive"], true, "udp: a regular expression the reply must match."),
+        OptionDef(.exec, ["--exec"], true, "exec: 'PROGRAM ARG...' run without a shell (%h address, %p port); exit 0 = up."),
     ]
     /// `list`'s own options (with the service specifier and `--json`).
     public static let list: [OptionDef] = [

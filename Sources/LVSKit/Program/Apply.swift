@@ -70,6 +70,12 @@ public enum Loader {
         public var desired: ClusterConfig
         public var source: SourceMap
         public var dr: [DRFileLine]
+        /// The note restore and apply print for the file's `check` and `sorry` lines, which they leave to
+        /// `lvsctl monitor`; nil when there are none.
+        public var monitorNote: String? {
+            let n = source.checks.count + source.sorry.count
+            return n == 0 ? nil : "note: \(n) check and sorry line\(n == 1 ? "" : "s") take effect under lvsctl monitor"
+        }
     }
 
     /// Reads and parses `path` (nil or `-`: standard input). Nothing is applied.

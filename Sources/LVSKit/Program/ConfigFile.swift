@@ -18,6 +18,9 @@ public struct SourceMap {
     public var other: [String: Int] = [:]
     /// Where each service sits in the config being built (a fast lookup for `rs add`).
     public var entryIndex: [ServiceKey: Int] = [:]
+    /// The `check` and `sorry` lines (for `lvsctl monitor`; restore and apply leave them alone).
+    public var checks: [CheckLine] = []
+    public var sorry: [SorryLine] = []
     /// The last service specifier parsed and its key: the `rs add` lines after a `vs add` repeat it.
     var lastSpec = ServiceSpec()
     var lastKey: ServiceKey?
@@ -237,14 +240,7 @@ public enum ConfigFile {
             source.services[s.key] = source.current
             source.entryIndex[s.key] = config.entries.count - 1
         case .server(let spec, let bundle, let server):
-            let key: ServiceKey
-            if let b = bundle {
-                if spec.given { throw UsageError("give either a service or --bundle, not both") }
-                guard let bundle = config.bundles.first(where: { $0.name == b }) else {
-                    throw UsageError("bundle \(shown(b)) is not defined above this line")
-                }
-                key = bundle.serviceKey
-            } else { key = try source.key(spec) }
+            let key = try serviceKey(spec, bundle: bundle, config, &source)
             let d = try server.model(for: key)
             let cached = source.lastEntry.flatMap { $0.key == key && $0.index < config.entries.count ? $0.index : nil }
             guard let i = cached ?? source.entryIndex[key] ?? config.index(of: key) else { throw UsageError("service \(key) is not defined above this line") }
@@ -277,6 +273,25 @@ public enum ConfigFile {
             if config.daemons.contains(where: { $0.state == d.state }) { throw UsageError("\(d.state) sync daemon is defined twice") }
             config.daemons.append(d)
             source.other["daemon \(d.state)"] = source.current
+        case .check(let spec, let bundle, let check):
+            let key = try serviceKey(spec, bundle: bundle, config, &source)
+            guard let i = config.index(of: key) else { throw UsageError("service \(key) is not defined above this line") }
+            guard let d = try ServerSpec(realServer: check.realServer).match(in: config.entries[i].servers, of: key) else {
+                throw UsageError("real server \(shown(check.realServer)) of \(key) is not defined above this line")
+            }
+            source.checks.append(CheckLine(line: source.current, service: key, server: d.endpoint,
+                                           check: try check.checked(for: key, endpoint: d.endpoint)))
+        case .sorry(let spec, let bundle, let sorry):
+            let key = try serviceKey(spec, bundle: bundle, config, &source)
+            guard let i = config.index(of: key) else { throw UsageError("service \(key) is not defined above this line") }
+            let d = try sorry.server.model(for: key)
+            if config.entries[i].servers.contains(where: { $0.endpoint == d.endpoint }) {
+                throw UsageError("sorry server \(d.endpoint) is a real server of \(key); give a server outside the service")
+            }
+            if let prev = source.sorry.first(where: { $0.service == key }) {
+                throw UsageError("\(key) already has a sorry server at line \(prev.line)")
+            }
+            source.sorry.append(SorryLine(line: source.current, service: key, server: d))
         case .drSetup(let spec):
             for r in try spec.requests() {
                 if let prev = dr.first(where: { $0.request.vip == r.vip }) {
@@ -286,6 +301,33 @@ public enum ConfigFile {
             }
         }
     }
+}
+
+extension ConfigFile {
+    /// The service of an `rs add`, `check` or `sorry` line: its specifier, or the bundle defined above.
+    static func serviceKey(_ spec: ServiceSpec, bundle: String?, _ config: ClusterConfig, _ source: inout SourceMap) throws -> ServiceKey {
+        guard let b = bundle else { return try source.key(spec) }
+        if spec.given { throw UsageError("give either a service or --bundle, not both") }
+        guard let bundle = config.bundles.first(where: { $0.name == b }) else {
+            throw UsageError("bundle \(shown(b)) is not defined above this line")
+        }
+        return bundle.serviceKey
+    }
+}
+
+/// A `check` line of a file, checked against the lines above it.
+public struct CheckLine: Equatable, Sendable {
+    public var line: Int
+    public var service: ServiceKey
+    public var server: Endpoint
+    public var check: CheckSpec.Checked
+}
+
+/// A `sorry` line of a file.
+public struct SorryLine: Equatable, Sendable {
+    public var line: Int
+    public var service: ServiceKey
+    public var server: RealServer
 }
 
 extension SourceMap {

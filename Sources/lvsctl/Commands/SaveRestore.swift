@@ -69,6 +69,7 @@ struct Restore: ParsableCommand {
     /// Both command-line paths: the file is read and checked before the client opens (`client` enters `--netns`).
     static func run(_ spec: RestoreSpec, client: () throws -> IPVSClient) throws {
         let f = try Loader.read(spec.file)
+        if let note = f.monitorNote { notice(note) }
         if let lines = try Loader.restore(f, client: try client(), noFlush: spec.noFlush, dryRun: spec.dryRun, wait: spec.wait) {
             emit(lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n"))
         }
@@ -97,6 +98,7 @@ struct Apply: ParsableCommand {
     /// Both command-line paths: the file is read and checked before the client opens (`client` enters `--netns`).
     static func run(_ spec: ApplySpec, client: () throws -> IPVSClient) throws {
         let f = try Loader.read(spec.file)
+        f.monitorNote.map(notice)
         try Loader.apply(f, client: try client(), dryRun: spec.dryRun, wait: spec.wait) { lines in
             emit(lines.isEmpty ? "no changes\n" : lines.joined(separator: "\n") + "\n")
         }
