@@ -10,6 +10,10 @@
 #include <sys/syscall.h>
 #include <sys/socket.h>
 #include <linux/netlink.h>
+#include <signal.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
 /* IPVS_CMD_*, IPVS_*_ATTR_*: the numbers LVSCore/IPVS/KernelNumbers.swift takes its constants from. */
 #include <linux/ip_vs.h>
 

@@ -55,3 +55,25 @@ public func captureProgram(_ path: String, _ argv: [String], withStderr: Bool = 
 
 /// The exit code of a `waitpid` status (`WEXITSTATUS`), or -1 when the program did not exit normally.
 private func exitStatus(_ status: Int32) -> Int32 { (status & 0x7f) == 0 ? (status >> 8) & 0xff : -1 }
+
+/// Starts `path` with an argument vector (never a shell string) and the environment `environment` (`NAME=VALUE`
+/// strings; nil: this process's), standard input from /dev/null, and does not wait: returns its PID, or the
+/// `posix_spawn` error. The caller reaps it (``Syscall/waitpid(_:options:)`` with `WNOHANG`).
+public func spawnProgram(_ path: String, _ argv: [String], environment: [String]? = nil) -> Result<pid_t, Errno> {
+    var pid: pid_t = 0
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+    defer { for p in cargs { free(p) } }
+    let rc: Int32
+    if let environment {
+        var env: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
+        defer { for p in env { free(p) } }
+        rc = posix_spawn(&pid, path, &actions, nil, &cargs, &env)
+    } else {
+        rc = posix_spawn(&pid, path, &actions, nil, &cargs, environ)
+    }
+    return rc == 0 ? .success(pid) : .failure(Errno(rc))
+}

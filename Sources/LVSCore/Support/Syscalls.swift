@@ -90,6 +90,8 @@ func valueOrErrno<T: FixedWidthInteger>(retry: Bool = true, _ body: () -> T) -> 
 private func systemFlock(_ fd: Int32, _ operation: Int32) -> Int32 { flock(fd, operation) }
 private func systemStat(_ path: String, _ st: inout Glibc.stat) -> Int32 { stat(path, &st) }
 private func systemFstat(_ fd: Int32, _ st: inout Glibc.stat) -> Int32 { fstat(fd, &st) }
+private func systemEventfd() -> Int32 { eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK)) }
+private func systemSignalfd(_ set: inout sigset_t) -> Int32 { signalfd(-1, &set, Int32(SFD_CLOEXEC | SFD_NONBLOCK)) }
 
 /// Thin wrappers for the system calls LVSCore makes. Each keeps the C call's meaning; interruptible calls are
 /// retried on EINTR; failures come back as the typed ``Errno`` (and `errno` stays set, for callers that read it).
@@ -178,6 +180,102 @@ public enum Syscall {
     public static func waitpid(_ pid: pid_t, options: Int32 = 0) -> Result<Int32, Errno> {
         var status: Int32 = 0
         return valueOrErrno { Glibc.waitpid(pid, &status, options) }.map { _ in status }
+    }
+
+    // MARK: the monitor's event loop (lvsctl monitor)
+
+    /// `eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)`: a counter other threads write to wake a loop that polls it.
+    public static func eventfd() -> Result<Int32, Errno> {
+        valueOrErrno(retry: false) { systemEventfd() }
+    }
+
+    /// Adds 1 to an eventfd (a wake-up); never blocks.
+    public static func signalEvent(_ fd: Int32) {
+        var one: UInt64 = 1
+        _ = valueOrErrno { Glibc.write(fd, &one, 8) }
+    }
+
+    /// Resets an eventfd to 0 (the wake-ups are taken).
+    public static func clearEvent(_ fd: Int32) {
+        var v: UInt64 = 0
+        _ = valueOrErrno { Glibc.read(fd, &v, 8) }
+    }
+
+    /// Blocks `signals` in the calling thread (threads it creates afterwards inherit the mask) and returns a
+    /// `signalfd` that reads them: a loop polls it instead of running a handler.
+    public static func signalDescriptor(_ signals: [Int32]) -> Result<Int32, Errno> {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for s in signals { sigaddset(&set, s) }
+        let r = pthread_sigmask(SIG_BLOCK, &set, nil)
+        if r != 0 { return .failure(Errno(r)) }
+        return valueOrErrno(retry: false) { systemSignalfd(&set) }
+    }
+
+    /// The signal numbers waiting on a `signalfd` (empty when none).
+    public static func takeSignals(_ fd: Int32) -> [Int32] {
+        var out: [Int32] = []
+        var info = signalfd_siginfo()
+        let size = MemoryLayout<signalfd_siginfo>.size
+        while case .success(let n) = valueOrErrno({ Glibc.read(fd, &info, size) }), n == size {
+            out.append(Int32(info.ssi_signo))
+        }
+        return out
+    }
+
+    /// `poll(2)` for readability of `fds`, at most `timeout` seconds (nil: no limit), retried on EINTR with the
+    /// time left: which of them are readable (none on timeout).
+    public static func waitReadable(_ fds: [Int32], timeout: Double?) -> Result<[Bool], Errno> {
+        var p = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+        let end = timeout.map { monotonicSeconds() + max(0, $0) }
+        while true {
+            let ms = end.map { Int32(min(Double(Int32.max), max(0, (($0 - monotonicSeconds()) * 1000).rounded(.up)))) } ?? -1
+            let r = Glibc.poll(&p, nfds_t(p.count), ms)
+            if r >= 0 { return .success(p.map { $0.revents != 0 }) }
+            if Glibc.errno != EINTR { return .failure(.current) }
+        }
+    }
+
+    /// `clock_gettime(CLOCK_REALTIME)` in seconds since the epoch.
+    public static func realtimeSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_REALTIME, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+
+    /// `waitpid(pid, WNOHANG)`: true when the child has ended (and is reaped now) or is not ours to wait for.
+    public static func reapIfExited(_ pid: pid_t) -> Bool {
+        var status: Int32 = 0
+        let r = retryOnInterrupt { Glibc.waitpid(pid, &status, WNOHANG) }
+        return r != 0
+    }
+
+    /// `sd_notify(3)` without libsystemd: sends `text` to `$NOTIFY_SOCKET` when systemd set one (Type=notify);
+    /// does nothing otherwise. Errors are ignored, as sd_notify's callers do.
+    public static func notifySystemd(_ text: String) {
+        guard var path = getenv("NOTIFY_SOCKET"), path.count > 1 else { return }
+        if path.hasPrefix("@") { path = "\0" + path.dropFirst() }  // an abstract socket
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        let capacity = MemoryLayout.size(ofValue: addr.sun_path)
+        guard bytes.count < capacity else { return }
+        withUnsafeMutableBytes(of: &addr.sun_path) { p in for (i, b) in bytes.enumerated() { p[i] = b } }
+        let fd = Glibc.socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return }
+        defer { Glibc.close(fd) }
+        let len = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count)
+        var msg = Array(text.utf8)
+        _ = withUnsafePointer(to: &addr) { a in
+            a.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
+                retryOnInterrupt { Glibc.sendto(fd, &msg, msg.count, Int32(MSG_NOSIGNAL), sa, len) }
+            }
+        }
+    }
+
+    /// `kill(pid, 0)`: true when a process with this ID exists (ours or not).
+    public static func processExists(_ pid: pid_t) -> Bool {
+        pid > 0 && (Glibc.kill(pid, 0) == 0 || Glibc.errno == EPERM)
     }
 
     /// `socket(2)`.

@@ -204,9 +204,10 @@ public func applyChanges(_ plan: [IPVSRequest], current: ClusterConfig, desired:
 /// What `save` writes.
 public enum Saver {
     /// The running state in the lvsctl format (with the bundles, the dr lines of this namespace and, when the admin
-    /// chose it, the firewall backend), or exactly as `ipvsadm -Sn` (`ipvsadm: true`). `keep` receives the big table
+    /// chose it, the firewall backend; with `monitor`, the running monitor's weights and lines), or exactly as `ipvsadm -Sn` (`ipvsadm: true`). `keep` receives the big table
     /// so the caller can leave its freeing to the process exit.
-    public static func text(client: any IPVSControl, ipvsadm: Bool, header: String, keep: (Any) -> Void) throws -> String {
+    public static func text(client: any IPVSControl, ipvsadm: Bool, header: String, monitor: MonitorStateFile? = nil,
+                            keep: (Any) -> Void) throws -> String {
         if ipvsadm {
             let table = IPVSAdmFormat.sortedServices(try client.table(stats: false))
             var out = TextBuffer(capacity: table.count * 256)
@@ -217,7 +218,14 @@ public enum Saver {
         var state = try runningState(client, try BundleStore.system())
         let choice = Firewall.choice()
         if choice.worthSaving { state.firewall = choice.kind }  // the admin's choice survives a restore elsewhere
-        return LVSCtlFormat.render(state, header: header, extraLines: try savedDRLines())
+        var extra = try savedDRLines()
+        // While a monitor runs here: the configured weights (not its quiesced 0s), without its sorry servers, and
+        // its check and sorry lines.
+        if let m = monitor {
+            state = m.configured(state)
+            extra += m.lines
+        }
+        return LVSCtlFormat.render(state, header: header, extraLines: extra)
     }
 
     /// The `dr setup` lines `save` writes: one per recorded VIP of this namespace.

@@ -26,18 +26,20 @@ struct Save: ParsableCommand {
         return s
     }
 
-    func run() throws { try Save.run(spec, client: { try global.client() }) }
+    func run() throws { try Save.run(spec, netns: global.netns, client: { try global.client() }) }
 
     /// Both command-line paths (ArgumentParser's and ``Entry/runWithoutParser(_:)``).
-    static func run(_ spec: SaveSpec, client: () throws -> IPVSClient) throws {
+    static func run(_ spec: SaveSpec, netns: String? = nil, client: () throws -> IPVSClient) throws {
         guard spec.format == "lvsctl" || spec.format == "ipvsadm" else {
             throw UsageError("invalid format \(shown(spec.format)) (expected lvsctl or ipvsadm)")
         }
         if let f = spec.file, f != "-", case .success(let st) = Syscall.stat(f), st.st_mode & S_IFMT == S_IFDIR {
             throw UsageError("\(shown(f)): is a directory, not a file to save to")
         }
-        let text = try Saver.text(client: try client(), ipvsadm: spec.format == "ipvsadm",
+        let c = try client()
+        let text = try Saver.text(client: c, ipvsadm: spec.format == "ipvsadm",
                                   header: "lvsctl \(lvsctlVersion) configuration; load with: lvsctl restore FILE",
+                                  monitor: spec.format == "ipvsadm" ? nil : MonitorStateFile.running(netns: netns),
                                   keep: { Entry.keptUntilExit.append($0) })
         if let f = spec.file, f != "-" {
             try makeParentDirectories(f)

@@ -1,0 +1,374 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import LVSCore
+
+// `lvsctl monitor FILE`: the health-check daemon's loop. One thread owns all of its state (the check runner, the
+// reconciler, the configuration); the checker runs checks on its own thread and wakes the loop through an eventfd.
+// Signals are taken from a signalfd in the same poll, so there are no signal handlers and nothing runs concurrently
+// with the loop but the checker.
+//
+// A cycle: take the check results, log each change of state (stderr, `--events`, `--on-change`); once every check
+// has had its first result, compute the desired table and correct the kernel (the kernel is read back every second
+// and after every change, so a hand edit is put back within a second); write the state file when it changed
+// (at most twice a second). SIGHUP re-reads FILE; SIGTERM and SIGINT end the loop with exit 0.
+
+/// `monitor FILE` as typed.
+public struct MonitorSpec: Equatable, Sendable {
+    /// The configuration file.
+    public var file: String
+    /// Where to write events as JSON lines (`-`: standard output); nil for none.
+    public var events: String?
+    /// A program (with arguments, no shell) run on every change of state.
+    public var onChange: String?
+    /// On SIGTERM/SIGINT, put every quiesced or removed server back to its configured weight before exiting.
+    public var restoreOnExit = false
+    /// Seconds to wait for another lvsctl command's lock when loading the file.
+    public var wait = 30.0
+    /// The network namespace (for the state file's name).
+    public var netns: String?
+    /// Creates a spec.
+    public init(file: String) { self.file = file }
+}
+
+/// The running daemon.
+public final class MonitorDaemon {
+    let spec: MonitorSpec
+    let client: any IPVSControl
+    let clock: any MonitorClock
+    let checker: any Checker
+    let log: (String) -> Void
+    var monitor: MonitorConfig
+    var runner: CheckRunner!
+    var reconciler = Reconciler()
+    var wakeFD: Int32 = -1
+    var signalFD: Int32 = -1
+    var eventsFD: Int32 = -1
+    var onChangeArgv: [String] = []
+    var children: Set<pid_t> = []
+    var started = Syscall.realtimeSeconds()
+    var statePath: String
+    var lastDesired: DesiredTable?
+    var stateDirty = true
+    var lastStateWrite = -1e9
+    var ready = false
+    var nextReconcile = 0.0
+
+    /// Seconds between two readings of the kernel's table.
+    public static let reconcileInterval = 1.0
+    /// The shortest time between two writes of the state file.
+    public static let stateWriteInterval = 0.5
+
+    /// A daemon for `spec` whose file has been read (`file`), on `client`, with `checker`. `log` takes one line
+    /// (without newline) per event.
+    public init(spec: MonitorSpec, file: Loader.File, client: any IPVSControl, checker: any Checker,
+                clock: any MonitorClock = SystemClock(), log: @escaping (String) -> Void) throws {
+        self.spec = spec
+        self.client = client
+        self.clock = clock
+        self.checker = checker
+        self.log = log
+        self.monitor = MonitorConfig(file)
+        self.statePath = monitorStatePath(netns: spec.netns)
+        if let c = spec.onChange {
+            let argv = try ConfigFile.tokenize(Substring(c))
+            guard let p = argv.first, p.hasPrefix("/") else {
+                throw UsageError("invalid --on-change \(shown(c)) (the program is an absolute path; it runs without a shell)")
+            }
+            onChangeArgv = argv
+        }
+    }
+
+    /// Blocks SIGHUP, SIGTERM and SIGINT in the calling thread and opens the loop's descriptors. Call before the
+    /// checker starts its thread (threads inherit the signal mask), e.g. first thing in the command.
+    public static func blockSignals() throws -> Int32 {
+        switch Syscall.signalDescriptor([SIGHUP, SIGTERM, SIGINT]) {
+        case .success(let fd): return fd
+        case .failure(let e): throw SystemError("cannot take signals: \(e)")
+        }
+    }
+
+    /// Loads the file as `apply` does (checked servers keep their kernel weight until checked), then runs the loop
+    /// until SIGTERM or SIGINT. `signalFD` comes from ``blockSignals()``; `wakeFD` is the eventfd the checker's
+    /// completions write to.
+    public func run(signalFD: Int32, wakeFD: Int32, file: Loader.File) throws {
+        self.signalFD = signalFD
+        self.wakeFD = wakeFD
+        if let e = spec.events {
+            if e == "-" { eventsFD = 1 } else {
+                switch Syscall.open(e, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644) {
+                case .success(let fd): eventsFD = fd
+                case .failure(let err): throw SystemError("cannot open events file \(shown(e)): \(err)")
+                }
+            }
+        }
+        try load(file, reload: false)
+        // A state file left by a killed monitor is replaced by this one's at once.
+        writeState(force: true)
+        notifySystemd("STATUS=checking")
+        let wake = wakeFD
+        runner = CheckRunner(checks: monitor.checks, checker: checker, clock: clock, wake: { Syscall.signalEvent(wake) })
+        log("monitor: \(monitor.checks.count) check\(monitor.checks.count == 1 ? "" : "s") of \(monitor.config.entries.count) service\(monitor.config.entries.count == 1 ? "" : "s") from \(spec.file); first round started")
+        while true {
+            cycle()
+            let now = clock.now()
+            var until = [runner.nextWakeup, ready ? nextReconcile : nil, lastDesired?.nextChange,
+                         stateDirty ? lastStateWrite + Self.stateWriteInterval : nil].compactMap { $0 }.min()
+            if !children.isEmpty { until = min(until ?? now + 1, now + 1) }
+            let readable: [Bool]
+            switch Syscall.waitReadable([wakeFD, signalFD], timeout: until.map { max(0, $0 - now) }) {
+            case .success(let r): readable = r
+            case .failure(let e): throw SystemError("poll: \(e)")
+            }
+            if readable[0] { Syscall.clearEvent(wakeFD) }
+            if readable[1] {
+                for s in Syscall.takeSignals(signalFD) {
+                    switch s {
+                    case SIGHUP: reload()
+                    default:
+                        shutdown(signal: s)
+                        return
+                    }
+                }
+            }
+        }
+    }
+
+    /// One turn: results, state changes, reconcile, state file, reaping `--on-change` children.
+    func cycle() {
+        let changes = runner.step()
+        for c in changes {
+            log(c.description)
+            event(stateChange: c)
+            runOnChange(c)
+            stateDirty = true
+        }
+        let now = clock.now()
+        if !changes.isEmpty { nextReconcile = now }
+        if runner.firstRoundDone {
+            if !ready {
+                ready = true
+                nextReconcile = now
+                let st = runner.statuses
+                let up = Set(st.filter { $0.state.health == .up }.map(\.check.ref))
+                let down = Set(st.filter { $0.state.health == .down }.map(\.check.ref))
+                log("monitor: first round done: \(up.subtracting(down).count) server\(up.subtracting(down).count == 1 ? "" : "s") up, \(down.count) down")
+                notifySystemd("READY=1\nSTATUS=monitoring")
+            }
+            if let n = lastDesired?.nextChange, n <= now { nextReconcile = now }
+            if now >= nextReconcile {
+                reconcile(now: now)
+                nextReconcile = now + Self.reconcileInterval
+            }
+        }
+        writeState(force: false)
+        reap()
+    }
+
+    /// Corrects the kernel towards the desired table.
+    func reconcile(now: Double) {
+        let desired = DesiredTable.compute(monitor, checks: runner.statuses, now: now)
+        if desired != lastDesired { stateDirty = true }
+        lastDesired = desired
+        do {
+            let r = try reconciler.reconcile(desired, client: client)
+            for c in r.applied {
+                log(c.log)
+                event(correction: c, failed: nil)
+            }
+            for f in r.failures {
+                log(f.description)
+                event(correction: f.correction, failed: "\(f.error)")
+            }
+        } catch {
+            log("monitor: cannot read or correct the table: \(error)")
+        }
+    }
+
+    /// Applies `file` (first load, or a reload) with the checked servers' kernel weights kept.
+    func load(_ file: Loader.File, reload: Bool) throws {
+        let m = MonitorConfig(file)
+        let kernel = try client.table(nil, stats: false)
+        var f = file
+        f.desired = m.startupConfig(kernel: kernel)
+        try Loader.apply(f, client: client, dryRun: false, wait: spec.wait) { lines in
+            for l in lines { log("monitor: \(reload ? "reload" : "load"): \(l)") }
+        }
+        monitor = m
+    }
+
+    /// SIGHUP: re-reads the file; a bad one is refused and the running configuration kept.
+    func reload() {
+        log("monitor: SIGHUP: reloading \(spec.file)")
+        notifySystemd("RELOADING=1")
+        defer { notifySystemd("READY=1\nSTATUS=monitoring") }
+        let file: Loader.File
+        do { file = try Loader.read(spec.file) } catch {
+            log("monitor: reload refused, keeping the running configuration: \(error)")
+            return
+        }
+        do { try load(file, reload: true) } catch {
+            log("monitor: reload failed, keeping the running configuration: \(error)")
+            return
+        }
+        runner.update(checks: monitor.checks)
+        ready = false
+        stateDirty = true
+        log("monitor: reloaded: \(monitor.checks.count) check\(monitor.checks.count == 1 ? "" : "s") of \(monitor.config.entries.count) service\(monitor.config.entries.count == 1 ? "" : "s")")
+    }
+
+    /// SIGTERM/SIGINT: leaves the table as it is (or restores configured weights), removes the state file.
+    func shutdown(signal: Int32) {
+        let name = signal == SIGTERM ? "SIGTERM" : "SIGINT"
+        notifySystemd("STOPPING=1")
+        if spec.restoreOnExit {
+            let all = DesiredTable.compute(configured: monitor.config, checks: [], sorry: monitor.sorry, now: clock.now())
+            do {
+                let r = try reconciler.reconcile(all, client: client)
+                for c in r.applied { log("\(c.log) (--restore-on-exit)") }
+                for f in r.failures { log(f.description) }
+            } catch { log("monitor: --restore-on-exit: \(error)") }
+        }
+        _ = Syscall.unlink(statePath)
+        log("monitor: \(name): exiting, table left \(spec.restoreOnExit ? "at the configured weights" : "as it is")")
+        reap()
+    }
+
+    // MARK: state file, events, --on-change
+
+    /// Wall-clock seconds for a monitor-clock time.
+    func wall(_ t: Double) -> Double { Syscall.realtimeSeconds() - (clock.now() - t) }
+
+    /// The state file's contents now.
+    public func stateFile() -> MonitorStateFile {
+        let statuses = runner?.statuses ?? monitor.checks.map { CheckStatus(check: $0, state: CheckState(since: clock.now())) }
+        let checks = statuses.map { s -> MonitorStateFile.Check in
+            let c = s.check, st = s.state
+            return MonitorStateFile.Check(
+                service: c.service.option, server: c.server.description, target: c.target.description, type: c.kind.name,
+                state: st.health.rawValue, since: isoTime(wall(st.since)), passes: st.passes, failures: st.failures,
+                last_result: st.lastResult?.detail, last_passed: st.lastResult?.passed,
+                last_time: st.lastTime.map { isoTime(wall($0), millis: true) },
+                latency_ms: st.latency.map { ($0 * 1e6).rounded() / 1e3 },
+                interval: c.interval, timeout: c.timeout, rise: c.rise, fall: c.fall, on_fail: c.onFail.rawValue)
+        }
+        let desired = lastDesired ?? DesiredTable.compute(monitor, checks: statuses, now: clock.now())
+        var configured: [ServerRef: Int32] = [:]
+        for e in monitor.config.entries { for d in e.servers { configured[ServerRef(service: e.service.key, server: d.endpoint)] = d.weight } }
+        for s in monitor.sorry { configured[s.ref] = s.server.weight }
+        var servers: [MonitorStateFile.Server] = []
+        for s in desired.services {
+            for d in s.servers {
+                let ref = ServerRef(service: s.service.key, server: d.server.endpoint)
+                servers.append(MonitorStateFile.Server(
+                    service: s.service.key.option, server: d.server.endpoint.description,
+                    health: ready || d.isSorry ? d.health.rawValue : (d.health == .up ? "up" : "unknown"),
+                    present: d.present, weight: d.server.weight, configured_weight: configured[ref] ?? d.server.weight,
+                    reason: d.reason, sorry: d.isSorry))
+            }
+        }
+        return MonitorStateFile(pid: Syscall.getpid(), file: spec.file, netns: spec.netns, started: isoTime(started),
+                                updated: isoTime(Syscall.realtimeSeconds(), millis: true), ready: ready,
+                                checks: checks, servers: servers, lines: monitor.lines)
+    }
+
+    func writeState(force: Bool) {
+        let now = clock.now()
+        guard force || (stateDirty && now - lastStateWrite >= Self.stateWriteInterval) else { return }
+        do {
+            try stateFile().write(statePath)
+            stateDirty = false
+            lastStateWrite = now
+        } catch {
+            log("monitor: cannot write the state file: \(error)")
+            lastStateWrite = now
+        }
+    }
+
+    func event(stateChange c: StateChange) {
+        guard eventsFD >= 0 else { return }
+        var o = JSONLine()
+        o.add("event", "state")
+        o.add("time", isoTime(wall(c.time), millis: true))
+        o.add("service", c.check.service.option)
+        o.add("server", c.check.server.description)
+        o.add("target", c.check.target.description)
+        o.add("type", c.check.kind.name)
+        o.add("old", c.old.rawValue)
+        o.add("new", c.new.rawValue)
+        o.add("detail", c.result.detail)
+        o.add("passes", c.state.passes)
+        o.add("failures", c.state.failures)
+        if let l = c.result.latency { o.add("latency_ms", (l * 1e6).rounded() / 1e3) }
+        o.add("message", c.description)
+        writeEvent(o)
+    }
+
+    func event(correction c: Correction, failed: String?) {
+        guard eventsFD >= 0 else { return }
+        var o = JSONLine()
+        o.add("event", "correction")
+        o.add("time", isoTime(Syscall.realtimeSeconds(), millis: true))
+        o.add("drift", c.drift)
+        o.add("message", c.log)
+        if let f = failed { o.add("error", f) }
+        writeEvent(o)
+    }
+
+    func writeEvent(_ o: JSONLine) {
+        let text = o.text + "\n"
+        var bytes = Array(text.utf8)
+        _ = bytes.withUnsafeMutableBytes { Syscall.write(eventsFD, UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Runs `--on-change` for a state change, without a shell, with the change in `LVSCTL_*` variables.
+    func runOnChange(_ c: StateChange) {
+        guard let path = onChangeArgv.first else { return }
+        var env = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
+        env += ["LVSCTL_EVENT=state", "LVSCTL_SERVICE=\(c.check.service.option)", "LVSCTL_SERVER=\(c.check.server)",
+                "LVSCTL_TARGET=\(c.check.target)", "LVSCTL_CHECK=\(c.check.kind.name)", "LVSCTL_OLD=\(c.old)",
+                "LVSCTL_NEW=\(c.new)", "LVSCTL_DETAIL=\(c.result.detail)", "LVSCTL_MESSAGE=\(c.description)"]
+        switch spawnProgram(path, onChangeArgv, environment: env) {
+        case .success(let pid): children.insert(pid)
+        case .failure(let e): log("monitor: --on-change \(path): cannot start: \(e)")
+        }
+    }
+
+    /// Reaps finished `--on-change` programs (only ours: the checker reaps its own).
+    func reap() {
+        children = children.filter { !Syscall.reapIfExited($0) }
+    }
+
+    /// Tells systemd (Type=notify) about the daemon's state, when it runs under it.
+    func notifySystemd(_ text: String) { Syscall.notifySystemd(text) }
+}
+
+/// One JSON object written on one line, with its keys in the order added.
+struct JSONLine {
+    var parts: [String] = []
+    mutating func add(_ k: String, _ v: String) { parts.append("\(jsonString(k)):\(jsonString(v))") }
+    mutating func add(_ k: String, _ v: Int) { parts.append("\(jsonString(k)):\(v)") }
+    mutating func add(_ k: String, _ v: Double) { parts.append("\(jsonString(k)):\(v)") }
+    mutating func add(_ k: String, _ v: Bool) { parts.append("\(jsonString(k)):\(v)") }
+    var text: String { "{" + parts.joined(separator: ",") + "}" }
+}
+
+/// A JSON string literal.
+func jsonString(_ s: String) -> String {
+    var out = "\""
+    for u in s.unicodeScalars {
+        switch u {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        default:
+            if u.value < 0x20 {
+                let h = String(u.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
+            } else { out.unicodeScalars.append(u) }
+        }
+    }
+    return out + "\""
+}

@@ -1,0 +1,175 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
+import LVSCore
+
+// The state file of a running monitor (`/run/lvsctl/monitor.json`, one per network namespace): every check with its
+// state, since when, its last result and latency; every monitored server with its configured and current weight;
+// the check and sorry lines. Written atomically (a temporary file renamed over it), so a reader never sees half a
+// file, even after `kill -9`. `monitor status` prints it; `save` reads it to write configured weights.
+
+/// The state file's path for a network namespace (nil: the current one).
+public func monitorStatePath(netns: String?) -> String {
+    if let env = Syscall.getenv("LVSCTL_MONITOR_STATE"), !env.isEmpty { return env }
+    return netns.map { "/run/lvsctl/monitor-\($0).json" } ?? "/run/lvsctl/monitor.json"
+}
+
+/// The JSON form of the state file (schema 1; documented in Documentation/health-checks.md).
+public struct MonitorStateFile: Codable, Hashable, Sendable {
+    /// The schema version.
+    public var schema = jsonSchemaVersion
+    /// The monitor's process ID.
+    public var pid: Int32
+    /// The configuration file it runs.
+    public var file: String
+    /// The network namespace it runs in (nil: the one of the process that started it).
+    public var netns: String?
+    /// When it started (UTC, ISO 8601).
+    public var started: String
+    /// When this file was written.
+    public var updated: String
+    /// True once the first round of checks has decided every server's state.
+    public var ready: Bool
+    /// Every check.
+    public var checks: [Check]
+    /// Every monitored real server and sorry server.
+    public var servers: [Server]
+    /// The check and sorry lines, as `save` writes them.
+    public var lines: [String]
+
+    /// One check.
+    public struct Check: Codable, Hashable, Sendable {
+        /// The service (`-t 192.0.2.10:80`, `-f 1`).
+        public var service: String
+        /// The real server as the kernel holds it (port 0 under a fwmark service).
+        public var server: String
+        /// The address and port checked.
+        public var target: String
+        /// `tcp`, `http`, `https`, `udp` or `exec`.
+        public var type: String
+        /// `unknown`, `up` or `down`.
+        public var state: String
+        /// Since when (UTC, ISO 8601).
+        public var since: String
+        /// Passes and failures in a row.
+        public var passes, failures: Int
+        /// The last result's words, when there is one.
+        public var last_result: String?
+        /// Whether the last result passed.
+        public var last_passed: Bool?
+        /// When the last result came (UTC, ISO 8601).
+        public var last_time: String?
+        /// The last result's latency in milliseconds.
+        public var latency_ms: Double?
+        /// The check's timing: seconds between checks and per check, passes to rise, failures to fall.
+        public var interval, timeout: Double
+        /// Passes in a row that bring it up, failures that bring it down.
+        public var rise, fall: Int
+        /// `quiesce` or `remove`.
+        public var on_fail: String
+    }
+
+    /// One server the monitor owns.
+    public struct Server: Codable, Hashable, Sendable {
+        /// The service.
+        public var service: String
+        /// The real server (`ADDR:PORT`).
+        public var server: String
+        /// `up`, `down` or `unknown` (a server without checks is up).
+        public var health: String
+        /// True when the monitor keeps it in the service.
+        public var present: Bool
+        /// The weight the monitor gives it now.
+        public var weight: Int32
+        /// The weight of the configuration file.
+        public var configured_weight: Int32
+        /// Why: `up`, `down: ...`, `slow start: weight 3 of 10`, `sorry server: ...`.
+        public var reason: String
+        /// True for a sorry server.
+        public var sorry: Bool
+    }
+
+    /// Reads the state file at `path`: nil when there is none; throws when it is not a monitor state file.
+    public static func read(_ path: String) throws -> MonitorStateFile? {
+        let fd: Int32
+        switch Syscall.open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) {
+        case .success(let d): fd = d
+        case .failure(.noSuchFileOrDirectory): return nil
+        case .failure(let e): throw SystemError("cannot read \(path): \(e)")
+        }
+        defer { Syscall.close(fd) }
+        let data = Data(readToEnd(fd) ?? [])
+        do { return try JSONDecoder().decode(MonitorStateFile.self, from: data) } catch {
+            throw SystemError("\(path) is not an lvsctl monitor state file")
+        }
+    }
+
+    /// True while the process that wrote it runs (and is an lvsctl).
+    public var running: Bool {
+        guard Syscall.processExists(pid) else { return false }
+        guard let comm = readSmallFile("/proc/\(pid)/comm") else { return true }
+        return comm.hasPrefix("lvsctl")
+    }
+
+    /// The state of the monitor of this namespace, when one runs: its state file, if the process that wrote it is alive.
+    public static func running(netns: String?) -> MonitorStateFile? {
+        guard let s = try? read(monitorStatePath(netns: netns)), s.running else { return nil }
+        return s
+    }
+
+    /// Writes it to `path` atomically (mode 0644), creating the directory.
+    public func write(_ path: String) throws {
+        if let slash = path.lastIndex(of: "/"), slash != path.startIndex { _ = Syscall.mkdir(String(path[..<slash]), 0o755) }
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        try writeFileAtomically(path, String(decoding: try enc.encode(self), as: UTF8.self) + "\n")
+    }
+
+    /// `save` while this monitor runs: the kernel's table with the configured weight of every monitored server (not
+    /// the quiesced 0s or a slow start's step), without the sorry servers the monitor added.
+    public func configured(_ c: ClusterConfig) -> ClusterConfig {
+        var weights: [String: Int32] = [:]
+        var sorry = Set<String>()
+        for s in servers {
+            if s.sorry { sorry.insert(s.service + " " + s.server) } else { weights[s.service + " " + s.server] = s.configured_weight }
+        }
+        var out = c
+        for i in out.entries.indices {
+            let key = out.entries[i].service.key.option
+            out.entries[i].servers = out.entries[i].servers.compactMap { d in
+                let k = key + " " + d.endpoint.description
+                if sorry.contains(k) { return nil }
+                var x = d
+                if let w = weights[k] { x.weight = w }
+                return x
+            }
+        }
+        return out
+    }
+}
+
+/// A small file's text (e.g. under /proc), nil when it cannot be read.
+func readSmallFile(_ path: String) -> String? {
+    guard case .success(let fd) = Syscall.open(path, O_RDONLY | O_CLOEXEC) else { return nil }
+    defer { Syscall.close(fd) }
+    return readToEnd(fd).map { String(decoding: $0, as: UTF8.self) }
+}
+
+/// Seconds since the epoch as `2026-12-02T05:01:02Z` (UTC, whole seconds) or with milliseconds (`millis`).
+public func isoTime(_ t: Double, millis: Bool = false) -> String {
+    var secs = time_t(t.rounded(.down))
+    var tm = Glibc.tm()
+    gmtime_r(&secs, &tm)
+    func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+    var s = "\(tm.tm_year + 1900)-\(two(tm.tm_mon + 1))-\(two(tm.tm_mday))T\(two(tm.tm_hour)):\(two(tm.tm_min)):\(two(tm.tm_sec))"
+    if millis {
+        let ms = Int((t - t.rounded(.down)) * 1000)
+        s += "." + String(repeating: "0", count: ms < 10 ? 2 : ms < 100 ? 1 : 0) + "\(ms)"
+    }
+    return s + "Z"
+}
