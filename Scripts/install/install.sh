@@ -2,7 +2,8 @@
 # make install / make uninstall. Usage: install.sh install|uninstall PREFIX DESTDIR
 # install: the release binary (stripped), lvsctl(8) man pages (generated from the ArgumentParser definitions and completed with
 # the hand-written sections in Documentation/man by man-pages.sh), bash/zsh/fish
-# completions, the systemd unit and an example config; the list of files goes to PREFIX/share/lvsctl/manifest,
+# completions, the systemd units (lvsctl.service: restore at boot; lvsctl-monitor.service: lvsctl monitor) and an
+# example config; the list of files goes to PREFIX/share/lvsctl/manifest,
 # which uninstall reads, so uninstall removes exactly what install put in place.
 set -euo pipefail
 op=$1; PREFIX=${2:-/usr/local}; DESTDIR=${3:-}
@@ -36,8 +37,12 @@ put 0644 "$tmp/_lvsctl" "$PREFIX/share/zsh/vendor-completions/_lvsctl"
 put 0644 "$tmp/lvsctl.fish" "$PREFIX/share/fish/vendor_completions.d/lvsctl.fish"
 sed "s|@BINDIR@|$PREFIX/bin|g" Scripts/install/lvsctl.service.in > "$tmp/lvsctl.service"
 put 0644 "$tmp/lvsctl.service" "$PREFIX/lib/systemd/system/lvsctl.service"
+sed -e "s|@BINDIR@|$PREFIX/bin|g" -e "s|@DOCDIR@|$PREFIX/share/doc/lvsctl|g" Scripts/install/lvsctl-monitor.service.in \
+  > "$tmp/lvsctl-monitor.service"
+put 0644 "$tmp/lvsctl-monitor.service" "$PREFIX/lib/systemd/system/lvsctl-monitor.service"
 put 0644 Scripts/install/lvsctl.conf.example "/etc/lvsctl/lvsctl.conf.example"
 for d in Documentation/*.md; do put 0644 "$d" "$PREFIX/share/doc/lvsctl/$(basename "$d")"; done
 mkdir -p "$(dirname "$manifest")"
 printf '%s\n' "${files[@]}" "$PREFIX/share/lvsctl/manifest" > "$manifest"
-echo "installed ${#files[@]} files under ${DESTDIR:-/}; enable boot restore with: systemctl enable lvsctl"
+echo "installed ${#files[@]} files under ${DESTDIR:-/}; enable boot restore with: systemctl enable lvsctl" \
+  "(or, on a director with check lines, the health-check daemon: systemctl enable lvsctl-monitor)"
