@@ -57,7 +57,8 @@ public func captureProgram(_ path: String, _ argv: [String], withStderr: Bool = 
 private func exitStatus(_ status: Int32) -> Int32 { (status & 0x7f) == 0 ? (status >> 8) & 0xff : -1 }
 
 /// Starts `path` with an argument vector (never a shell string) and the environment `environment` (`NAME=VALUE`
-/// strings; nil: this process's), standard input from /dev/null, and does not wait: returns its PID, or the
+/// strings; nil: this process's), standard input from /dev/null, standard output to our standard error, no signal
+/// blocked and every signal at its default action, and does not wait: returns its PID, or the
 /// `posix_spawn` error. The caller reaps it (``Syscall/waitpid(_:options:)`` with `WNOHANG`).
 public func spawnProgram(_ path: String, _ argv: [String], environment: [String]? = nil) -> Result<pid_t, Errno> {
     var pid: pid_t = 0
@@ -65,15 +66,26 @@ public func spawnProgram(_ path: String, _ argv: [String], environment: [String]
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_adddup2(&actions, 2, 1)  // its output goes to our log, never into a data stream
+    // A clean signal state: nothing blocked (a daemon blocks the signals it reads from a signalfd), default actions.
+    var attr = posix_spawnattr_t()
+    posix_spawnattr_init(&attr)
+    defer { posix_spawnattr_destroy(&attr) }
+    var none = sigset_t(), all = sigset_t()
+    sigemptyset(&none)
+    sigfillset(&all)
+    posix_spawnattr_setsigmask(&attr, &none)
+    posix_spawnattr_setsigdefault(&attr, &all)
+    posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
     var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
     defer { for p in cargs { free(p) } }
     let rc: Int32
     if let environment {
         var env: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
         defer { for p in env { free(p) } }
-        rc = posix_spawn(&pid, path, &actions, nil, &cargs, &env)
+        rc = posix_spawn(&pid, path, &actions, &attr, &cargs, &env)
     } else {
-        rc = posix_spawn(&pid, path, &actions, nil, &cargs, environ)
+        rc = posix_spawn(&pid, path, &actions, &attr, &cargs, environ)
     }
     return rc == 0 ? .success(pid) : .failure(Errno(rc))
 }

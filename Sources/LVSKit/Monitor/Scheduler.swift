@@ -102,6 +102,8 @@ public struct CheckScheduler: Sendable {
     var index: [HealthCheck.ID: Int] = [:]
     var running: [UInt64: Int] = [:]
     var nextToken: UInt64 = 1
+    /// Results recorded so far (completions and timeouts): a state file writer tells from it that something new came in.
+    public private(set) var results: UInt64 = 0
 
     /// The shortest interval and timeout accepted (the grammar refuses less; this only prevents a busy loop).
     public static let minimumSeconds = 0.001
@@ -173,6 +175,7 @@ public struct CheckScheduler: Sendable {
 
     mutating func finish(_ i: Int, _ result: CheckResult, at t: Double) -> StateChange? {
         guard let r = slots[i].run else { return nil }
+        results &+= 1
         running[r.token] = nil
         slots[i].run = nil
         let c = slots[i].check
@@ -249,6 +252,8 @@ public final class CheckRunner {
     public var statuses: [CheckStatus] { scheduler.statuses }
     /// True once every check has had its first result.
     public var firstRoundDone: Bool { scheduler.firstRoundDone }
+    /// Results recorded so far.
+    public var results: UInt64 { scheduler.results }
 
     func drain() -> [StateChange] {
         var out: [StateChange] = []
