@@ -22,10 +22,12 @@ let package = Package(
         // libnftables: the nftables firewall backend. Only Sources/LVSCore/Firewall/NFTables.swift imports it.
         .systemLibrary(name: "CNFTables", pkgConfig: "libnftables", providers: [.apt(["libnftables-dev"])]),
         // The core: netlink transport, the IPVS codec and client, the model, the firewall backends, rtnetlink.
+        // libcurl: the tcp, http and https checks of `lvsctl monitor`. Only LVSKit/Monitor/Engine.swift imports it.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "LVSCore", dependencies: ["CNetlink", "CIPTC", "CNFTables"]),
         // The program: the grammar of command and file lines, validation, the bundle store, save/restore/apply with
         // rollback, the firewall backend choice. No ArgumentParser: the executable, a daemon and the fuzz targets use it.
-        .target(name: "LVSKit", dependencies: ["LVSCore"]),
+        .target(name: "LVSKit", dependencies: ["LVSCore", "CCurl"]),
         .executableTarget(name: "lvsctl", dependencies: [
             "LVSCore", "LVSKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -321,3 +321,154 @@ public enum Syscall {
     /// `usleep(3)`.
     public static func sleep(microseconds: Int) { _ = usleep(useconds_t(max(0, microseconds))) }
 }
+
+// MARK: health checks (lvsctl monitor)
+//
+// What the monitor's check engine (LVSKit/Monitor/Engine.swift) calls besides libcurl: its own thread, an epoll set
+// of its own descriptors, connected UDP sockets, programs started in their own process groups and watched through
+// pidfds, and the signal that ends such a group. pidfd_open(2) and posix_spawn_file_actions_addclosefrom_np come
+// from CNetlink's shim (the Glibc module imports neither).
+
+/// What a thread started by ``Syscall/startThread(_:)`` runs.
+private final class ThreadBody {
+    let body: () -> Void
+    init(_ body: @escaping () -> Void) { self.body = body }
+}
+
+extension Syscall {
+    /// `connect(2)` of socket `fd` to `address` and `port` (a `sockaddr_in` or `sockaddr_in6`). Not retried on EINTR:
+    /// an interrupted connect goes on in the background (a datagram socket's connect never blocks).
+    public static func connect(_ fd: Int32, to address: IPAddress, port: UInt16) -> Result<Void, Errno> {
+        func call<S>(_ sa: S) -> Result<Int32, Errno> {
+            withUnsafePointer(to: sa) { p in
+                p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sp in
+                    valueOrErrno(retry: false) { Glibc.connect(fd, sp, socklen_t(MemoryLayout<S>.size)) }
+                }
+            }
+        }
+        if address.family == .inet {
+            var sin = sockaddr_in()
+            sin.sin_family = sa_family_t(AF_INET)
+            sin.sin_port = port.bigEndian
+            withUnsafeMutableBytes(of: &sin.sin_addr) { $0.copyBytes(from: address.bytes) }
+            return call(sin).map { _ in () }
+        }
+        var sin6 = sockaddr_in6()
+        sin6.sin6_family = sa_family_t(AF_INET6)
+        sin6.sin6_port = port.bigEndian
+        withUnsafeMutableBytes(of: &sin6.sin6_addr) { $0.copyBytes(from: address.bytes) }
+        return call(sin6).map { _ in () }
+    }
+
+    /// `poll(2)` of `fds` for up to `milliseconds` (-1: no limit), retried on EINTR: the number of ready descriptors.
+    public static func poll(_ fds: inout [pollfd], milliseconds: Int32) -> Result<Int32, Errno> {
+        let n = nfds_t(fds.count)
+        return fds.withUnsafeMutableBufferPointer { b in valueOrErrno { Glibc.poll(b.baseAddress, n, milliseconds) } }
+    }
+
+    /// `epoll_create1(EPOLL_CLOEXEC)`: a new epoll set.
+    public static func epollCreate() -> Result<Int32, Errno> {
+        valueOrErrno(retry: false) { epoll_create1(Int32(EPOLL_CLOEXEC)) }
+    }
+
+    /// `epoll_ctl(EPOLL_CTL_ADD)`: watches `fd` in set `epfd` for `events`, given as poll(2) bits (`POLLIN`, ...: the
+    /// same values as `EPOLLIN`, ...; errors and hang-ups are always reported), each event reported with `data`.
+    public static func epollAdd(_ epfd: Int32, _ fd: Int32, events: Int16, data: UInt64) -> Result<Void, Errno> {
+        var ev = epoll_event()
+        ev.events = UInt32(UInt16(bitPattern: events))
+        ev.data.u64 = data
+        return valueOrErrno(retry: false) { epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) }.map { _ in () }
+    }
+
+    /// `epoll_wait(2)` on set `epfd` for at most `max` events and up to `milliseconds` (0: do not wait), retried on
+    /// EINTR: each ready descriptor's `data` with its events as poll(2) bits (`POLLIN`, `POLLERR`, `POLLHUP`, ...).
+    public static func epollWait(_ epfd: Int32, max: Int, milliseconds: Int32)
+        -> Result<[(data: UInt64, events: UInt32)], Errno> {
+        var evs = [epoll_event](repeating: epoll_event(), count: Swift.max(1, max))
+        let n = Int32(evs.count)
+        return evs.withUnsafeMutableBufferPointer { b in
+            valueOrErrno { epoll_wait(epfd, b.baseAddress, n, milliseconds) }
+        }.map { k in evs[0..<Int(k)].map { (data: $0.data.u64, events: $0.events) } }
+    }
+
+    /// `kill(2)`: sends `signal` to process `pid`, or to process group `-pid` when `pid` is negative.
+    public static func kill(_ pid: pid_t, _ signal: Int32) -> Result<Void, Errno> {
+        valueOrErrno(retry: false) { Glibc.kill(pid, signal) }.map { _ in () }
+    }
+
+    /// `pidfd_open(2)` (Linux 5.3): a close-on-exec descriptor of process `pid` that polls readable once it has ended.
+    public static func pidfdOpen(_ pid: pid_t) -> Result<Int32, Errno> {
+        valueOrErrno(retry: false) { lvs_pidfd_open(pid) }
+    }
+
+    /// `waitpid(pid, WNOHANG)`, retried on EINTR: the raw wait status once the child has ended, nil while it runs.
+    public static func waitpidNoHang(_ pid: pid_t) -> Result<Int32?, Errno> {
+        var status: Int32 = 0
+        return valueOrErrno { Glibc.waitpid(pid, &status, WNOHANG) }.map { $0 == 0 ? nil : status }
+    }
+
+    /// `posix_spawn(3)` of the program `argv[0]` (an absolute path: no PATH search, no shell) with `argv` and
+    /// `environment` (`NAME=value` strings), in a new process group of its own (its pid is the group's id), with
+    /// stdin, stdout and stderr on /dev/null, every other descriptor closed, no signal blocked and every signal's
+    /// action at its default. The error is the spawn's or the program's exec failure (e.g. ENOENT, EACCES).
+    public static func spawnInNewProcessGroup(_ argv: [String], environment: [String]) -> Result<pid_t, Errno> {
+        guard let path = argv.first else { return .failure(.invalidArgument) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        lvs_spawn_addclosefrom(&actions, 3)
+        var none = sigset_t(), all = sigset_t()
+        sigemptyset(&none)
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attr, &none)
+        posix_spawnattr_setsigdefault(&attr, &all)
+        posix_spawnattr_setpgroup(&attr, 0)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer { for p in cargs { free(p) } }
+        var cenv: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
+        defer { for p in cenv { free(p) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, path, &actions, &attr, &cargs, &cenv)
+        return rc == 0 ? .success(pid) : .failure(Errno(rc))
+    }
+
+    /// `pthread_sigmask(SIG_BLOCK)` of every signal: the calling thread takes no asynchronous signal (the process's
+    /// other threads do), so its waits are never interrupted.
+    public static func blockSignalsOnThisThread() {
+        var all = sigset_t()
+        sigfillset(&all)
+        _ = pthread_sigmask(SIG_BLOCK, &all, nil)
+    }
+
+    /// `pthread_create(3)`: a new joinable thread that runs `body` and ends.
+    public static func startThread(_ body: @escaping () -> Void) -> Result<pthread_t, Errno> {
+        let box = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, nil, { arg in
+            guard let arg else { return nil }
+            Unmanaged<ThreadBody>.fromOpaque(arg).takeRetainedValue().body()
+            return nil
+        }, box)
+        guard rc == 0 else {
+            Unmanaged<ThreadBody>.fromOpaque(box).release()
+            return .failure(Errno(rc))
+        }
+        return .success(thread)
+    }
+
+    /// `pthread_join(3)`: waits for `thread` to end.
+    public static func joinThread(_ thread: pthread_t) { _ = pthread_join(thread, nil) }
+
+    /// `pthread_detach(3)`: `thread` frees itself when it ends (it is never joined).
+    public static func detachThread(_ thread: pthread_t) { _ = pthread_detach(thread) }
+
+    /// `pthread_equal(pthread_self(), thread)`: true on `thread` itself.
+    public static func isCurrentThread(_ thread: pthread_t) -> Bool { pthread_equal(pthread_self(), thread) != 0 }
+}
