@@ -273,6 +273,14 @@ public enum Syscall {
         }
     }
 
+    /// Raises the soft limit of open files to the hard limit (a monitor holds a socket per running check).
+    public static func raiseOpenFileLimit() {
+        var r = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &r) == 0, r.rlim_cur < r.rlim_max else { return }
+        r.rlim_cur = r.rlim_max
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &r)
+    }
+
     /// `kill(pid, 0)`: true when a process with this ID exists (ours or not).
     public static func processExists(_ pid: pid_t) -> Bool {
         pid > 0 && (Glibc.kill(pid, 0) == 0 || Glibc.errno == EPERM)

@@ -53,11 +53,18 @@ public final class MonitorDaemon {
     var lastStateWrite = -1e9
     var ready = false
     var nextReconcile = 0.0
+    /// Servers of the configuration before the last reload: while a new check of one of them is still unknown, the
+    /// reconciler leaves it as it is instead of quiescing it.
+    var servedBefore = Set<ServerRef>()
+    var resultsWritten: UInt64 = 0
+    var lockBusyLogged = false
 
     /// Seconds between two readings of the kernel's table.
     public static let reconcileInterval = 1.0
-    /// The shortest time between two writes of the state file.
+    /// The shortest time between two writes of the state file after a change of state.
     public static let stateWriteInterval = 0.5
+    /// The shortest time between two writes of the state file for new results alone (last result, latency).
+    public static let resultWriteInterval = 2.0
 
     /// A daemon for `spec` whose file has been read (`file`), on `client`, with `checker`. `log` takes one line
     /// (without newline) per event.
@@ -94,6 +101,7 @@ public final class MonitorDaemon {
     public func run(signalFD: Int32, wakeFD: Int32, file: Loader.File) throws {
         self.signalFD = signalFD
         self.wakeFD = wakeFD
+        signal(SIGPIPE, SIG_IGN)  // a closed --events pipe is an error to log, not the end of the daemon
         if let e = spec.events {
             if e == "-" { eventsFD = 1 } else {
                 switch Syscall.open(e, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644) {
@@ -113,7 +121,8 @@ public final class MonitorDaemon {
             cycle()
             let now = clock.now()
             var until = [runner.nextWakeup, ready ? nextReconcile : nil, lastDesired?.nextChange,
-                         stateDirty ? lastStateWrite + Self.stateWriteInterval : nil].compactMap { $0 }.min()
+                         stateDirty ? lastStateWrite + Self.stateWriteInterval : nil,
+                         runner.results != resultsWritten ? lastStateWrite + Self.resultWriteInterval : nil].compactMap { $0 }.min()
             if !children.isEmpty { until = min(until ?? now + 1, now + 1) }
             let readable: [Bool]
             switch Syscall.waitReadable([wakeFD, signalFD], timeout: until.map { max(0, $0 - now) }) {
@@ -167,11 +176,34 @@ public final class MonitorDaemon {
 
     /// Corrects the kernel towards the desired table.
     func reconcile(now: Double) {
-        let desired = DesiredTable.compute(monitor, checks: runner.statuses, now: now)
+        let statuses = runner.statuses
+        let desired = DesiredTable.compute(monitor, checks: statuses, now: now)
         if desired != lastDesired { stateDirty = true }
         lastDesired = desired
+        // After a reload, a server that was configured before and has a check not decided yet is left as it is.
+        var owned = desired
+        if !servedBefore.isEmpty {
+            let undecided = Set(statuses.filter { $0.state.health == .unknown }.map(\.check.ref)).intersection(servedBefore)
+            if undecided.isEmpty { servedBefore = [] } else {
+                for i in owned.services.indices {
+                    let key = owned.services[i].service.key
+                    owned.services[i].servers.removeAll { undecided.contains(ServerRef(service: key, server: $0.server.endpoint)) }
+                }
+            }
+        }
         do {
-            let r = try reconciler.reconcile(desired, client: client)
+            // Under lvsctl's lock, so a correction never interleaves with a restore, an apply or a bundle change;
+            // when another command holds it, this round is skipped (the next one comes within a second).
+            let r: ReconcileResult
+            do {
+                r = try withLvsctlLock(wait: 0.2) { try reconciler.reconcile(owned, client: client) }
+                lockBusyLogged = false
+            } catch let e as LockError where e.errno == 0 {
+                if !lockBusyLogged { log("monitor: another lvsctl command holds the lock; corrections wait for it") }
+                lockBusyLogged = true
+                nextReconcile = now + 0.2
+                return
+            }
             for c in r.applied {
                 log(c.log)
                 event(correction: c, failed: nil)
@@ -207,12 +239,15 @@ public final class MonitorDaemon {
             log("monitor: reload refused, keeping the running configuration: \(error)")
             return
         }
+        let oldConfig = monitor.config
         do { try load(file, reload: true) } catch {
             log("monitor: reload failed, keeping the running configuration: \(error)")
             return
         }
+        let before = Set(oldConfig.entries.flatMap { e in e.servers.map { ServerRef(service: e.service.key, server: $0.endpoint) } })
         runner.update(checks: monitor.checks)
-        ready = false
+        servedBefore = before
+        nextReconcile = clock.now()
         stateDirty = true
         log("monitor: reloaded: \(monitor.checks.count) check\(monitor.checks.count == 1 ? "" : "s") of \(monitor.config.entries.count) service\(monitor.config.entries.count == 1 ? "" : "s")")
     }
@@ -253,9 +288,9 @@ public final class MonitorDaemon {
                 interval: c.interval, timeout: c.timeout, rise: c.rise, fall: c.fall, on_fail: c.onFail.rawValue)
         }
         let desired = lastDesired ?? DesiredTable.compute(monitor, checks: statuses, now: clock.now())
-        var configured: [ServerRef: Int32] = [:]
-        for e in monitor.config.entries { for d in e.servers { configured[ServerRef(service: e.service.key, server: d.endpoint)] = d.weight } }
-        for s in monitor.sorry { configured[s.ref] = s.server.weight }
+        var configured: [ServerRef: RealServer] = [:]
+        for e in monitor.config.entries { for d in e.servers { configured[ServerRef(service: e.service.key, server: d.endpoint)] = d } }
+        for s in monitor.sorry { configured[s.ref] = s.server }
         var servers: [MonitorStateFile.Server] = []
         for s in desired.services {
             for d in s.servers {
@@ -263,8 +298,10 @@ public final class MonitorDaemon {
                 servers.append(MonitorStateFile.Server(
                     service: s.service.key.option, server: d.server.endpoint.description,
                     health: ready || d.isSorry ? d.health.rawValue : (d.health == .up ? "up" : "unknown"),
-                    present: d.present, weight: d.server.weight, configured_weight: configured[ref] ?? d.server.weight,
-                    reason: d.reason, sorry: d.isSorry))
+                    present: d.present, weight: d.server.weight, configured_weight: configured[ref]?.weight ?? d.server.weight,
+                    reason: d.reason, sorry: d.isSorry, forwarding: (configured[ref] ?? d.server).forwarding.jsonName,
+                    upper_threshold: (configured[ref] ?? d.server).upperThreshold,
+                    lower_threshold: (configured[ref] ?? d.server).lowerThreshold))
             }
         }
         return MonitorStateFile(pid: Syscall.getpid(), file: spec.file, netns: spec.netns, started: isoTime(started),
@@ -274,9 +311,13 @@ public final class MonitorDaemon {
 
     func writeState(force: Bool) {
         let now = clock.now()
-        guard force || (stateDirty && now - lastStateWrite >= Self.stateWriteInterval) else { return }
+        let fresh = runner.map { $0.results != resultsWritten } ?? false
+        guard force || (stateDirty && now - lastStateWrite >= Self.stateWriteInterval)
+                || (fresh && now - lastStateWrite >= Self.resultWriteInterval) else { return }
         do {
+            let results = runner?.results ?? 0
             try stateFile().write(statePath)
+            resultsWritten = results
             stateDirty = false
             lastStateWrite = now
         } catch {
@@ -316,9 +357,12 @@ public final class MonitorDaemon {
     }
 
     func writeEvent(_ o: JSONLine) {
-        let text = o.text + "\n"
-        var bytes = Array(text.utf8)
-        _ = bytes.withUnsafeMutableBytes { Syscall.write(eventsFD, UnsafeRawBufferPointer($0)) }
+        let bytes = Array((o.text + "\n").utf8)
+        if !bytes.withUnsafeBytes({ writeAll(eventsFD, $0) }) {
+            log("monitor: --events \(spec.events ?? ""): \(Errno.current); no more events are written")
+            if eventsFD > 2 { Syscall.close(eventsFD) }
+            eventsFD = -1
+        }
     }
 
     /// Runs `--on-change` for a state change, without a shell, with the change in `LVSCTL_*` variables.

@@ -23,7 +23,7 @@ extension HealthCheck {
 
     /// The `check` line that reads back as this check, with only the options that differ from the defaults.
     public var line: String {
-        var a = ["check", service.option, "-r", server.description, "--type", kind.name]
+        var a = ["check"] + service.option.split(separator: " ").map(String.init) + ["-r", server.description, "--type", kind.name]
         if let p = port { a += ["--port", String(p)] }
         if interval != Self.defaultInterval { a += ["--interval", formatSeconds(interval)] }
         if timeout != Self.defaultTimeout { a += ["--timeout", formatSeconds(timeout)] }

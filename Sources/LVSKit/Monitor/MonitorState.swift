@@ -92,6 +92,10 @@ public struct MonitorStateFile: Codable, Hashable, Sendable {
         public var reason: String
         /// True for a sorry server.
         public var sorry: Bool
+        /// How packets reach it: `masq`, `route`, `tunnel`, `local` or `bypass` (for `save` of a removed server).
+        public var forwarding: String?
+        /// Its connection thresholds as configured.
+        public var upper_threshold, lower_threshold: UInt32?
     }
 
     /// Reads the state file at `path`: nil when there is none; throws when it is not a monitor state file.
@@ -148,6 +152,15 @@ public struct MonitorStateFile: Codable, Hashable, Sendable {
                 if let w = weights[k] { x.weight = w }
                 return x
             }
+            // A configured server the monitor removed (down with --on-fail remove) is saved as configured.
+            let have = Set(out.entries[i].servers.map(\.endpoint.description))
+            for s in servers where !s.sorry && !s.present && s.service == key && !have.contains(s.server) {
+                guard let (a, p) = try? Endpoint.parse(s.server) else { continue }
+                let fwd = ForwardingMethod.allJSONNames[s.forwarding ?? "route"] ?? .directRoute
+                out.entries[i].servers.append(RealServer(address: a, port: p ?? 0, forwarding: fwd, weight: s.configured_weight,
+                                                         upperThreshold: s.upper_threshold ?? 0,
+                                                         lowerThreshold: s.lower_threshold ?? 0))
+            }
         }
         return out
     }
@@ -172,4 +185,10 @@ public func isoTime(_ t: Double, millis: Bool = false) -> String {
         s += "." + String(repeating: "0", count: ms < 10 ? 2 : ms < 100 ? 1 : 0) + "\(ms)"
     }
     return s + "Z"
+}
+
+extension ForwardingMethod {
+    /// The methods by their JSON names (`masq`, `route`, ...).
+    static let allJSONNames: [String: ForwardingMethod] = Dictionary(
+        uniqueKeysWithValues: [ForwardingMethod.masquerade, .local, .tunnel, .directRoute, .bypass].map { ($0.jsonName, $0) })
 }

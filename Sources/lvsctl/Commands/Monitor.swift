@@ -62,6 +62,7 @@ struct Monitor: ParsableCommand {
             case .success(let fd): wake = fd
             case .failure(let e): throw SystemError("eventfd: \(e)")
             }
+            Syscall.raiseOpenFileLimit()
             let engine = try CheckEngine()
             defer { engine.shutdown() }
             let daemon = try MonitorDaemon(spec: spec, file: f, client: client, checker: engine, log: monitorLog)
