@@ -31,7 +31,7 @@ nsx $N ip addr add 2001:db8::11/128 dev dummy0 nodad
 # start NAME KIND ARGS...: a server in the namespace, waited for until it listens.
 start() {
   local name=$1; shift
-  nsx $N $SRV "$@" > "$T/$name.out" 2> "$T/$name.err" &
+  ip netns exec $N $SRV "$@" > "$T/$name.out" 2> "$T/$name.err" &
   PIDS[$name]=$!
   for _ in $(seq 1 100); do grep -q ready "$T/$name.out" 2>/dev/null && return 0; sleep 0.05; done
   echo "server $name did not start: $(cat "$T/$name.err")"; return 1
@@ -68,7 +68,7 @@ out=$(nsx $N $L monitor once "$T/once.conf" 2>&1); rc=$?
 [ $rc = 0 ] && ok "monitor once: every kind up, exit 0" || bad "monitor once: every kind up (exit $rc)" "$out"
 for k in "tcp connect to port 80" "http GET /health on port 80: status 200" "https GET / on port 443: status 200" \
          "udp on port 53" "exec /usr/bin/test" "rs [2001:db8::11]:80"; do
-  grep -q "^up .*$k" <<< "$out" && ok "monitor once: up: $k" || bad "monitor once: up: $k" "$out"
+  grep "^up " <<< "$out" | grep -qF "$k" && ok "monitor once: up: $k" || bad "monitor once: up: $k" "$out"
 done
 same "monitor once changed nothing in the kernel" "" "$(nsx $N ipvsadm -Sn)"
 
@@ -115,7 +115,7 @@ wait_for() {
 is_w() { [ "$(w_of "$1")" = "$2" ]; }
 absent() { ! nsx $N ipvsadm -Sn | grep -q -- "-r $1 "; }
 start_monitor() {
-  nsx $N $L monitor "$@" 2>> "$T/mon.log" &
+  ip netns exec $N $L monitor "$@" 2>> "$T/mon.log" &
   MONPID=$!
 }
 ready() { python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["ready"] else 1)' "$LVSCTL_MONITOR_STATE"; }
