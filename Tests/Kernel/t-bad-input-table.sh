@@ -73,6 +73,7 @@ printf 'service = lvs\nvirtual web {\n  address = 192.0.2.40 eth0:1\n  port = 80
 printf 'service = lvs\nvirtual web {\n  address = 192.0.2.40 eth0:1\n  port = 80\n  scheduler = r\x07r\n}\n' > $D/p-ctl.cf
 printf 'service = lvs\nvirtual web {\n  address = 192.0.2.40 eth0:1\n  port = 80\n  persistent = 060\n}\n' > $D/p-hex.cf
 printf 'service = lvs\nvirtual web {\n  address = 192.0.2.40 eth0:1\n  fwmark = 4294967296\n}\n' > $D/p-mark.cf
+printf 'service = lvs\nvirtual web {\n  address = 192.0.2.40 eth0:1\n  send_program = "check-web %%h"\n}\n' > $D/p-prog.cf
 
 # NAME|EXPECT|ARGS: ARGS is evaluated by bash (so $'..' and $long work); EXPECT must appear in the one stderr line.
 # ARGS starting with @nodac run as root with CAP_DAC_OVERRIDE/CAP_DAC_READ_SEARCH removed (root bypasses file modes).
@@ -194,6 +195,7 @@ cases=(
   "import: control byte in scheduler|\\x07|import piranha $D/p-ctl.cf"
   "import: octal-looking persistent (piranha reads 0.. as octal)|060|import piranha $D/p-hex.cf"
   "import: fwmark overflows u32|4294967296|import piranha $D/p-mark.cf"
+  "import: nanny send_program not an absolute path|check-web %h|import piranha $D/p-prog.cf"
   "import: a directory|$D/adir|import piranha $D/adir"
   "import: binary data|random.bin|import piranha $D/random.bin"
   "import: unknown kind|keepalived|import keepalived $D/p-addr.cf"

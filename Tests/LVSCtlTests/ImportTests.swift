@@ -12,10 +12,18 @@ final class ImportTests: XCTestCase {
     func path(_ name: String) -> String { Self.dir.appendingPathComponent(name).path }
 
     func testConvertedFixturesLoadWithTheRestoreParser() throws {
-        for f in ["lvs.cf", "nat.cf", "quirks.cf"] {
+        for f in ["lvs.cf", "nat.cf", "quirks.cf", "nanny.cf"] {
             let text = try String(contentsOfFile: path(f), encoding: .utf8)
             let c = try Piranha.convert(text, source: f)
             let (parsed, src, dr) = try ConfigFile.parse(name: f, text: c.text, base: ClusterConfig())
+            // The check and sorry lines (nanny's health checks) load and are checked, one entry per line.
+            let lines = c.text.split(separator: "\n")
+            XCTAssertEqual(src.checks.count, lines.filter { $0.hasPrefix("check ") }.count, f)
+            XCTAssertEqual(src.sorry.count, lines.filter { $0.hasPrefix("sorry ") }.count, f)
+            XCTAssertGreaterThan(src.checks.count, 0, f)
+            XCTAssertEqual(Set(src.checks.map { DestKey(service: $0.service, endpoint: $0.server) }),
+                           Set(parsed.entries.flatMap { e in e.servers.map { DestKey(service: e.service.key, endpoint: $0.endpoint) } }),
+                           "\(f): one check per real server")
             XCTAssertEqual(parsed.entries, c.config.entries, f)
             XCTAssertEqual(parsed.timeouts, c.config.timeouts, f)
             XCTAssertEqual(parsed.daemons, c.config.daemons, f)
@@ -24,12 +32,20 @@ final class ImportTests: XCTestCase {
             // Each command line loads on its own through the full grammar too (not only the fast path).
             for line in c.text.split(separator: "\n") where !line.hasPrefix("#") {
                 let w = try ConfigFile.tokenize(line)
+                if line.hasPrefix("check ") || line.hasPrefix("sorry ") {
+                    // File-only lines: no command of their own, so the grammar alone reads them.
+                    switch try Grammar.parse(w) {
+                    case .check, .sorry: break
+                    default: XCTFail(String(line))
+                    }
+                    continue
+                }
                 XCTAssertNotNil(argumentParserLine(try LVSCtl.parseAsRoot(Grammar.normalize(w))), String(line))
                 XCTAssertEqual(try Grammar.parse(w), argumentParserLine(try LVSCtl.parseAsRoot(Grammar.normalize(w))), String(line))
             }
             // What `save` would write for the loaded state has the same commands (in save's sort order).
             let saved = LVSCtlFormat.render(parsed).split(separator: "\n").filter { !$0.hasPrefix("#") }
-            let imported = c.text.split(separator: "\n").filter { !$0.hasPrefix("#") }
+            let imported = c.text.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.hasPrefix("check ") && !$0.hasPrefix("sorry ") }
             XCTAssertEqual(Set(saved), Set(imported), f)
             XCTAssertGreaterThan(src.services.count, 0)
         }
@@ -38,13 +54,14 @@ final class ImportTests: XCTestCase {
     func testCommentedOutLinesLoadWhenUncommented() throws {
         let c = try Piranha.convert(try String(contentsOfFile: path("lvs.cf"), encoding: .utf8), source: "lvs.cf")
         let uncommented = c.text.split(separator: "\n", omittingEmptySubsequences: false).map { l -> Substring in
-            for p in ["# vs add ", "# rs add ", "#   bundle add "] where l.hasPrefix(p) { return l.dropFirst(p.hasPrefix("#   ") ? 4 : 2) }
+            for p in ["# vs add ", "# rs add ", "# check ", "#   bundle add "] where l.hasPrefix(p) { return l.dropFirst(p.hasPrefix("#   ") ? 4 : 2) }
             return l
         }
         // The bundle hint has placeholders: fill them in, and drop the vs add line it replaces.
         let text = uncommented.map { $0.replacingOccurrences(of: "--ports PORTS", with: "--ports 80,443") }
             .filter { $0 != "vs add -f 80 -s rr -p 600" }.joined(separator: "\n")
-        let (parsed, _, _) = try ConfigFile.parse(name: "uncommented", text: text, base: ClusterConfig())
+        let (parsed, src, _) = try ConfigFile.parse(name: "uncommented", text: text, base: ClusterConfig())
+        XCTAssertEqual(src.checks.count, 6, "with the checks of the inactive server web3 and of the inactive virtual smtp")
         XCTAssertEqual(parsed.entries.count, 3)
         XCTAssertEqual(parsed.entries[0].servers.count, 3)
         XCTAssertEqual(parsed.bundles.map(\.name), ["webmark"])
@@ -54,9 +71,11 @@ final class ImportTests: XCTestCase {
     func testPlaceholderLinesLoadWithAnAddress() throws {
         let c = try Piranha.convert(try String(contentsOfFile: path("quirks.cf"), encoding: .utf8), source: "quirks.cf")
         let lines = c.text.split(separator: "\n").filter { $0.contains("VIP:") }
-        XCTAssertEqual(lines, ["# vs add -t VIP:443 -s rr -p 10", "# rs add -t VIP:443 -r 198.51.100.71:443 -m -w 1"])
+        XCTAssertEqual(lines, ["# vs add -t VIP:443 -s rr -p 10", "# rs add -t VIP:443 -r 198.51.100.71:443 -m -w 1",
+                               "# check -t VIP:443 -r 198.51.100.71:443 --type http --path / --expect 100-599 --interval 10 --timeout 10 --rise 18 --fall 1 --on-fail quiesce"])
         let text = lines.map { $0.dropFirst(2).replacingOccurrences(of: "VIP", with: "192.0.2.32") }.joined(separator: "\n")
-        let (parsed, _, _) = try ConfigFile.parse(name: "vpn", text: text, base: ClusterConfig())
+        let (parsed, src, _) = try ConfigFile.parse(name: "vpn", text: text, base: ClusterConfig())
+        XCTAssertEqual(src.checks.map(\.check.kind), [.http])
         XCTAssertEqual(parsed.entries.map(\.service.key.description), ["-t 192.0.2.32:443"])
         XCTAssertEqual(parsed.entries[0].service.timeout, 10)
         XCTAssertEqual(parsed.entries[0].servers.map(\.endpoint.description), ["198.51.100.71:443"])

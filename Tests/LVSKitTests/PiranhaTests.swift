@@ -47,6 +47,11 @@ final class PiranhaTests: XCTestCase {
         XCTAssertEqual(c.text, try fixture("quirks.expected.conf"))
     }
 
+    func testNannyFixtureOutputExactly() throws {
+        let c = try Piranha.convert(try fixture("nanny.cf"), source: "nanny.cf")
+        XCTAssertEqual(c.text, try fixture("nanny.expected.conf"))
+    }
+
     func testDirectRoutingFixtureModel() throws {
         let c = try convert(try fixture("lvs.cf"))
         XCTAssertEqual(c.config.entries.count, 2, "the inactive virtual smtp is skipped")
@@ -75,10 +80,8 @@ final class PiranhaTests: XCTestCase {
         let expected: [(String, Int)] = [
             ("serial_no", 3), ("primary", 4), ("service", 5), ("backup_active", 6), ("backup", 7), ("heartbeat", 8),
             ("heartbeat_port", 9), ("keepalive", 10), ("deadtime", 11), ("debug_level", 13), ("monitor_links", 14),
-            ("address (interface)", 23), ("vip_nmask", 24), ("send", 28), ("expect", 29), ("use_regex", 30),
-            ("load_monitor", 31), ("timeout", 34), ("reentry", 35), ("quiesce_server", 36),
-            ("address (interface)", 55), ("vip_nmask", 56), ("send_program", 60), ("expect", 61), ("protocol", 63),
-            ("timeout", 64), ("reentry", 65), ("sorry_server", 66),
+            ("address (interface)", 23), ("vip_nmask", 24), ("load_monitor", 31),
+            ("address (interface)", 55), ("vip_nmask", 56), ("protocol", 63),
             ("address (interface)", 80),  // of the inactive virtual smtp, reported too
         ]
         XCTAssertEqual(c.ignored.map(\.key), expected.map(\.0))
@@ -87,8 +90,12 @@ final class PiranhaTests: XCTestCase {
         for i in c.ignored {
             XCTAssertEqual(c.text.components(separatedBy: i.comment + "\n").count, 2, i.comment)
         }
-        XCTAssertEqual(c.ignored.first { $0.key == "send" }?.comment,
-                       #"# ignored: send = "GET / HTTP/1.0\r\n\r\n" (line 28): nanny health check; lvsctl adds real servers statically and runs no health checks"#)
+        XCTAssertEqual(c.ignored.first { $0.key == "load_monitor" }?.comment,
+                       "# ignored: load_monitor = none (line 31): nanny read no load average (none); lvsctl monitor keeps the configured weights too")
+        // The health-check keys became check and sorry lines.
+        XCTAssertTrue(c.text.contains(#"# note: send = "GET / HTTP/1.0\r\n\r\n" (line 28), expect = "HTTP" (line 29), use_regex = 0 (line 30): "#), c.text)
+        XCTAssertTrue(c.text.contains("\ncheck -t 192.0.2.10:80 -r 198.51.100.11:80 --type http --path / --expect 100-599 --interval 6 --timeout 6 --rise 2 --fall 1 --on-fail remove\n"))
+        XCTAssertTrue(c.text.contains("\nsorry -f 80 -r 203.0.113.5:80 -g -w 1\n"))
     }
 
     func testNATFixtureModel() throws {
@@ -104,7 +111,7 @@ final class PiranhaTests: XCTestCase {
         XCTAssertNil(c.config.timeouts)
         XCTAssertEqual(c.config.daemons, [])
         XCTAssertEqual(Set(c.ignored.map(\.key)), ["service", "primary", "backup_active", "heartbeat", "heartbeat_port", "keepalive",
-                                                   "deadtime", "nat_router", "nat_nmask", "address (interface)", "send", "timeout"])
+                                                   "deadtime", "nat_router", "nat_nmask", "address (interface)"])
     }
 
     // MARK: - Key by key
@@ -158,8 +165,7 @@ final class PiranhaTests: XCTestCase {
             """
         let c = try convert(text)
         XCTAssertEqual(c.config.entries, [])
-        XCTAssertEqual(c.ignored.map(\.key), ["quiesce_server", "expect"])
-        XCTAssertEqual(c.ignored.map(\.line), [8, 9])
+        XCTAssertEqual(c.ignored, [], "quiesce_server and expect became the (commented-out) check lines")
         let body = c.text.components(separatedBy: "\n\n").last ?? ""
         XCTAssertEqual(body, """
             # inactive virtual vpn skipped (line 2: no 'active = 1'; no 'address', written VIP below); piranha's lvsd did not load it
@@ -167,8 +173,16 @@ final class PiranhaTests: XCTestCase {
             # rs add -u VIP:1194 -r 198.51.100.71:1194 -g -w 4
             # # inactive server gw2 (line 15): piranha did not add it; remove the '# ' below to add it
             # # rs add -u VIP:1194 -r 198.51.100.72:1194 -g -w 1
-            # ignored: quiesce_server = 1 (line 8): nanny health check; lvsctl adds real servers statically and runs no health checks
-            # ignored: expect = "OK" (line 9): nanny health check; lvsctl adds real servers statically and runs no health checks
+            # # Health checks for lvsctl monitor, from nanny's settings:
+            # # note: protocol udp, expect = "OK" (line 9): nanny sent nothing and waited for a reply, so its check could not pass (lvsctl needs a datagram to send too)
+            # # note: no 'timeout': nanny's default, a check every 10 s taking up to 10 s, a server out at its first failure: --interval 10 --timeout 10 --fall 1
+            # # note: no 'reentry': nanny's default 180 s: a failed server came back after 180 / 10 = 18 passes in a row (rounded down, at least 1, as nanny counted): --rise 18
+            # # note: quiesce_server = 1 (line 8): nanny set a failed server's weight to 0, keeping its connections: --on-fail quiesce
+            # # note: nanny brought a server in at weight/32 (at least 1) and doubled it about every 20 s up to its weight: --slow-start of 20 s per doubling (lvsctl climbs linearly, and only after a recovery)
+            # # note: write the datagram and the reply your service gives (--send TEXT --receive REGEX) and remove the '# ' below
+            # # check -u VIP:1194 -r 198.51.100.71:1194 --type udp --send TEXT --receive REGEX --interval 10 --timeout 10 --rise 18 --fall 1 --on-fail quiesce --slow-start 40
+            # # inactive server gw2 (line 15): remove the '# ' below with its rs add line above
+            # # check -u VIP:1194 -r 198.51.100.72:1194 --type udp --send TEXT --receive REGEX --interval 10 --timeout 10 --rise 18 --fall 1 --on-fail quiesce
 
             """)
         // With no port either, piranha's default 80 is said; an IPv6 server gives the placeholder its family.
@@ -227,7 +241,7 @@ final class PiranhaTests: XCTestCase {
     /// Every key of every fixture leaves a trace in the output: its line is named (`# ignored:`, `# note:`, an
     /// inactive block) or its value is in a command it became.
     func testEveryKeyReadLeavesATrace() throws {
-        for f in ["lvs.cf", "nat.cf", "quirks.cf"] {
+        for f in ["lvs.cf", "nat.cf", "quirks.cf", "nanny.cf"] {
             let doc = try Piranha.parse(try fixture(f))
             let text = try convert(try fixture(f)).text
             var settings = doc.globals
@@ -239,7 +253,7 @@ final class PiranhaTests: XCTestCase {
                 let v = s.words.first ?? ""
                 switch s.key {
                 case "address": return [v]
-                case "port": return [":\(v) "]
+                case "port": return [":\(v) ", ":\(Piranha.portNames[v].map(String.init) ?? v) "]
                 case "scheduler": return ["-s \(v)"]
                 case "persistent": return ["-p \(v)"]
                 case "pmask": return ["-M \(v)"]
@@ -321,24 +335,25 @@ final class PiranhaTests: XCTestCase {
         let text = "# comment\r\nnetwork=direct\r\n\tvirtual a {\r\n\tactive =1 # on\r\n\taddress= 192.0.2.1\teth0:1\r\n\tsend = 'GET / HTTP/1.0'\r\n}\r\n"
         let c = try convert(text)
         XCTAssertEqual(c.config.entries[0].service.key, .address(.tcp, Endpoint(address: ip("192.0.2.1"), port: 80)))
-        XCTAssertEqual(c.ignored.map(\.line), [5, 6])
-        XCTAssertEqual(c.ignored.last?.value, "'GET / HTTP/1.0'")
+        XCTAssertEqual(c.ignored.map(\.line), [5])
+        XCTAssertTrue(c.text.contains("# note: send = 'GET / HTTP/1.0' (line 6): nanny sent \"GET / HTTP/1.0\" and read no reply"), c.text)
         let doc = try Piranha.parse("a = \"x # y\" z\n")
         XCTAssertEqual(doc.globals[0].words, ["x # y", "z"])
         XCTAssertEqual(try Piranha.parse("").globals, [])
     }
 
     func testOutputIsOneCommandOrCommentPerLine() throws {
-        for f in ["lvs.cf", "nat.cf", "quirks.cf"] {
+        for f in ["lvs.cf", "nat.cf", "quirks.cf", "nanny.cf"] {
             for line in try convert(try fixture(f)).text.split(separator: "\n") {
                 XCTAssertTrue(line.hasPrefix("#") || line.hasPrefix("vs add ") || line.hasPrefix("rs add ")
-                              || line.hasPrefix("timeout set ") || line.hasPrefix("daemon start "), String(line))
+                              || line.hasPrefix("timeout set ") || line.hasPrefix("daemon start ")
+                              || line.hasPrefix("check ") || line.hasPrefix("sorry "), String(line))
                 XCTAssertFalse(line.unicodeScalars.contains { $0.value < 32 }, String(line))
             }
         }
         // A control character inside a reported value is escaped in its comment.
         let c = try convert("virtual a {\n active = 1\n address = 192.0.2.1\n expect = \"a\tb\"\n}\n")
-        XCTAssertTrue(c.text.contains(#"# ignored: expect = "a\x09b" (line 4)"#), c.text)
+        XCTAssertTrue(c.text.contains(#"# note: expect = "a\x09b" (line 4): "#), c.text)
     }
 
     // MARK: - Bad input: the line and the value
@@ -407,7 +422,7 @@ final class PiranhaTests: XCTestCase {
     func testMutatedInputNeverTraps() throws {
         var rng = SplitMix(seed: 0x5eed)
         let alphabet = Array("{}=#\"' \t\n\r0123456789abcdefvirtualserveradresport.:-x\u{0}\u{7f}é")
-        for f in ["lvs.cf", "nat.cf", "quirks.cf"] {
+        for f in ["lvs.cf", "nat.cf", "quirks.cf", "nanny.cf"] {
             let base = Array(try fixture(f))
             for _ in 0..<400 {
                 var t = base

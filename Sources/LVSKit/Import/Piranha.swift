@@ -5,7 +5,8 @@ import LVSCore
 /// `server NAME {` blocks inside, `failover NAME {` blocks, `#` comment lines and `"`/`'` quoted values.
 /// The conversion follows what piranha's `lvsd` and `nanny` passed to ipvsadm: only active virtual servers
 /// and active real servers are loaded, `network` chooses the forwarding method of every real server, and
-/// `persistent`/`pmask` become `-p`/`-M`. Keys lvsctl does not act on (heartbeat, health checks, VIP
+/// `persistent`/`pmask` become `-p`/`-M`. nanny's health checks become `check` and `sorry` lines for
+/// `lvsctl monitor` (PiranhaNanny.swift). Keys lvsctl does not act on (heartbeat, load monitoring, VIP
 /// interfaces) are never dropped silently: each becomes an ``IgnoredKey`` and a `# ignored:` comment.
 ///
 /// Everything here is pure: no file, kernel or name-service access, so it can be unit-tested and fuzzed.
@@ -207,6 +208,7 @@ public enum Piranha {
         for k in ["heartbeat", "heartbeat_port", "keepalive", "deadtime", "monitor_links", "hard_shutdown", "heartbeat_dev"] {
             r[k] = "pulse heartbeat between the LVS routers; " + noFailover
         }
+        r["keepalive"] = "pulse heartbeat between the LVS routers (nanny's checks ran every 'timeout' seconds of each virtual, not every keepalive); " + noFailover
         r["active_cmd"] = "script pulse ran on becoming the active router; " + noFailover
         r["inactive_cmd"] = "script pulse ran on becoming the standby router; " + noFailover
         r["nat_router"] = "floating NAT gateway address that pulse brought up; lvsctl does not manage addresses (real servers still route through it)"
@@ -218,13 +220,9 @@ public enum Piranha {
         return r
     }()
 
-    static let healthCheck = "nanny health check; lvsctl adds real servers statically and runs no health checks"
     static let virtualReasons: [String: String] = [
         "vip_nmask": "netmask of the VIP that pulse brought up; lvsctl does not manage VIPs",
-        "sorry_server": "nanny switched to it when no real server was healthy; lvsctl runs no health checks",
-        "send": healthCheck, "expect": healthCheck, "use_regex": healthCheck, "send_program": healthCheck,
-        "timeout": healthCheck, "reentry": healthCheck, "quiesce_server": healthCheck, "load_monitor": healthCheck,
-        "client_monitor": healthCheck,
+        "client_monitor": "the health-check program lvsd ran (nanny); the check lines are for lvsctl monitor",
         "master": "piranha file synchronisation; no lvsctl equivalent",
         "dirs": "piranha file synchronisation; no lvsctl equivalent",
         "start_cmd": "failover-service command, not IPVS",
@@ -258,6 +256,7 @@ public enum Piranha {
             "# lvsctl configuration converted from piranha's \(display(source)) by 'lvsctl import piranha'.",
             "# Load it with: lvsctl restore FILE. Piranha keys lvsctl does not act on are listed as '# ignored:' comments.",
         ]
+        var anyChecks = false
 
         // Global settings.
         let g = Settings(doc.globals)
@@ -346,6 +345,7 @@ public enum Piranha {
                 throw ParseError(line: b.line, "virtual \(shown(b.name)) is the same service \(v.entry.service.key) as virtual \(shown(other)) (line \(line))")
             }
             seen[v.entry.service.key] = (b.name, b.line)
+            anyChecks = anyChecks || v.checks
             config.entries.append(v.entry)
             ignored += v.ignored
             body.append("")
@@ -355,6 +355,9 @@ public enum Piranha {
         }
 
         var out = head
+        if anyChecks {
+            out.insert("# nanny's health checks are 'check' and 'sorry' lines: lvsctl monitor runs them; restore and apply skip them.", at: 2)
+        }
         if !globalIgnored.isEmpty { out.append(""); out += globalIgnored.map(\.comment) }
         if let t = config.timeouts {
             out.append("")
@@ -380,6 +383,8 @@ public enum Piranha {
         var lines: [String]
         var notes: [String]
         var ignored: [IgnoredKey]
+        /// True when `lines` has check or sorry lines (or their notes).
+        var checks = false
     }
 
     /// Converts one `virtual` block: its `vs add` line, the `rs add` lines of its servers (inactive ones
@@ -488,12 +493,13 @@ public enum Piranha {
             notes.append("# Or let lvsctl own the rules: replace the vs add line below with (PORTS: the ports your rules mark)")
             notes.append("#   " + hint)
             if let p = s["protocol"] {
-                ignored.append(IgnoredKey(key: "protocol", value: p.raw, line: p.line, reason: "a fwmark service matches any protocol; piranha used this only for nanny's check"))
+                ignored.append(IgnoredKey(key: "protocol", value: p.raw, line: p.line, reason: "a fwmark service matches any protocol; piranha used this only to choose nanny's check (tcp or udp, below)"))
             }
         }
         var lines = ["vs add \(keyOption) " + LVSCtlFormat.settingsArguments(svc)]
         var servers: [RealServer] = []
         var seenServers: [Endpoint: (String, Int)] = [:]
+        var checked: [NannyServer] = []
         for sb in b.servers {
             let ss = Settings(sb.settings)
             var sIgnored = ss.ignored
@@ -535,13 +541,14 @@ public enum Piranha {
             }
             if let p = ss["port"], forwarding != .masquerade, !key.isFwmark, rport != key.port {
                 sIgnored.append(IgnoredKey(key: "port", value: p.raw, line: p.line,
-                                           reason: "with \(forwardingWords(forwarding)) the kernel keeps the service's port"))
+                                           reason: "with \(forwardingWords(forwarding)) the kernel keeps the service's port (nanny checked this one: the check's --port)"))
             }
             if key.isFwmark && forwarding == .masquerade && dport != 0 && !notes.contains(where: { $0.hasPrefix("# NAT to a fwmark") }) {
                 notes.append("# NAT to a fwmark service: as in piranha, connections go to port \(dport) of the real servers (write ADDR:0 to keep each connection's port).")
             }
             let d = RealServer(address: ra, port: dport, forwarding: forwarding, weight: weight)
             let line = "rs add \(keyOption) " + LVSCtlFormat.serverArguments(d)
+            checked.append(NannyServer(name: sb.name, line: sb.line, server: d, checkedPort: rport ?? portHere, active: sActive))
             if !sActive {
                 lines.append("# inactive server \(sb.name) (line \(sb.line)): piranha did not add it; remove the '# ' below to add it")
                 lines.append("# " + line)
@@ -556,13 +563,17 @@ public enum Piranha {
             lines.append(line)
             ignored += sIgnored
         }
-        let convertedKeys: Set<String> = ["active", "address", "fwmark", "protocol", "port", "scheduler", "persistent", "pmask"]
+        let nanny = try nannyLines(s, virtualName: b.name, key: key, keyOption: keyOption, proto: proto, virtualPort: port,
+                                   forwarding: forwarding, servers: checked)
+        lines += nanny.lines
+        ignored += nanny.ignored
+        let convertedKeys = nannyKeys.union(["active", "address", "fwmark", "protocol", "port", "scheduler", "persistent", "pmask"])
         for k in s.order where !convertedKeys.contains(k.key) {
             ignored.append(IgnoredKey(key: k.key, value: k.raw, line: k.line, reason: virtualReasons[k.key] ?? unknownKey))
         }
         ignored.sort { $0.line < $1.line }
         return Virtual(active: active, activeText: activeText, placeholder: keyText != nil, entry: ServiceEntry(service: svc, servers: servers),
-                       lines: lines, notes: notes, ignored: ignored)
+                       lines: lines, notes: notes, ignored: ignored, checks: nanny.any)
     }
 
     // MARK: - Values

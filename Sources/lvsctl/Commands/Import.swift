@@ -8,7 +8,8 @@ struct Import: ParsableCommand {
         commandName: "import",
         abstract: "Convert another tool's configuration to the lvsctl format (piranha's lvs.cf).",
         discussion: """
-        Keys lvsctl does not act on (heartbeat, health checks, VIP interfaces) become '# ignored:' comments.
+        nanny's health checks become 'check' and 'sorry' lines, which lvsctl monitor runs (restore and apply skip them).
+        Keys lvsctl does not act on (heartbeat, load monitoring, VIP interfaces) become '# ignored:' comments.
         Example: lvsctl import piranha /etc/sysconfig/ha/lvs.cf -o /etc/lvsctl/lvsctl.conf
         ipvsadm equivalent: none (piranha's lvsd ran ipvsadm commands built from lvs.cf)
         Guide: Documentation/migrating-from-piranha.md
