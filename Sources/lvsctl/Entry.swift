@@ -157,6 +157,7 @@ enum Entry {
     /// Prints the error and returns its exit code.
     static func report(_ error: Error) -> Int32 {
         switch error {
+        case let e as ExitStatus: return e.code
         case let e as UsageError: fail(e.description); return 2
         case let e as SystemError: fail(e.description); return 1
         case let e as ValidationError: fail(e.message); return 2

@@ -75,6 +75,7 @@ public enum Grammar {
         let v = try values(words, apply)
         var a = ApplySpec(file: v.positionals[0])
         a.dryRun = v.has(.dryRun)
+        a.check = v.has(.checkOnly)
         if let w = v[.wait] { a.wait = try seconds(w) }
         return a
     }

@@ -15,7 +15,7 @@ public enum Opt: UInt8, Hashable, Sendable, CaseIterable {
     // daemon start
     case mcastInterface, syncid, syncMaxlen, mcastGroup, mcastPort, mcastTTL
     // restore, apply and save
-    case noFlush, wait, format
+    case noFlush, wait, format, checkOnly
     // list and --json
     case numeric, resolve, stats, rate, thresholds, persistentConn, tunInfo, exact, sort, nosort, json
     // check and sorry lines (lvsctl monitor)
@@ -150,6 +150,7 @@ public enum Options {
     /// `--json`, which every listing command takes.
     public static let apply: [OptionDef] = [
         OptionDef(.dryRun, ["--dry-run"], false, "Print the plan; change nothing."),
+        OptionDef(.checkOnly, ["--check"], false, "Print the plan and exit 0 if the kernel matches FILE, 3 if not; change nothing."),
         OptionDef(.wait, ["--wait"], true, "Seconds to wait for another lvsctl command to finish (default 30)."),
     ]
     public static let save: [OptionDef] = [

@@ -44,10 +44,12 @@ public struct RestoreSpec: Equatable, Sendable {
     public init(file: String? = nil) { self.file = file }
 }
 
-/// `apply FILE [--dry-run] [--wait SECS]`.
+/// `apply FILE [--dry-run|--check] [--wait SECS]`.
 public struct ApplySpec: Equatable, Sendable {
     public var file: String
     public var dryRun = false
+    /// `--check`: a dry run that exits 3 when the plan is not empty (the kernel differs from the file).
+    public var check = false
     public var wait = 30.0
     public init(file: String) { self.file = file }
 }

@@ -16,6 +16,14 @@ public struct SystemError: Error, CustomStringConvertible {
     public init(_ d: String) { description = d }
 }
 
+/// An exit status a command ends with without a message of its own (it printed what it had to say), e.g. 3 for
+/// `apply --check` when the kernel differs from the file.
+public struct ExitStatus: Error, CustomStringConvertible {
+    public var code: Int32
+    public init(_ code: Int32) { self.code = code }
+    public var description: String { "exit status \(code)" }
+}
+
 /// Shows a value in an error message: quoted, control bytes escaped, long values cut.
 public func shown(_ s: String) -> String {
     var t = ""

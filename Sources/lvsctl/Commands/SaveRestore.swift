@@ -83,15 +83,16 @@ struct Apply: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apply",
         abstract: "Reconcile the running state to a file with the fewest changes, printing the plan.",
-        discussion: "Edits happen in place, so live connections survive where the kernel allows. Running it twice changes nothing the second time.\nExample: lvsctl apply /etc/lvsctl/lvsctl.conf --dry-run\nipvsadm equivalent: none (ipvsadm -R only adds; ipvsadm-restore, which runs ipvsadm -C first, replaces everything)")
+        discussion: "Edits happen in place, so live connections survive where the kernel allows. Running it twice changes nothing the second time. With --check it is a drift check for monitoring: exit 0 when the kernel matches the file, 3 when it differs (the plan says how).\nExample: lvsctl apply /etc/lvsctl/lvsctl.conf --dry-run\nipvsadm equivalent: none (ipvsadm -R only adds; ipvsadm-restore, which runs ipvsadm -C first, replaces everything)")
     @Argument(help: "The desired state.") var file: String
     @Flag(name: .of(.dryRun, Options.apply), help: .of(.dryRun, Options.apply)) var dryRun = false
+    @Flag(name: .of(.checkOnly, Options.apply), help: .of(.checkOnly, Options.apply)) var check = false
     @Option(name: .of(.wait, Options.apply), help: .of(.wait, Options.apply)) var wait: Double = 30
     @OptionGroup var global: GlobalOptions
 
     var spec: ApplySpec {
         var a = ApplySpec(file: file)
-        a.dryRun = dryRun; a.wait = wait
+        a.dryRun = dryRun; a.check = check; a.wait = wait
         return a
     }
 
@@ -101,8 +102,11 @@ struct Apply: ParsableCommand {
     static func run(_ spec: ApplySpec, client: () throws -> IPVSClient) throws {
         let f = try Loader.read(spec.file)
         f.monitorNote.map(notice)
-        try Loader.apply(f, client: try client(), dryRun: spec.dryRun, wait: spec.wait) { lines in
+        var differs = false
+        try Loader.apply(f, client: try client(), dryRun: spec.dryRun || spec.check, wait: spec.wait) { lines in
+            differs = !lines.isEmpty
             emit(lines.isEmpty ? "no changes\n" : lines.joined(separator: "\n") + "\n")
         }
+        if spec.check && differs { throw ExitStatus(3) }
     }
 }
