@@ -36,7 +36,7 @@ expect_rc "after apply: in sync again" 0 nsx $N $L apply "$T/f.conf" --check
 
 # A bundle rule deleted by hand: exit 3, the plan adds it back.
 rules_before=$(rules)
-r=$(nsx $N iptables-legacy-save -t mangle | grep -m1 -- '--dport 443' | sed 's/^-A /-D /')
+r=$(nsx $N iptables-legacy-save -t mangle | grep -m1 -- 'bundle web' | sed 's/^-A /-D /')
 eval "nsx $N iptables-legacy -t mangle $r"
 [ "$(rules)" != "$rules_before" ] && ok "a bundle rule deleted by hand" || bad "could not delete a bundle rule" "$(rules)"
 out=$(nsx $N $L apply "$T/f.conf" --check 2>&1); rc=$?
