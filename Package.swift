@@ -23,7 +23,10 @@ let package = Package(
         .systemLibrary(name: "CNFTables", pkgConfig: "libnftables", providers: [.apt(["libnftables-dev"])]),
         // The core: netlink transport, the IPVS codec and client, the model, the firewall backends, rtnetlink.
         // libcurl: the tcp, http and https checks of `lvsctl monitor`. Only LVSKit/Monitor/Engine.swift imports it.
-        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // Headers only (<curl/curl.h>, from libcurl4-openssl-dev, in the default include path): lvsctl does not link
+        // libcurl but dlopens libcurl.so.4 (libcurl4) when the monitor starts its check engine, so other commands do
+        // not load it and its ~30 libraries. No pkgConfig: it would put -lcurl on the link line.
+        .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "LVSCore", dependencies: ["CNetlink", "CIPTC", "CNFTables"]),
         // The program: the grammar of command and file lines, validation, the bundle store, save/restore/apply with
         // rollback, the firewall backend choice. No ArgumentParser: the executable, a daemon and the fuzz targets use it.

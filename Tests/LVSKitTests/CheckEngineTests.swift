@@ -385,7 +385,7 @@ final class CheckEngineTests: XCTestCase {
         XCTAssertEqual(CheckEngine.curlFailure(CURLE_RECV_ERROR, osErrno: ECONNRESET, message: "Recv failure"),
                        "connection reset by peer")
         XCTAssertEqual(CheckEngine.curlFailure(CURLE_WEIRD_SERVER_REPLY, osErrno: 0, message: ""),
-                       String(cString: curl_easy_strerror(CURLE_WEIRD_SERVER_REPLY)))
+                       String(cString: lvs_curl_easy_strerror(CURLE_WEIRD_SERVER_REPLY)))
         XCTAssertEqual(CheckEngine.words(Errno(ECONNREFUSED)), "connection refused")
     }
 

@@ -22,9 +22,13 @@ import LVSCore
 // Deadlines. curl gets `deadline - now` as its timeout; udp and exec checks are given up at their deadline (an exec
 // check's process group is killed with SIGKILL and reaped once it has ended). A run that reaches its deadline is
 // reported as `timeout after N s`, N its nominal timeout; the scheduler counts it as that anyway.
+//
+// libcurl is not linked: the first engine created loads it (`lvs_curl_load`, see Sources/CCurl/shim.h), so no other
+// lvsctl command loads it and the ~30 libraries it needs.
 
-/// `curl_global_init`, once per process (a global's initializer runs once, thread-safely).
-private let curlGlobalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+/// `curl_global_init`, once per process (a global's initializer runs once, thread-safely); only after
+/// `lvs_curl_load` has loaded libcurl.
+private let curlGlobalInit: CURLcode = lvs_curl_global_init(Int(CURL_GLOBAL_DEFAULT))
 
 /// The monitor's checker: tcp, http and https through libcurl, udp through its own sockets, exec through
 /// posix_spawn, all on one background thread (see the comment at the top of Engine.swift).
@@ -44,18 +48,24 @@ public final class CheckEngine: Checker, Sendable {
     public static let environment = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
 
     /// Starts the engine's thread. `clock` must be the one the deadlines passed to ``run(_:deadline:completion:)``
-    /// come from. Throws a ``SystemError`` when libcurl cannot be set up or the thread cannot be started.
+    /// come from. Loads libcurl, the first time (lvsctl does not link it: see Sources/CCurl/shim.h). Throws a
+    /// ``SystemError`` when libcurl cannot be loaded or set up, or the thread cannot be started.
     public init(clock: any MonitorClock = SystemClock()) throws {
+        var error = [CChar](repeating: 0, count: 512)
+        guard lvs_curl_load(&error, error.count) == 0 else {
+            let why = String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            throw SystemError("lvsctl monitor needs libcurl (libcurl4): \(why)")
+        }
         guard curlGlobalInit == CURLE_OK else {
-            let why = String(cString: curl_easy_strerror(curlGlobalInit))
+            let why = String(cString: lvs_curl_easy_strerror(curlGlobalInit))
             throw SystemError("health checks: curl_global_init failed: \(why)")
         }
-        guard let multi = curl_multi_init() else { throw SystemError("health checks: curl_multi_init failed") }
+        guard let multi = lvs_curl_multi_init() else { throw SystemError("health checks: curl_multi_init failed") }
         let epoll: Int32
         switch Syscall.epollCreate() {
         case .success(let fd): epoll = fd
         case .failure(let e):
-            curl_multi_cleanup(multi)
+            lvs_curl_multi_cleanup(multi)
             throw SystemError("health checks: epoll_create1: \(e)")
         }
         let mailbox = EngineMailbox(multi: multi)
@@ -183,7 +193,7 @@ extension CheckEngine {
     /// `tls handshake: ...`, `empty reply from server`, else curl's own message (its error buffer, or
     /// `curl_easy_strerror`). `message` is the transfer's CURLOPT_ERRORBUFFER text, `osErrno` CURLINFO_OS_ERRNO.
     static func curlFailure(_ code: CURLcode, osErrno: Int32, message: String) -> String {
-        let said = message.isEmpty ? String(cString: curl_easy_strerror(code)) : message
+        let said = message.isEmpty ? String(cString: lvs_curl_easy_strerror(code)) : message
         switch code {
         case CURLE_COULDNT_CONNECT, CURLE_SEND_ERROR, CURLE_RECV_ERROR:
             return osErrno != 0 ? words(Errno(osErrno)) : said
@@ -247,7 +257,7 @@ final class EngineMailbox: @unchecked Sendable {
         state.withLock { s in
             guard !s.stopping else { return false }
             s.queue.append(job)
-            if s.queue.count == 1 { curl_multi_wakeup(multi) }
+            if s.queue.count == 1 { lvs_curl_multi_wakeup(multi) }
             return true
         }
     }
@@ -257,7 +267,7 @@ final class EngineMailbox: @unchecked Sendable {
         state.withLock { s in
             guard !s.stopping else { return }
             s.stopping = true
-            curl_multi_wakeup(multi)
+            lvs_curl_multi_wakeup(multi)
         }
     }
 
@@ -300,7 +310,7 @@ final class CurlTransfer {
 
     deinit {
         errorBuffer.deallocate()
-        if let connectTo { curl_slist_free_all(connectTo) }
+        if let connectTo { lvs_curl_slist_free_all(connectTo) }
     }
 
     /// The write callback's work: keeps up to ``CheckEngine/bodyLimit`` bytes; over the limit, cuts the transfer
@@ -383,7 +393,7 @@ final class EngineLoop {
             }
             for j in jobs { start(j) }
             var running: Int32 = 0
-            _ = curl_multi_perform(multi, &running)
+            _ = lvs_curl_multi_perform(multi, &running)
             finishTransfers()
             expire(now: clock.now())
             wait()
@@ -420,7 +430,9 @@ final class EngineLoop {
 
     func startCurl(_ job: EngineJob, http: HTTPCheck?, tls: Bool) {
         let subject = CheckEngine.subject(of: job.check)
-        guard let easy = curl_easy_init() else { return complete(job, false, "\(subject): curl_easy_init failed") }
+        guard let easy = lvs_curl_easy_init() else {
+            return complete(job, false, "\(subject): curl_easy_init failed")
+        }
         let t = CurlTransfer(job: job, easy: easy, subject: subject, http: http, regex: regex(http?.body))
         func long(_ o: CURLoption, _ v: Int) { _ = lvs_curl_easy_setopt_long(easy, o, v) }
         func string(_ o: CURLoption, _ v: String) { _ = lvs_curl_easy_setopt_string(easy, o, v) }
@@ -429,7 +441,7 @@ final class EngineLoop {
             let target = CheckEngine.httpTarget(job.check, http, tls: tls)
             url = target.url
             if let c = target.connectTo {
-                t.connectTo = curl_slist_append(nil, c)
+                t.connectTo = lvs_curl_slist_append(nil, c)
                 _ = lvs_curl_easy_setopt_pointer(easy, CURLOPT_CONNECT_TO, t.connectTo)
             }
             long(CURLOPT_HTTPGET, 1)
@@ -458,10 +470,10 @@ final class EngineLoop {
         _ = lvs_curl_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, t.errorBuffer)
         _ = lvs_curl_easy_setopt_write_callback(easy, CURLOPT_WRITEFUNCTION, curlWrite)
         _ = lvs_curl_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, Unmanaged.passUnretained(t).toOpaque())
-        let rc = curl_multi_add_handle(multi, easy)
+        let rc = lvs_curl_multi_add_handle(multi, easy)
         guard rc == CURLM_OK else {
-            curl_easy_cleanup(easy)
-            return complete(job, false, "\(subject): \(String(cString: curl_multi_strerror(rc)))")
+            lvs_curl_easy_cleanup(easy)
+            return complete(job, false, "\(subject): \(String(cString: lvs_curl_multi_strerror(rc)))")
         }
         transfers[easy] = t
     }
@@ -470,7 +482,7 @@ final class EngineLoop {
     func finishTransfers() {
         var left: Int32 = 0
         var done: [(UnsafeMutableRawPointer, CURLcode)] = []
-        while let m = curl_multi_info_read(multi, &left) {
+        while let m = lvs_curl_multi_info_read(multi, &left) {
             guard m.pointee.msg == CURLMSG_DONE, let easy = m.pointee.easy_handle else { continue }
             done.append((easy, m.pointee.data.result))
         }
@@ -480,8 +492,8 @@ final class EngineLoop {
             _ = lvs_curl_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
             _ = lvs_curl_easy_getinfo_long(easy, CURLINFO_OS_ERRNO, &osErrno)
             let message = String(cString: t.errorBuffer)
-            _ = curl_multi_remove_handle(multi, easy)
-            curl_easy_cleanup(easy)
+            _ = lvs_curl_multi_remove_handle(multi, easy)
+            lvs_curl_easy_cleanup(easy)
             if code == CURLE_OK || (code == CURLE_WRITE_ERROR && t.cut) {
                 guard let http = t.http else {
                     complete(t.job, true, "\(t.subject): connected")
@@ -624,7 +636,7 @@ final class EngineLoop {
         }
         if pollProcesses { ms = min(ms, 50) }
         var extra = curl_waitfd(fd: epoll, events: Int16(CURL_WAIT_POLLIN), revents: 0)
-        if curl_multi_poll(multi, &extra, 1, Int32(ms), nil) != CURLM_OK { Syscall.sleep(seconds: 0.01) }
+        if lvs_curl_multi_poll(multi, &extra, 1, Int32(ms), nil) != CURLM_OK { Syscall.sleep(seconds: 0.01) }
         guard !probes.isEmpty else { return }
         if case .success(let ready) = Syscall.epollWait(epoll, max: min(probes.count, 1024), milliseconds: 0) {
             for (id, _) in ready {
@@ -649,8 +661,8 @@ final class EngineLoop {
     func stop(_ queued: [EngineJob]) {
         for j in queued { complete(j, false, "\(CheckEngine.subject(of: j.check)): check engine stopped") }
         for (easy, t) in transfers {
-            _ = curl_multi_remove_handle(multi, easy)
-            curl_easy_cleanup(easy)
+            _ = lvs_curl_multi_remove_handle(multi, easy)
+            lvs_curl_easy_cleanup(easy)
             complete(t.job, false, "\(t.subject): check engine stopped")
         }
         transfers = [:]
@@ -685,7 +697,7 @@ final class EngineLoop {
 
     /// Frees the multi handle and closes the epoll set.
     func closeHandles() {
-        curl_multi_cleanup(multi)
+        lvs_curl_multi_cleanup(multi)
         Syscall.close(epoll)
     }
 }
