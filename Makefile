@@ -10,8 +10,8 @@ BINDIR        = $(DESTDIR)$(PREFIX)/bin
 RELEASE_BUILD = build -c release --static-swift-stdlib
 BUILD_DEPS    = libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libiptc-dev libnftables-dev libcurl4-openssl-dev \
                 pkg-config
-RUNTIME_DEPS  = ipvsadm iptables arptables nftables iproute2 kmod
-VM_DEPS       = qemu-system-x86 busybox-static cpio xz-utils python3 strace
+RUNTIME_DEPS  = ipvsadm iptables arptables nftables iproute2 kmod libcurl4
+VM_DEPS       = qemu-system-x86 busybox-static cpio xz-utils python3 strace openssl bc
 
 .PHONY: all build deps test check unit-test kernel-test demo bench install uninstall install-check clean vm-setup \
         test-sanitize fuzz release
