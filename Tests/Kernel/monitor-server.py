@@ -5,6 +5,9 @@
   monitor-server.py https ADDR PORT CERT KEY SNI [STATUS]    the same over TLS; a handshake whose SNI is not SNI fails
   monitor-server.py udp   ADDR PORT REQUEST REPLY            answers REPLY to a datagram equal to REQUEST
   monitor-server.py tcp   ADDR PORT                          accepts and closes
+  monitor-server.py name  ADDR PORT NAME                     answers every line of every connection with NAME
+  monitor-server.py client ADDR PORT LOG STOPFILE            one connection: a line every 0.2 s, each answer
+                                                             logged to LOG, until STOPFILE exists (t-ha.sh)
 
 It writes "ready" to stdout once it listens, then serves until killed.
 """
@@ -80,5 +83,39 @@ elif kind == "tcp":
     while True:
         c, _ = s.accept()
         c.close()
+elif kind == "name":
+    name = (sys.argv[4] + "\n").encode()
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, port))
+    s.listen(64)
+    ready()
+
+    def serve(c):
+        f = c.makefile("rb")
+        for _ in f:
+            c.sendall(name)
+        c.close()
+
+    while True:
+        c, _ = s.accept()
+        threading.Thread(target=serve, args=(c,), daemon=True).start()
+elif kind == "client":
+    import os, time
+    log, stop = open(sys.argv[4], "a", buffering=1), sys.argv[5]
+    c = socket.create_connection((addr, port), timeout=10)
+    f = c.makefile("rb")
+    ready()
+    n = 0
+    while not os.path.exists(stop):
+        n += 1
+        try:
+            c.sendall(b"%d\n" % n)
+            log.write(f.readline().decode().strip() or "EOF")
+            log.write("\n")
+        except OSError as e:
+            log.write("ERROR %s\n" % e)
+            break
+        time.sleep(0.2)
 else:
     sys.exit("unknown kind " + kind)
