@@ -23,6 +23,14 @@ deps:
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+	@# keepalived for Tests/Kernel/t-ha.sh (VRRP between two directors inside the VM) and the monitor benchmark: installed
+	@# with a policy-rc.d that keeps the package from starting it on this machine.
+	@dpkg-query -W -f='$${Status}' keepalived 2>/dev/null | grep -q "ok installed" || { \
+	  echo "installing: keepalived (not started here: the tests run it inside their VMs)"; own=0; \
+	  if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; \
+	    chmod +x /usr/sbin/policy-rc.d; own=1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq keepalived; rc=$$?; \
+	  [ $$own = 1 ] && rm -f /usr/sbin/policy-rc.d; exit $$rc; }
 
 build: deps
 	$(SWIFT) build
