@@ -11,7 +11,7 @@ bad() { F=$((F+1)); echo "FAIL - $1"; }
 if make -s install DESTDIR="$d" PREFIX=/usr/local >"$d.log" 2>&1; then ok "make install DESTDIR exits 0"; else bad "make install DESTDIR exits 0"; tail -20 "$d.log"; fi
 for f in bin/lvsctl share/man/man8/lvsctl.8 share/man/man8/lvsctl.dr.setup.8 share/man/man8/lvsctl.bundle.add.8 \
          share/bash-completion/completions/lvsctl share/zsh/vendor-completions/_lvsctl \
-         share/fish/vendor_completions.d/lvsctl.fish lib/systemd/system/lvsctl.service \
+         share/fish/vendor_completions.d/lvsctl.fish lib/systemd/system/lvsctl.service lib/systemd/system/lvsctl-monitor.service \
          share/doc/lvsctl/direct-routing.md share/lvsctl/manifest; do
   [ -s "$d/usr/local/$f" ] && ok "installed $f" || bad "installed $f"
 done
@@ -20,6 +20,9 @@ readelf -S "$d/usr/local/bin/lvsctl" 2>/dev/null | grep -q '\.dynsym' && ! reade
 [ "$("$d/usr/local/bin/lvsctl" --version)" == "lvsctl $(sed -n 's/^let lvsctlVersion = "\(.*\)"/\1/p' Sources/lvsctl/Root.swift)" ] && ok "installed binary runs --version" || bad "installed binary runs --version"
 grep -q '^ExecStart=/usr/local/bin/lvsctl restore /etc/lvsctl/lvsctl.conf$' "$d/usr/local/lib/systemd/system/lvsctl.service" && ok "unit restores /etc/lvsctl/lvsctl.conf with the installed binary" || bad "unit ExecStart"
 grep -q '^Before=network-online.target' "$d/usr/local/lib/systemd/system/lvsctl.service" && ok "unit is ordered before network-online.target" || bad "unit ordering"
+m="$d/usr/local/lib/systemd/system/lvsctl-monitor.service"
+grep -q '^ExecStart=/usr/local/bin/lvsctl monitor /etc/lvsctl/lvsctl.conf$' "$m" && grep -q '^Type=notify$' "$m" \
+  && grep -q '^ExecReload=/bin/kill -HUP \$MAINPID$' "$m" && ok "monitor unit: Type=notify, runs lvsctl monitor, reload is SIGHUP" || bad "monitor unit" "$(cat "$m")"
 if command -v systemd-analyze >/dev/null; then
   systemd-analyze verify "$d/usr/local/lib/systemd/system/lvsctl.service" >/dev/null 2>"$d.verify" && ok "systemd-analyze verify accepts the unit" || { grep -v -e 'not executable' -e "Command 'man " "$d.verify" | grep -q . && bad "systemd-analyze verify: $(head -1 "$d.verify")" || ok "systemd-analyze verify accepts the unit (binary path not on this host)"; }
 fi
