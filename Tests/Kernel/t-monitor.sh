@@ -130,7 +130,7 @@ sorry -t 192.0.2.10:80 -r 192.0.2.99:80 -m -w 1
 EOF
 expect_rc "monitor status: no monitor runs: exit 1" 1 $L monitor status
 start_monitor "$T/m.conf" --events "$T/events.json" --on-change "/bin/sh -c 'echo \$LVSCTL_SERVER \$LVSCTL_NEW >> $T/changes'"
-wait_for "monitor: ready after its first round" 5 ready
+wait_for "monitor: ready after its first round" 6 ready
 same "monitor: configured weights after the first round" "-a -t 192.0.2.10:80 -r 192.0.2.11:80 -w 5
 -a -t 192.0.2.10:80 -r 192.0.2.12:80 -w 3" "$(weights)"
 out=$($L monitor status 2>&1) && ok "monitor status: exit 0 while it runs" || bad "monitor status while running" "$out"
@@ -141,22 +141,28 @@ stop h11
 wait_for "kill rs .11: quiesced (weight 0) within 2.5 s" 2.5 is_w 192.0.2.11:80 0
 grep -q "rs 192.0.2.11:80 of -t 192.0.2.10:80 down: http GET / on port 80: .*connection refused (2 of 2 failed)" "$T/mon.log" \
   && ok "log: one line for the state change" || bad "log: one line for the state change" "$(cat "$T/mon.log")"
-# With .11 at weight 0, IPVS sends every new connection to .12: count them in the kernel's connection table.
+# With .11 at weight 0, IPVS sends every new connection to .12 (a client in the same namespace goes through IPVS's
+# local-output hook): the per-server connection counters tell.
+conns() { nsx $N ipvsadm -Ln --stats | awk -v s="$1" '$2==s {print $3}'; }
+c11=$(conns 192.0.2.11:80); c12=$(conns 192.0.2.12:80)
+for _ in 1 2 3 4 5 6; do nsx $N timeout 3 bash -c 'exec 3<>/dev/tcp/192.0.2.10/80; printf "GET / HTTP/1.0\r\n\r\n" >&3; cat <&3' > /dev/null 2>&1; done
+[ "$(conns 192.0.2.11:80)" = "$c11" ] && [ "$(conns 192.0.2.12:80)" -ge $((c12 + 6)) ] \
+  && ok "quiesced: 6 new connections to the VIP all went to .12" || bad "quiesced: connections .11 $c11 -> $(conns 192.0.2.11:80), .12 $c12 -> $(conns 192.0.2.12:80)"
 start h11 http 192.0.2.11 80
-wait_for "rs .11 back: weight 5 after rise" 3 is_w 192.0.2.11:80 5
+wait_for "rs .11 back: weight 5 after rise" 6 is_w 192.0.2.11:80 5
 
 # Drift: a weight changed by hand is put back within a second or so, and logged.
 nsx $N ipvsadm -e -t 192.0.2.10:80 -r 192.0.2.12:80 -m -w 7
-wait_for "drift: ipvsadm -e -w 7 put back to 3" 2.5 is_w 192.0.2.12:80 3
+wait_for "drift: ipvsadm -e -w 7 put back to 3" 6 is_w 192.0.2.12:80 3
 grep -q "corrected drift: weight 7 set by hand -> 3" "$T/mon.log" && ok "drift: logged" || bad "drift: logged" "$(tail "$T/mon.log")"
 nsx $N ipvsadm -d -t 192.0.2.10:80 -r 192.0.2.12:80
-wait_for "drift: a server deleted by hand is added again" 2.5 is_w 192.0.2.12:80 3
+wait_for "drift: a server deleted by hand is added again" 6 is_w 192.0.2.12:80 3
 
 # Both down: the sorry server comes in; one back: it goes.
 stop h11; stop h12
-wait_for "both down: sorry server 192.0.2.99 added" 3.5 is_w 192.0.2.99:80 1
+wait_for "both down: sorry server 192.0.2.99 added" 6 is_w 192.0.2.99:80 1
 start h12 http 192.0.2.12 80
-wait_for "one back: sorry server removed" 3 absent 192.0.2.99:80
+wait_for "one back: sorry server removed" 6 absent 192.0.2.99:80
 is_w 192.0.2.12:80 3 && ok "one back: its weight 3" || bad "one back: weight of .12 is $(w_of 192.0.2.12:80)"
 
 # save while the monitor runs: configured weights (not the quiesced 0), and the check and sorry lines.
@@ -189,19 +195,19 @@ check -t 192.0.2.10:80 -r 192.0.2.12:80 --type http --interval 0.5 --timeout 0.5
 check -t 192.0.2.10:80 -r 192.0.2.13:80 --type http --interval 0.5 --timeout 0.5
 EOF
 kill -HUP $MONPID
-wait_for "SIGHUP: a new server that fails its first check is in at weight 0" 3 is_w 192.0.2.13:80 0
-wait_for "SIGHUP: --on-fail remove takes the dead .11 out" 3 absent 192.0.2.11:80
-wait_for "SIGHUP: .12 gets its new weight 9" 3 is_w 192.0.2.12:80 9
+wait_for "SIGHUP: a new server that fails its first check is in at weight 0" 6 is_w 192.0.2.13:80 0
+wait_for "SIGHUP: --on-fail remove takes the dead .11 out" 6 absent 192.0.2.11:80
+wait_for "SIGHUP: .12 gets its new weight 9" 6 is_w 192.0.2.12:80 9
 # Slow start: .12 dies and comes back; its weight climbs 1 .. 9 over 4 s.
 stop h12
-wait_for ".12 down: weight 0" 3 is_w 192.0.2.12:80 0
+wait_for ".12 down: weight 0" 6 is_w 192.0.2.12:80 0
 start h12 http 192.0.2.12 80
 seen=""
-for _ in $(seq 1 60); do w=$(w_of 192.0.2.12:80); [[ " $seen " == *" $w "* ]] || seen+=" $w"; [ "$w" = 9 ] && break; sleep 0.1; done
+for _ in $(seq 1 100); do w=$(w_of 192.0.2.12:80); [[ " $seen " == *" $w "* ]] || seen+=" $w"; [ "$w" = 9 ] && break; sleep 0.1; done
 n=$(wc -w <<< "$seen")
 [ "$w" = 9 ] && [ "$n" -ge 4 ] && ok "slow start: the weight climbed in steps:$seen" || bad "slow start: weights seen:$seen"
 start h11 http 192.0.2.11 80
-wait_for "remove: .11 back in after rise" 3 is_w 192.0.2.11:80 5
+wait_for "remove: .11 back in after rise" 6 is_w 192.0.2.11:80 5
 
 # kill -9, a weight left at 0 by hand, restart: converges; the state file was never half-written.
 kill -9 $MONPID; wait $MONPID 2>/dev/null
@@ -211,7 +217,7 @@ out=$($L monitor status 2>&1); rc=$?
 [ $rc = 1 ] && grep -q "has ended" <<< "$out" && ok "status after kill -9: no monitor runs (stale state file named)" || bad "status after kill -9" "exit $rc: $out"
 nsx $N ipvsadm -e -t 192.0.2.10:80 -r 192.0.2.11:80 -m -w 0
 start_monitor "$T/m.conf"
-wait_for "restart after kill -9: the up server at weight 0 is back to 5" 5 is_w 192.0.2.11:80 5
+wait_for "restart after kill -9: the up server at weight 0 is back to 5" 6 is_w 192.0.2.11:80 5
 is_w 192.0.2.13:80 0 && ok "restart: the failing .13 stays at 0" || bad "restart: .13 at $(w_of 192.0.2.13:80)"
 
 # status --json and the events stream against their schema.
@@ -260,10 +266,10 @@ check --bundle web -r 192.0.2.11 --type http --port 80 --interval 0.5 --timeout 
 check --bundle web -r 192.0.2.11 --type https --port 443 --host web.example --insecure --interval 0.5 --timeout 0.5 --fall 2
 EOF
 start_monitor "$T/b.conf" --restore-on-exit
-wait_for "bundle: ready" 5 ready
+wait_for "bundle: ready" 6 ready
 is_w 192.0.2.11:0 4 && ok "bundle: both checks up: weight 4" || bad "bundle: weight $(w_of 192.0.2.11:0)" "$(nsx $N ipvsadm -Sn)"
 stop s11
-wait_for "bundle: only 443 dies: the server is quiesced" 3 is_w 192.0.2.11:0 0
+wait_for "bundle: only 443 dies: the server is quiesced" 6 is_w 192.0.2.11:0 0
 grep -q "rs 192.0.2.11:443 of -f [0-9]* down: https" "$T/mon.log" && ok "bundle: the log names the 443 check" || bad "bundle: log" "$(tail -3 "$T/mon.log")"
 kill -INT $MONPID; wait $MONPID; rc=$?; MONPID=
 [ $rc = 0 ] && is_w 192.0.2.11:0 4 && ok "SIGINT with --restore-on-exit: exit 0, weight 4 back" || bad "--restore-on-exit: exit $rc, weight $(w_of 192.0.2.11:0)"
