@@ -23,7 +23,7 @@ struct LVSCtl: ParsableCommand {
         version: "lvsctl \(lvsctlVersion)",
         subcommands: [VS.self, RS.self, List.self, Bundle.self, Persistence.self, Save.self, Restore.self,
                       Apply.self, Import.self, Zero.self, Clear.self, Timeout.self, Daemon.self,
-                      Connections.self, Info.self, DR.self, Monitor.self]
+                      Connections.self, Info.self, DR.self, Monitor.self, SysctlCommand.self]
     )
 }
 

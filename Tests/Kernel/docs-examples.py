@@ -22,7 +22,7 @@ reason, command.
 import re, sys, glob, os, base64
 
 SUB = ("vs|virtual-server|rs|real-server|list|bundle|persistence|save|restore|apply|import|zero|clear|"
-       "timeout|daemon|connections|info|dr|help|--netns|--version|--help")
+       "timeout|daemon|connections|info|dr|sysctl|help|--netns|--version|--help")
 LVSCTL_LINE = re.compile(r"^\s*(\$ |# )?lvsctl\s+(" + SUB + r")\b")
 MARK = re.compile(r"^\s*<!--\s*(skip|ns|exit|setup|file|output)(?::\s*(.*?))?\s*-->\s*$")
 out = []

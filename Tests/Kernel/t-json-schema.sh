@@ -52,8 +52,10 @@ check timeout-show $L timeout show --json
 check daemon-show $L daemon show --json
 check info $L info --json
 check dr-status $LVSCTL --netns jr dr status --json
+$L sysctl set expire_nodest_conn=1   # a changed knob, next to defaults and sync_qlen_max (no fixed default)
+check sysctl-show $L sysctl show --json
 # The documents say which schema they follow.
-for c in "list" "info" "timeout show"; do
+for c in "list" "info" "timeout show" "sysctl show"; do
   # shellcheck disable=SC2086
   v=$($L $c --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["schema"])')
   same "$c --json says schema 1" 1 "$v"

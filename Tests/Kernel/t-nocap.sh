@@ -22,7 +22,7 @@ snap() {
   ipvsadm -Sn; ipvsadm -Ln --thresholds; ipvsadm -L --timeout; ipvsadm -L --daemon
   iptables-legacy-save | grep -v "^#" | sed "s/ \[[0-9]*:[0-9]*\]\$//"
   ip6tables-legacy-save | grep -v "^#" | sed "s/ \[[0-9]*:[0-9]*\]\$//"
-  grep . /proc/sys/net/ipv4/conf/*/arp_ignore /proc/sys/net/ipv4/conf/*/arp_announce
+  grep . /proc/sys/net/ipv4/conf/*/arp_ignore /proc/sys/net/ipv4/conf/*/arp_announce /proc/sys/net/ipv4/vs/*
   ip -o addr'
 }
 before=$(snap); orig=$before
@@ -44,6 +44,8 @@ cmds=(
   "clear"
   "timeout show"
   "timeout set --tcp 100"
+  "sysctl show"
+  "sysctl set expire_nodest_conn=1"
   "daemon start backup --mcast-interface d0"
   "daemon stop master"
   "daemon show"

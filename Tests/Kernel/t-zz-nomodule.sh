@@ -35,7 +35,8 @@ printf 'vs add -t 192.0.2.1:80 -s rr\n' > /tmp/nomod.conf
 before=$(nsx nomod iptables-legacy-save 2>/dev/null | grep -v '^#')
 for cmd in "list" "list --json" "vs add -t 192.0.2.1:80 -s rr" "rs add -t 192.0.2.1:80 -r 198.51.100.2" "save" \
            "save --format ipvsadm" "restore /tmp/nomod.conf" "apply /tmp/nomod.conf" "timeout show" "info" "zero" "clear" \
-           "daemon show" "connections" "persistence show" "bundle add web --vip 192.0.2.10 --ports 80,443" "bundle list"; do
+           "daemon show" "connections" "persistence show" "bundle add web --vip 192.0.2.10 --ports 80,443" "bundle list" \
+           "sysctl show" "sysctl set expire_nodest_conn=1"; do
   out=$(nomod "$LVSCTL" $cmd 2>&1 >/dev/null); rc=$?
   if [ "$rc" == 1 ] && [ "$(printf '%s\n' "$out" | wc -l)" == 1 ] && [[ $out == lvsctl:*"IPVS is not available"* ]]; then
     ok "no IPVS: lvsctl $cmd: exit 1, one line"

@@ -32,6 +32,7 @@ final class GrammarTests: XCTestCase {
             "timeout set": Timeout.Set.self, "daemon start": Daemon.Start.self, "dr setup": DR.Setup.self,
             "list": List.self, "restore": Restore.self, "apply": Apply.self, "save": Save.self,
             "bundle delete": lvsctl.Bundle.Delete.self, "bundle list": lvsctl.Bundle.List.self,
+            "sysctl set": SysctlCommand.Set.self,
         ]
         XCTAssertEqual(Set(Grammar.commands.filter { !$0.fileOnly }.map(\.words)), Set(commands.keys))
         for c in Grammar.commands where !c.fileOnly {
@@ -61,6 +62,7 @@ final class GrammarTests: XCTestCase {
             "apply", "apply a b", "apply --wait", "apply f --dry-run=1", "apply f --no-flush",
             "save a b", "save --format", "save --formt ipvsadm", "save -n",
             "bundle delete", "bundle delete a b", "bundle delete -x web", "bundle list x", "bundle list --jsn",
+            "sysctl set", "sysctl set --bogus a=1", "sysctl set a=1 --netn x", "sysctl set -x",
         ]
         for l in lines {
             let w = l.split(separator: " ").map(String.init)
@@ -106,6 +108,17 @@ final class GrammarTests: XCTestCase {
         // A --wait ArgumentParser refuses is left to it (the fast path gives up).
         XCTAssertThrowsError(try Grammar.parseRestore(["--wait", "soon"]))
         XCTAssertNil(Entry.runWithoutParser(["restore", "--wait", "soon"]))
+    }
+
+    /// A `sysctl set` line reads the spec the command line reads.
+    func testSysctlSetSpecs() throws {
+        for l in ["sysctl set expire_nodest_conn=1", "sysctl set a=1 b=2 net.ipv4.vs.c=3", "sysctl set a=1 --netns x",
+                  "sysctl set -- a=1"] {
+            let w = l.split(separator: " ").map(String.init)
+            let ap = try XCTUnwrap(try LVSCtl.parseAsRoot(w) as? SysctlCommand.Set)
+            guard case .sysctl(let spec) = try Grammar.parse(w) else { return XCTFail(l) }
+            XCTAssertEqual(spec, ap.spec, l)
+        }
     }
 
     /// `apply` and `save` read the spec ArgumentParser's commands read.

@@ -10,6 +10,9 @@ public struct ClusterConfig: Hashable, Sendable {
     public var bundles: [MarkBundle] = []
     /// The firewall backend the file names (`firewall nftables`); nil leaves the choice to the host (auto).
     public var firewall: FirewallKind?
+    /// IPVS sysctls the file sets (`sysctl set NAME=VALUE`), by knob name (`expire_nodest_conn`); values in lvsctl's
+    /// form (`sync_threshold` as `3 50`). Knobs not named are left as they are.
+    public var sysctls: [String: String] = [:]
 
     /// Creates an empty state.
     public init() {}

@@ -155,6 +155,21 @@ public enum Syscall {
     /// `access(2)`: true when `path` allows `mode` (`F_OK`, `X_OK`, ...).
     public static func access(_ path: String, _ mode: Int32) -> Bool { Glibc.access(path, mode) == 0 }
 
+    /// The names in directory `path` (`opendir(3)`/`readdir(3)`), without `.` and `..`, in the order the
+    /// directory lists them.
+    public static func listDirectory(_ path: String) -> Result<[String], Errno> {
+        guard let dir = Glibc.opendir(path) else { return .failure(.current) }
+        defer { Glibc.closedir(dir) }
+        var names: [String] = []
+        while let entry = Glibc.readdir(dir) {
+            let name = withUnsafePointer(to: &entry.pointee.d_name) {
+                String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return .success(names)
+    }
+
     /// `mkdir(2)`.
     public static func mkdir(_ path: String, _ mode: mode_t) -> Result<Void, Errno> {
         valueOrErrno(retry: false) { Glibc.mkdir(path, mode) }.map { _ in () }

@@ -17,17 +17,19 @@ public enum Line: Equatable, Sendable {
     case check(ServiceSpec, bundle: String?, CheckSpec)
     /// `sorry SERVICE -r ADDR[:PORT] [-g|-m|-i] [-w W]`, for `lvsctl monitor`.
     case sorry(ServiceSpec, bundle: String?, SorrySpec)
+    /// `sysctl set NAME=VALUE ...`: IPVS sysctls.
+    case sysctl(SysctlSpec)
 }
 
 /// The grammar of configuration lines: one tokenizer and one option parser for every command a file may hold
-/// (`vs add`, `rs add`, `bundle add`, `timeout set`, `daemon start`, `dr setup`, `firewall`, and ipvsadm-save's
+/// (`vs add`, `rs add`, `bundle add`, `timeout set`, `daemon start`, `dr setup`, `sysctl set`, `firewall`, and ipvsadm-save's
 /// `-A`/`-a`). The options come from ``Options``, the table the executable's ArgumentParser declarations are
 /// built from, and the values go into the same spec structs the commands use; so a line means in a file what it
 /// means on the command line. Usage errors are worded as ArgumentParser words them (`Unknown option '--x'`,
 /// `Missing value for '-w <weight>'`).
 public enum Grammar {
     /// The commands allowed in files.
-    public static let allowed = "vs add, rs add, bundle add, timeout set, daemon start, dr setup, firewall, check, sorry (or ipvsadm-save -A/-a lines)"
+    public static let allowed = "vs add, rs add, bundle add, timeout set, daemon start, dr setup, sysctl set, firewall, check, sorry (or ipvsadm-save -A/-a lines)"
 
     /// The shape of one command: its words, positional arguments and options.
     struct Command {
@@ -35,11 +37,14 @@ public enum Grammar {
         let positionals: [String]
         /// True when the positionals may be left out (`restore [FILE]`).
         let optionalPositionals: Bool
+        /// True when the last positional takes every remaining argument, at least one (`sysctl set NAME=VALUE ...`).
+        let variadic: Bool
         let table: [String: OptionDef]
-        init(_ groups: [[OptionDef]], positionals: [String] = [], optionalPositionals: Bool = false) {
+        init(_ groups: [[OptionDef]], positionals: [String] = [], optionalPositionals: Bool = false, variadic: Bool = false) {
             options = groups.flatMap { $0 } + Options.global
             self.positionals = positionals
             self.optionalPositionals = optionalPositionals
+            self.variadic = variadic
             var t: [String: OptionDef] = [:]
             for o in options { for n in o.names { t[n] = o } }
             table = t
@@ -51,6 +56,7 @@ public enum Grammar {
     static let timeoutSet = Command([Options.timeouts])
     static let daemonStart = Command([Options.daemon], positionals: ["role"])
     static let drSetup = Command([Options.drSetup])
+    static let sysctlSet = Command([], positionals: ["settings"], variadic: true)
     static let list = Command([Options.service, Options.list, Options.output])
     static let restore = Command([Options.restore], positionals: ["file"], optionalPositionals: true)
     static let apply = Command([Options.apply], positionals: ["file"])
@@ -125,7 +131,7 @@ public enum Grammar {
     /// test compares them). `fileOnly` lines (`check`, `sorry`) have no command of their own.
     public static let commands: [(words: String, options: [OptionDef], positionals: [String], fileOnly: Bool)] = [
         ("vs add", vsAdd, false), ("rs add", rsAdd, false), ("bundle add", bundleAdd, false), ("timeout set", timeoutSet, false),
-        ("daemon start", daemonStart, false), ("dr setup", drSetup, false), ("list", list, false), ("restore", restore, false),
+        ("daemon start", daemonStart, false), ("dr setup", drSetup, false), ("sysctl set", sysctlSet, false), ("list", list, false), ("restore", restore, false),
         ("apply", apply, false), ("save", save, false), ("bundle delete", bundleDelete, false), ("bundle list", bundleList, false),
         ("check", check, true), ("sorry", sorry, true),
     ].map { ($0.0, $0.1.options, $0.1.positionals, $0.2) }
@@ -166,6 +172,7 @@ public enum Grammar {
             case ("timeout", "set"): kind = "timeout set"
             case ("daemon", "start"): kind = "daemon start"
             case ("dr", "setup"): kind = "dr setup"
+            case ("sysctl", "set"): kind = "sysctl set"
             default:
                 throw UsageError("\(shown(w.prefix(2).joined(separator: " "))) cannot appear in a configuration file (allowed: \(allowed))")
             }
@@ -201,6 +208,8 @@ public enum Grammar {
         case "sorry":
             let v = try values(words, sorry)
             return .sorry(serviceSpec(v), bundle: v[.bundle], SorrySpec(server: serverSpec(v)))
+        case "sysctl set":
+            return .sysctl(SysctlSpec(settings: try values(words, sysctlSet).positionals))
         default:
             let v = try values(words, drSetup)
             return .drSetup(DRSetupSpec(vips: v.multi[.vip] ?? [], method: v[.method] ?? "sysctl", interface: v[.interface],
@@ -246,7 +255,7 @@ public enum Grammar {
         while i < words.count {
             let w = words[i]
             if onlyPositionals || !looksLikeOption(w) {
-                if v.positionals.count < c.positionals.count { v.positionals.append(w) } else { stray(UsageError("Unexpected argument '\(w)'")) }
+                if v.positionals.count < c.positionals.count || c.variadic { v.positionals.append(w) } else { stray(UsageError("Unexpected argument '\(w)'")) }
             } else if w == "--" {
                 onlyPositionals = true
             } else if w.hasPrefix("--") {
@@ -280,7 +289,8 @@ public enum Grammar {
             i += 1
         }
         if v.positionals.count < c.positionals.count && !c.optionalPositionals {
-            throw UsageError("Missing expected argument '<\(c.positionals[v.positionals.count])>'")
+            let p = c.positionals[v.positionals.count]
+            throw UsageError("Missing expected argument '<\(p)>\(c.variadic && p == c.positionals.last ? " ..." : "")'")
         }
         for d in c.options where d.required {
             if d.repeatable ? v.multi[d.opt] == nil : v.single[d.opt] == nil {

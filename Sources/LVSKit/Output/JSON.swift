@@ -129,3 +129,38 @@ public struct JSONList: Codable, Sendable {
     /// Wraps the services in a document.
     public init(services: [JSONService]) { self.services = services }
 }
+
+/// JSON form of one IPVS sysctl (`sysctl show --json`).
+public struct JSONSysctl: Codable, Hashable, Sendable {
+    /// The knob, e.g. `expire_nodest_conn` (the file under /proc/sys/net/ipv4/vs/).
+    public var name: String
+    /// Its value as the kernel holds it, blanks collapsed (`sync_threshold` is `"3 50"`).
+    public var value: String
+    /// The default of Linux 6.1 (absent when it depends on the machine, or the knob is unknown to lvsctl).
+    public var `default`: String?
+    /// What the default is when it is not a fixed value (e.g. `1/32 of the memory pages`).
+    public var default_note: String?
+    /// True when the value differs from `default` (absent without a fixed default).
+    public var changed: Bool?
+    /// False when the knob is read-only in this namespace (a global knob outside the initial one).
+    public var writable: Bool
+    /// The values `sysctl set` accepts, in words (absent for a knob unknown to lvsctl).
+    public var accepts: String?
+    /// One line of explanation and advice (absent for a knob unknown to lvsctl).
+    public var explanation: String?
+    /// Converts a row.
+    public init(_ r: Sysctls.Row) {
+        name = r.name; value = r.value; `default` = r.knob?.defaultValue; default_note = r.knob?.defaultNote
+        changed = r.changed; writable = r.writable; accepts = r.knob?.rule.description; explanation = r.knob?.explanation
+    }
+}
+
+/// The document `lvsctl sysctl show --json` prints.
+public struct JSONSysctls: Codable, Sendable {
+    /// Always `jsonSchemaVersion`.
+    public var schema = jsonSchemaVersion
+    /// Every knob shown, by name.
+    public var sysctls: [JSONSysctl]
+    /// Wraps the rows in a document.
+    public init(_ rows: [Sysctls.Row]) { sysctls = rows.map(JSONSysctl.init) }
+}

@@ -66,6 +66,7 @@ public enum LVSCtlFormat {
         if let h = header { out.append(h.split(separator: "\n", omittingEmptySubsequences: false).map { "# \($0)\n" }.joined()) }
         if let f = c.firewall { out.append("firewall \(f.rawValue)\n") }
         if let t = c.timeouts { out.append("timeout set --tcp \(t.tcp) --tcpfin \(t.tcpFin) --udp \(t.udp)\n") }
+        for s in Sysctls.settings(of: c) { out.append("sysctl set \(s.word)\n") }
         let bundleKeys = Dictionary(c.bundles.map { ($0.serviceKey, $0) }, uniquingKeysWith: { a, _ in a })
         var prefix = TextBuffer()
         for e in IPVSAdmFormat.sortedServices(c.entries) {

@@ -88,7 +88,9 @@ public enum Loader {
     }
 
     /// `restore`: returns the plan's lines for a dry run (nothing changed), else applies it and returns nil.
-    public static func restore(_ file: File, client: any IPVSControl, noFlush: Bool, dryRun: Bool, wait: Double) throws -> [String]? {
+    /// The file's `sysctl set` knobs are set; the others are left as they are (a restore does not reset them).
+    public static func restore(_ file: File, client: any IPVSControl, noFlush: Bool, dryRun: Bool, wait: Double,
+                               sysctls dir: IPVSSysctlDirectory = .kernel) throws -> [String]? {
         var desired = file.desired
         let src = file.source, name = file.name
         Firewall.useFileLine(desired.firewall, file: name, line: src.other["firewall"])
@@ -97,18 +99,22 @@ public enum Loader {
             let current = try runningState(client, store)
             if noFlush { desired = try merge(desired, onto: current, source: src, file: name) }
             let plan = noFlush ? Planner.diff(from: current, to: desired) : Planner.load(desired, flush: true, current: current)
+            let sysctls = try Sysctls.plan(Sysctls.settings(of: desired), in: dir, lineOf: src.line(ofSysctl:))
             let dr = try DRFileLine.plan(file.dr)
             if dryRun {
                 let (_, fw) = try commitBundleRules(store, from: current.bundles, to: desired.bundles, dryRun: true)
-                return (dr?.1.changes ?? []) + fw + plan.map(Planner.describe)
+                return sysctls.map(\.description) + (dr?.1.changes ?? []) + fw + plan.map(Planner.describe)
             }
-            try applyChanges(plan, current: current, desired: desired, client: client, store: store, source: src, dr: dr)
+            try applyChanges(plan, current: current, desired: desired, client: client, store: store, source: src, dr: dr,
+                             sysctls: sysctls, sysctlDirectory: dir)
             return nil
         }
     }
 
     /// `apply`: prints (through `show`) the plan that aligns the kernel with the file, then applies it unless `dryRun`.
-    public static func apply(_ file: File, client: any IPVSControl, dryRun: Bool, wait: Double, show: ([String]) -> Void) throws {
+    /// The file's `sysctl set` knobs are planned and set like the rest; the knobs it does not name are left alone.
+    public static func apply(_ file: File, client: any IPVSControl, dryRun: Bool, wait: Double,
+                             sysctls dir: IPVSSysctlDirectory = .kernel, show: ([String]) -> Void) throws {
         var desired = file.desired
         let src = file.source
         Firewall.useFileLine(desired.firewall, file: file.name, line: src.other["firewall"])
@@ -117,11 +123,13 @@ public enum Loader {
             let current = try runningState(client, store)
             if desired.timeouts == nil { desired.timeouts = current.timeouts }
             let plan = Planner.diff(from: current, to: desired)
+            let sysctls = try Sysctls.plan(Sysctls.settings(of: desired), in: dir, lineOf: src.line(ofSysctl:))
             let dr = try DRFileLine.plan(file.dr)
             let (_, fw) = try commitBundleRules(store, from: current.bundles, to: desired.bundles, dryRun: true)
-            show((dr?.1.changes ?? []) + fw + plan.map(Planner.describe))
+            show(sysctls.map(\.description) + (dr?.1.changes ?? []) + fw + plan.map(Planner.describe))
             if dryRun { return }
-            try applyChanges(plan, current: current, desired: desired, client: client, store: store, source: src, dr: dr)
+            try applyChanges(plan, current: current, desired: desired, client: client, store: store, source: src, dr: dr,
+                             sysctls: sysctls, sysctlDirectory: dir)
         }
     }
 
@@ -147,6 +155,7 @@ public enum Loader {
             merged.bundles.append(b)
         }
         if let t = desired.timeouts { merged.timeouts = t }
+        merged.sysctls.merge(desired.sysctls) { _, new in new }
         merged.daemons += desired.daemons.filter { d in !current.daemons.contains { $0.state == d.state } }
         return merged
     }
@@ -180,17 +189,27 @@ public func commitBundleRules(_ store: BundleStore, from current: [MarkBundle], 
     return ({ undo.reversed().forEach { $0() } }, lines)
 }
 
-/// The apply step shared by `restore` and `apply`: the file's `dr` lines (planned before anything changed), the
+/// The apply step shared by `restore` and `apply`: the file's IPVS sysctls (first, so that `sync_ports` and the
+/// other sync knobs are in place before the daemons start), its `dr` lines (planned before anything changed), the
 /// bundle rules, then the IPVS plan with rollback (SIGINT/SIGTERM included); a failure undoes the earlier parts.
 public func applyChanges(_ plan: [IPVSRequest], current: ClusterConfig, desired: ClusterConfig, client: any IPVSControl,
-                         store: BundleStore, source src: SourceMap, dr: (DirectRouting, DirectRouting.Plan)?) throws {
+                         store: BundleStore, source src: SourceMap, dr: (DirectRouting, DirectRouting.Plan)?,
+                         sysctls: [SysctlChange] = [], sysctlDirectory: IPVSSysctlDirectory = .kernel) throws {
     Interrupts.install()
-    let undoDR = try dr.map { try $0.0.execute($0.1) } ?? {}
+    let undoSysctls = try Sysctls.execute(sysctls, in: sysctlDirectory, lineOf: src.line(ofSysctl:))
+    let undoDR: () -> Void
+    do {
+        undoDR = try dr.map { try $0.0.execute($0.1) } ?? {}
+    } catch {
+        undoSysctls()
+        throw error
+    }
     let undoFirewall: () -> Void
     do {
         (undoFirewall, _) = try commitBundleRules(store, from: current.bundles, to: desired.bundles, dryRun: false)
     } catch {
         undoDR()
+        undoSysctls()
         throw error
     }
     do {
@@ -199,6 +218,7 @@ public func applyChanges(_ plan: [IPVSRequest], current: ClusterConfig, desired:
     } catch {
         undoFirewall()
         undoDR()
+        undoSysctls()
         throw error
     }
 }
@@ -209,7 +229,7 @@ public enum Saver {
     /// chose it, the firewall backend; with `monitor`, the running monitor's weights and lines), or exactly as `ipvsadm -Sn` (`ipvsadm: true`). `keep` receives the big table
     /// so the caller can leave its freeing to the process exit.
     public static func text(client: any IPVSControl, ipvsadm: Bool, header: String, monitor: MonitorStateFile? = nil,
-                            keep: (Any) -> Void) throws -> String {
+                            sysctlDirectory: IPVSSysctlDirectory = .kernel, keep: (Any) -> Void) throws -> String {
         if ipvsadm {
             let table = IPVSAdmFormat.sortedServices(try client.table(stats: false))
             var out = TextBuffer(capacity: table.count * 256)
@@ -220,6 +240,10 @@ public enum Saver {
         var state = try runningState(client, try BundleStore.system())
         let choice = Firewall.choice()
         if choice.worthSaving { state.firewall = choice.kind }  // the admin's choice survives a restore elsewhere
+        // The IPVS sysctls that differ from the kernel's defaults (a restore sets them and leaves the others alone).
+        let (sysctls, notes) = try Sysctls.saved(sysctlDirectory)
+        for s in sysctls { state.sysctls[s.name] = s.value }
+        let header = ([header] + notes).joined(separator: "\n")
         var extra = try savedDRLines()
         // While a monitor runs here: the configured weights (not its quiesced 0s), without its sorry servers, and
         // its check and sorry lines.

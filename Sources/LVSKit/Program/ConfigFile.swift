@@ -58,6 +58,9 @@ public struct SourceMap {
 
     public func destLine(_ k: DestKey) -> Int? { dests.last(where: { $0.key == k })?.line }
 
+    /// The `FILE:LINE` of the file's `sysctl set` line for knob `name`, if any.
+    public func line(ofSysctl name: String) -> String? { other["sysctl \(name)"].map { "\(file):\($0)" } }
+
     /// The `FILE:LINE` of request `r`, if it came from the file.
     public func line(of r: IPVSRequest) -> String? {
         let n: Int?
@@ -292,6 +295,12 @@ public enum ConfigFile {
                 throw UsageError("\(key) already has a sorry server at line \(prev.line)")
             }
             source.sorry.append(SorryLine(line: source.current, service: key, server: d))
+        case .sysctl(let spec):
+            for s in try spec.model() {
+                if let prev = source.other["sysctl \(s.name)"] { throw UsageError("sysctl \(s.name) is already set at line \(prev)") }
+                source.other["sysctl \(s.name)"] = source.current
+                config.sysctls[s.name] = s.value
+            }
         case .drSetup(let spec):
             for r in try spec.requests() {
                 if let prev = dr.first(where: { $0.request.vip == r.vip }) {
