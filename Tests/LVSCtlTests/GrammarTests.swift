@@ -26,6 +26,18 @@ final class GrammarTests: XCTestCase {
         return out
     }
 
+    /// `rs drain` and `rs undrain` are not file lines, but their options come from the same table.
+    func testDrainCommandsDeclareTheTablesOptions() {
+        func table(_ groups: [[OptionDef]]) -> [String: String] {
+            var out: [String: String] = [:]
+            for d in groups.joined() { for n in d.names { out[n] = d.valueName ?? "" } }
+            return out
+        }
+        let common = [Options.service, [Options.bundleTarget], Options.global]
+        XCTAssertEqual(helpOptions(RS.Drain.self), table(common + [Options.drain]))
+        XCTAssertEqual(helpOptions(RS.Undrain.self), table(common + [Options.undrain]))
+    }
+
     func testEveryFileCommandDeclaresTheGrammarsOptions() throws {
         let commands: [String: ParsableCommand.Type] = [
             "vs add": VS.Add.self, "rs add": RS.Add.self, "bundle add": lvsctl.Bundle.Add.self,

@@ -38,6 +38,12 @@ public func writeStandardOutput(_ s: String) {
     _ = s.withUTF8 { writeAll(1, UnsafeRawBufferPointer($0)) }
 }
 
+/// Writes a string's UTF-8 to standard error in one `write(2)` sequence (e.g. a progress line).
+public func writeStandardError(_ s: String) {
+    var s = s
+    _ = s.withUTF8 { writeAll(2, UnsafeRawBufferPointer($0)) }
+}
+
 extension String {
     /// The string without leading and trailing whitespace and newlines.
     public var trimmingWhitespace: String {

@@ -328,6 +328,9 @@ public enum Syscall {
     /// `getpid(2)`.
     public static func getpid() -> pid_t { Glibc.getpid() }
 
+    /// `isatty(3)`: true when `fd` is a terminal.
+    public static func isTerminal(_ fd: Int32) -> Bool { Glibc.isatty(fd) == 1 }
+
     /// `getenv(3)`: the variable's value, nil when unset.
     public static func getenv(_ name: String) -> String? { Glibc.getenv(name).map { String(cString: $0) } }
 

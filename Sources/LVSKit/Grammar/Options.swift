@@ -8,6 +8,8 @@ public enum Opt: UInt8, Hashable, Sendable, CaseIterable {
     // a real server
     case realServer, gatewaying, ipip, masquerading, weight, upper, lower, tunType, tunPort, tunNoCsum, tunCsum, tunRemCsum
     case bundle
+    // rs drain
+    case remove
     // bundle add and dr setup
     case vip, ports, proto, mark, method, interface, dryRun
     // timeout set
@@ -80,6 +82,16 @@ public enum Options {
         OptionDef(.tunNoCsum, ["--tun-nocsum"], false, "No tunnel checksum."),
         OptionDef(.tunCsum, ["--tun-csum"], false, "Tunnel checksum."),
         OptionDef(.tunRemCsum, ["--tun-remcsum"], false, "Remote tunnel checksum offload (GUE)."),
+    ]
+    /// `rs drain SERVICE -r ADDR[:PORT] [--timeout SECS] [--remove]` (not a file line: a command that waits).
+    public static let drain: [OptionDef] = [
+        OptionDef(.realServer, ["-r", "--real-server"], true, "Real server ADDR[:PORT] or [ADDR6][:PORT].", required: true),
+        OptionDef(.timeout, ["--timeout"], true, "Seconds to wait for its connections to end (default: no limit; 0: look once)."),
+        OptionDef(.remove, ["--remove"], false, "Delete the server from the service once it is drained."),
+    ]
+    /// `rs undrain SERVICE -r ADDR[:PORT]`.
+    public static let undrain: [OptionDef] = [
+        OptionDef(.realServer, ["-r", "--real-server"], true, "Real server ADDR[:PORT] or [ADDR6][:PORT].", required: true),
     ]
     public static let bundleTarget = OptionDef(.bundle, ["--bundle"], true, "The firewall-mark bundle whose service the server joins.")
     public static let bundle: [OptionDef] = [

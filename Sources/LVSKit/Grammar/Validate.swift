@@ -74,6 +74,11 @@ public enum Validate {
         return a
     }
 
+    /// Seconds as a decimal with at most three decimals (`5`, `0.5`) within `range`.
+    public static func seconds(_ s: String, _ what: String, _ range: ClosedRange<Double>) throws -> Double {
+        try CheckSpec.seconds(s, what, range)
+    }
+
     /// A decimal number in a range, naming `what` in errors.
     public static func number(_ s: String, _ what: String, _ range: ClosedRange<UInt64>) throws -> UInt64 {
         guard let n = parseDecimal(s), range.contains(n) else {

@@ -10,7 +10,8 @@ import LVSCore
 //
 // A cycle: take the check results, log each change of state (stderr, `--events`, `--on-change`); once every check
 // has had its first result, compute the desired table and correct the kernel (the kernel is read back every second
-// and after every change, so a hand edit is put back within a second); write the state file when it changed
+// and after every change, so a hand edit is put back within a second; the namespace's drain state file, read again
+// whenever it changes, keeps the servers `rs drain` drained at weight 0); write the state file when it changed
 // (at most twice a second). SIGHUP re-reads FILE; SIGTERM and SIGINT end the loop with exit 0.
 
 /// `monitor FILE` as typed.
@@ -58,6 +59,9 @@ public final class MonitorDaemon {
     var servedBefore = Set<ServerRef>()
     var resultsWritten: UInt64 = 0
     var lockBusyLogged = false
+    /// The drain state file of the namespace (`rs drain`): drained servers stay at weight 0 until undrained.
+    var drain: DrainWatcher
+    var drainErrorLogged = false
 
     /// Seconds between two readings of the kernel's table.
     public static let reconcileInterval = 1.0
@@ -77,6 +81,7 @@ public final class MonitorDaemon {
         self.log = log
         self.monitor = MonitorConfig(file)
         self.statePath = monitorStatePath(netns: spec.netns)
+        self.drain = DrainWatcher(path: drainStatePath(netns: spec.netns))
         if let c = spec.onChange {
             let argv = try ConfigFile.tokenize(Substring(c))
             guard let p = argv.first, p.hasPrefix("/") else {
@@ -176,27 +181,14 @@ public final class MonitorDaemon {
 
     /// Corrects the kernel towards the desired table.
     func reconcile(now: Double) {
-        let statuses = runner.statuses
-        let desired = DesiredTable.compute(monitor, checks: statuses, now: now)
-        if desired != lastDesired { stateDirty = true }
-        lastDesired = desired
-        // After a reload, a server that was configured before and has a check not decided yet is left as it is.
-        var owned = desired
-        if !servedBefore.isEmpty {
-            let undecided = Set(statuses.filter { $0.state.health == .unknown }.map(\.check.ref)).intersection(servedBefore)
-            if undecided.isEmpty { servedBefore = [] } else {
-                for i in owned.services.indices {
-                    let key = owned.services[i].service.key
-                    owned.services[i].servers.removeAll { undecided.contains(ServerRef(service: key, server: $0.server.endpoint)) }
-                }
-            }
-        }
         do {
-            // Under lvsctl's lock, so a correction never interleaves with a restore, an apply or a bundle change;
-            // when another command holds it, this round is skipped (the next one comes within a second).
+            // Under lvsctl's lock, so a correction never interleaves with a restore, an apply, a bundle change or a
+            // drain; when another command holds it, this round is skipped (the next one comes within a second). The
+            // drain file is read under the lock too: `rs drain` records the server before it sets weight 0, so the
+            // monitor sees either neither or both.
             let r: ReconcileResult
             do {
-                r = try withLvsctlLock(wait: 0.2) { try reconciler.reconcile(owned, client: client) }
+                r = try withLvsctlLock(wait: 0.2) { try reconciler.reconcile(owned(now: now), client: client) }
                 lockBusyLogged = false
             } catch let e as LockError where e.errno == 0 {
                 if !lockBusyLogged { log("monitor: another lvsctl command holds the lock; corrections wait for it") }
@@ -215,6 +207,42 @@ public final class MonitorDaemon {
         } catch {
             log("monitor: cannot read or correct the table: \(error)")
         }
+    }
+
+    /// The desired table now (drained servers included), without the servers the reconciler leaves alone after a
+    /// reload.
+    func owned(now: Double) -> DesiredTable {
+        refreshDrained()
+        let statuses = runner.statuses
+        let desired = DesiredTable.compute(monitor, checks: statuses, drained: drain.drained, now: now)
+        if desired != lastDesired { stateDirty = true }
+        lastDesired = desired
+        // After a reload, a server that was configured before and has a check not decided yet is left as it is.
+        var owned = desired
+        if !servedBefore.isEmpty {
+            let undecided = Set(statuses.filter { $0.state.health == .unknown }.map(\.check.ref)).intersection(servedBefore)
+            if undecided.isEmpty { servedBefore = [] } else {
+                for i in owned.services.indices {
+                    let key = owned.services[i].service.key
+                    owned.services[i].servers.removeAll { undecided.contains(ServerRef(service: key, server: $0.server.endpoint)) }
+                }
+            }
+        }
+        return owned
+    }
+
+    /// Reads the drain state file again if it changed, logging each server drained or undrained.
+    func refreshDrained() {
+        let (added, removed, error) = drain.refresh()
+        if let e = error {
+            if !drainErrorLogged { log("monitor: drain state: \(e); keeping the drained servers as they were") }
+            drainErrorLogged = true
+            return
+        }
+        drainErrorLogged = false
+        for r in added.sorted() { log("\(r): drained (lvsctl rs drain): weight 0 until undrained") }
+        for r in removed.sorted() { log("\(r): undrained (lvsctl rs undrain)") }
+        if !added.isEmpty || !removed.isEmpty { stateDirty = true }
     }
 
     /// Applies `file` (first load, or a reload) with the checked servers' kernel weights kept.
@@ -257,7 +285,9 @@ public final class MonitorDaemon {
         let name = signal == SIGTERM ? "SIGTERM" : "SIGINT"
         notifySystemd("STOPPING=1")
         if spec.restoreOnExit {
-            let all = DesiredTable.compute(configured: monitor.config, checks: [], sorry: monitor.sorry, now: clock.now())
+            // Drained servers stay at 0: the drain is the administrator's, not the monitor's.
+            let all = DesiredTable.compute(configured: monitor.config, checks: [], sorry: monitor.sorry, drained: drain.drained,
+                                           now: clock.now())
             do {
                 let r = try reconciler.reconcile(all, client: client)
                 for c in r.applied { log("\(c.log) (--restore-on-exit)") }
@@ -287,7 +317,7 @@ public final class MonitorDaemon {
                 latency_ms: st.latency.map { ($0 * 1e6).rounded() / 1e3 },
                 interval: c.interval, timeout: c.timeout, rise: c.rise, fall: c.fall, on_fail: c.onFail.rawValue)
         }
-        let desired = lastDesired ?? DesiredTable.compute(monitor, checks: statuses, now: clock.now())
+        let desired = lastDesired ?? DesiredTable.compute(monitor, checks: statuses, drained: drain.drained, now: clock.now())
         var configured: [ServerRef: RealServer] = [:]
         for e in monitor.config.entries { for d in e.servers { configured[ServerRef(service: e.service.key, server: d.endpoint)] = d } }
         for s in monitor.sorry { configured[s.ref] = s.server }

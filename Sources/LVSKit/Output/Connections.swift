@@ -35,6 +35,12 @@ public enum ConnectionTable {
     /// The path the kernel exposes.
     public static let path = "/proc/net/ip_vs_conn"
 
+    /// Reads and parses ``path`` (a /proc file reports size 0: read to the end).
+    public static func read() throws -> [Connection] {
+        guard let bytes = readFile(path) else { throw SystemError("cannot read \(path)") }
+        return parse(String(decoding: bytes, as: UTF8.self))
+    }
+
     /// Parses the file's text; the title line is skipped and malformed lines are ignored.
     public static func parse(_ text: String) -> [Connection] {
         var out: [Connection] = []

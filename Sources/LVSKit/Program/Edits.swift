@@ -31,10 +31,12 @@ public enum Edits {
     }
 
     /// `rs delete`: the real server `spec` names, else the endpoint as typed (which the kernel then refuses, as it
-    /// does for ipvsadm).
-    public static func deleteServer(_ spec: ServerSpec, of key: ServiceKey, client: any IPVSControl) throws {
+    /// does for ipvsadm). Returns the endpoint deleted.
+    @discardableResult
+    public static func deleteServer(_ spec: ServerSpec, of key: ServiceKey, client: any IPVSControl) throws -> Endpoint {
         let (addr, port) = try Validate.endpoint(spec.realServer, what: "real server")
         let e = try spec.match(in: try client.destinations(of: key), of: key)?.endpoint ?? Endpoint(address: addr, port: port ?? key.port ?? 0)
         try client.perform(.deleteDest(key, e))
+        return e
     }
 }

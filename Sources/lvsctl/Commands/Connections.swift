@@ -16,11 +16,7 @@ func readConnections(_ global: GlobalOptions) throws -> [Connection] {
     // Loads ip_vs if needed, so the proc file exists. The proc file itself is world-readable; the IPVS GET
     // needs CAP_NET_ADMIN like every other command, so an unprivileged run gets the same clear refusal.
     _ = try IPVSClient().info()
-    // /proc files report size 0: read to the end rather than by size.
-    guard let bytes = readFile(ConnectionTable.path) else {
-        throw SystemError("cannot read \(ConnectionTable.path)")
-    }
-    return ConnectionTable.parse(String(decoding: bytes, as: UTF8.self))
+    return try ConnectionTable.read()
 }
 
 /// A refusal by the system (exit 1) that is not a kernel errno.

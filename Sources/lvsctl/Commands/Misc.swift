@@ -31,7 +31,10 @@ struct Clear: ParsableCommand {
         abstract: "Delete every virtual service and real server (ipvsadm -C). Bundle rules stay; see 'bundle delete'.",
         discussion: "Example: lvsctl clear\nipvsadm equivalent: ipvsadm -C")
     @OptionGroup var global: GlobalOptions
-    func run() throws { try global.client().perform(.flush) }
+    func run() throws {
+        try global.client().perform(.flush)
+        LVSKit.Drain.forget(netns: global.netns) { _ in true }
+    }
 }
 
 /// `lvsctl timeout show|set`.

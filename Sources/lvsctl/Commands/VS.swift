@@ -80,6 +80,7 @@ struct VS: ParsableCommand {
         func run() throws {
             let key = try service.spec.requiredKey()
             try global.client().perform(.deleteService(key))
+            LVSKit.Drain.forget(netns: global.netns) { $0.service == key }
         }
     }
 }
