@@ -228,10 +228,10 @@ public enum Saver {
     /// The running state in the lvsctl format (with the bundles, the dr lines of this namespace and, when the admin
     /// chose it, the firewall backend; with `monitor`, the running monitor's weights and lines), or exactly as `ipvsadm -Sn` (`ipvsadm: true`). `keep` receives the big table
     /// so the caller can leave its freeing to the process exit.
-    /// With `drained` (the namespace's drain state), a drained server is written with its recorded weight, not the
+    /// With `drained` (reads the namespace's drain state), a drained server is written with its recorded weight, not the
     /// kernel's 0.
     public static func text(client: any IPVSControl, ipvsadm: Bool, header: String, monitor: MonitorStateFile? = nil,
-                            sysctlDirectory: IPVSSysctlDirectory = .kernel, drained: DrainStateFile? = nil,
+                            sysctlDirectory: IPVSSysctlDirectory = .kernel, drained: () throws -> DrainStateFile? = { nil },
                             keep: (Any) -> Void) throws -> String {
         if ipvsadm {
             let table = IPVSAdmFormat.sortedServices(try client.table(stats: false))
@@ -248,7 +248,7 @@ public enum Saver {
         for s in sysctls { state.sysctls[s.name] = s.value }
         let header = ([header] + notes).joined(separator: "\n")
         var extra = try savedDRLines()
-        if let d = drained { state = d.configured(state) }
+        if let d = try drained() { state = d.configured(state) }  // read after the kernel (no privilege: refused there)
         // While a monitor runs here: the configured weights (not its quiesced 0s), without its sorry servers, and
         // its check and sorry lines.
         if let m = monitor {

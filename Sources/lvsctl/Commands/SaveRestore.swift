@@ -40,7 +40,7 @@ struct Save: ParsableCommand {
         let text = try Saver.text(client: c, ipvsadm: spec.format == "ipvsadm",
                                   header: "lvsctl \(lvsctlVersion) configuration; load with: lvsctl restore FILE",
                                   monitor: spec.format == "ipvsadm" ? nil : MonitorStateFile.running(netns: netns),
-                                  drained: spec.format == "ipvsadm" ? nil : try DrainStateFile.read(drainStatePath(netns: netns)),
+                                  drained: { spec.format == "ipvsadm" ? nil : try DrainStateFile.read(drainStatePath(netns: netns)) },
                                   keep: { Entry.keptUntilExit.append($0) })
         if let f = spec.file, f != "-" {
             try makeParentDirectories(f)
