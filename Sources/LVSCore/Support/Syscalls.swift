@@ -296,6 +296,13 @@ public enum Syscall {
         _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &r)
     }
 
+    /// `getsockopt(SO_ERROR)`: the pending error of a socket (0: none), e.g. how a non-blocking connect ended.
+    public static func socketError(_ fd: Int32) -> Int32 {
+        var v: Int32 = 0
+        var len = socklen_t(MemoryLayout<Int32>.size)
+        return Glibc.getsockopt(fd, SOL_SOCKET, SO_ERROR, &v, &len) == 0 ? v : Glibc.errno
+    }
+
     /// `kill(pid, 0)`: true when a process with this ID exists (ours or not).
     public static func processExists(_ pid: pid_t) -> Bool {
         pid > 0 && (Glibc.kill(pid, 0) == 0 || Glibc.errno == EPERM)

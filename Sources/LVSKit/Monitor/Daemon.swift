@@ -59,12 +59,15 @@ public final class MonitorDaemon {
     var servedBefore = Set<ServerRef>()
     var resultsWritten: UInt64 = 0
     var lockBusyLogged = false
+    var lastCycle = -1e9
     /// The drain state file of the namespace (`rs drain`): drained servers stay at weight 0 until undrained.
     var drain: DrainWatcher
     var drainErrorLogged = false
 
     /// Seconds between two readings of the kernel's table.
     public static let reconcileInterval = 1.0
+    /// The shortest time between two cycles woken by check results (results are taken in batches).
+    public static let batchInterval = 0.02
     /// The shortest time between two writes of the state file after a change of state.
     public static let stateWriteInterval = 0.5
     /// The shortest time between two writes of the state file for new results alone (last result, latency).
@@ -134,7 +137,13 @@ public final class MonitorDaemon {
             case .success(let r): readable = r
             case .failure(let e): throw SystemError("poll: \(e)")
             }
-            if readable[0] { Syscall.clearEvent(wakeFD) }
+            if readable[0] {
+                Syscall.clearEvent(wakeFD)
+                // Completions come one by one; a cycle costs a pass over every check. Take them in batches: at most
+                // one cycle per `batchInterval`, so a round of N checks costs O(N) cycles' worth, not O(N^2).
+                let since = clock.now() - lastCycle
+                if since < Self.batchInterval && !readable[1] { Syscall.sleep(seconds: Self.batchInterval - since) }
+            }
             if readable[1] {
                 for s in Syscall.takeSignals(signalFD) {
                     switch s {
@@ -150,6 +159,7 @@ public final class MonitorDaemon {
 
     /// One turn: results, state changes, reconcile, state file, reaping `--on-change` children.
     func cycle() {
+        lastCycle = clock.now()
         let changes = runner.step()
         for c in changes {
             log(c.description)

@@ -334,9 +334,10 @@ private let curlWrite: curl_write_callback = { data, size, count, user in
     return Unmanaged<CurlTransfer>.fromOpaque(user).takeUnretainedValue().take(data, size * count)
 }
 
-/// A udp check's socket or an exec check's process, in the engine's epoll set.
+/// A tcp or udp check's socket or an exec check's process, in the engine's epoll set.
 final class OwnProbe {
     enum Kind {
+        case tcp
         case udp(UDPCheck, Regex<AnyRegexOutput>?)
         case exec
     }
@@ -418,7 +419,7 @@ final class EngineLoop {
 
     func start(_ job: EngineJob) {
         switch job.check.kind {
-        case .tcp: startCurl(job, http: nil, tls: false)
+        case .tcp: startTCP(job)
         case .http(let h): startCurl(job, http: h, tls: false)
         case .https(let h): startCurl(job, http: h, tls: true)
         case .udp(let u): startUDP(job, u)
@@ -508,6 +509,47 @@ final class EngineLoop {
                 let why = CheckEngine.curlFailure(code, osErrno: Int32(truncatingIfNeeded: osErrno), message: message)
                 complete(t.job, false, "\(t.subject): \(why)")
             }
+        }
+    }
+
+    // MARK: tcp
+
+    /// A tcp check: a non-blocking connect in the engine's epoll set (writable: connected or refused, read from
+    /// SO_ERROR), the socket closed at once either way. No libcurl: nothing is kept open after the check.
+    func startTCP(_ job: EngineJob) {
+        let subject = CheckEngine.subject(of: job.check)
+        let target = job.check.target
+        let family = target.address.family == .inet ? AF_INET : AF_INET6
+        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        let fd: Int32
+        switch Syscall.socket(family, type, 0) {
+        case .success(let s): fd = s
+        case .failure(let e): return complete(job, false, "\(subject): socket: \(CheckEngine.words(e))")
+        }
+        switch Syscall.connect(fd, to: target.address, port: target.port) {
+        case .success:
+            Syscall.close(fd)
+            return complete(job, true, "\(subject): connected")
+        case .failure(let e) where e.rawValue == EINPROGRESS:
+            break
+        case .failure(let e):
+            Syscall.close(fd)
+            return complete(job, false, "\(subject): \(CheckEngine.words(e))")
+        }
+        let id = nextProbe
+        nextProbe &+= 1
+        if case .failure(let e) = Syscall.epollAdd(epoll, fd, events: Int16(POLLOUT), data: id) {
+            Syscall.close(fd)
+            return complete(job, false, "\(subject): epoll: \(CheckEngine.words(e))")
+        }
+        probes[id] = OwnProbe(job: job, subject: subject, kind: .tcp, fd: fd)
+    }
+
+    /// A tcp check's socket is writable: the connect ended; SO_ERROR says how.
+    func finishTCP(_ p: OwnProbe) {
+        let e = Syscall.socketError(p.fd)
+        if e == 0 { complete(p.job, true, "\(p.subject): connected") } else {
+            complete(p.job, false, "\(p.subject): \(CheckEngine.words(Errno(e)))")
         }
     }
 
@@ -613,7 +655,7 @@ final class EngineLoop {
     func expire(now: Double) {
         for (id, p) in probes where !p.reported && p.job.deadline <= now {
             switch p.kind {
-            case .udp:
+            case .tcp, .udp:
                 Syscall.close(p.fd)
                 probes[id] = nil
             case .exec:
@@ -642,6 +684,8 @@ final class EngineLoop {
             for (id, _) in ready {
                 guard let p = probes[id] else { continue }
                 switch p.kind {
+                case .tcp:
+                    finishTCP(p); Syscall.close(p.fd); probes[id] = nil
                 case .udp(let options, let regex):
                     if readUDP(p, options, regex) { Syscall.close(p.fd); probes[id] = nil }
                 case .exec:
@@ -670,7 +714,7 @@ final class EngineLoop {
             if case .exec = p.kind { _ = Syscall.kill(-p.pid, SIGKILL) }
             if !p.reported { complete(p.job, false, "\(p.subject): check engine stopped") }
             p.reported = true
-            if case .udp = p.kind { Syscall.close(p.fd) }
+            switch p.kind { case .tcp, .udp: Syscall.close(p.fd); case .exec: break }
         }
         var left = probes.values.filter { if case .exec = $0.kind { return true } else { return false } }
         probes = [:]
