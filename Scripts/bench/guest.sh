@@ -8,11 +8,14 @@
 # after each deletion the script waits until the guest's CPUs are idle again, so the kernel's asynchronous
 # namespace cleanup does not overlap the next measurement. The order of the tools rotates with the repetition.
 #
-# Writes to $JOB: results.tsv (test tool N rep ms maxrss_kib rc), checks.tsv, mem-*.txt, meta.txt, packets.log.
+# Writes to $JOB: results.tsv (test tool N rep ms maxrss_kib rc), checks.tsv, mem-*.txt, meta.txt, packets.log,
+# monitor.tsv and mon-*.log (the part monitor).
 # Environment: LVSCTL (binary), BENCH_SIZES, BENCH_REPS, BENCH_SMALL_REPS, BENCH_BUNDLE_REPS, BENCH_RCLOCAL_REPS,
 # BENCH_NFT_REPS (5: lvsctl and the restores on nftables), BENCH_PACKET_REPS (10), BENCH_PACKETS (10000 per burst),
 # BENCH_ONLY (empty = every part; else a comma-separated list of parts: load, list, bundles, small, mem, nft (the
-# nftables backend's bundle rows), packets (the per-packet test, for an instruction-counting VM: see that part)).
+# nftables backend's bundle rows), monitor (keepalived against lvsctl monitor), packets (the per-packet test, for an
+# instruction-counting VM: see that part)); the part monitor: BENCH_MONITOR ("1000:1 10000:5": servers:interval),
+# BENCH_MONITOR_WINDOW (30 s), BENCH_MONITOR_POLL_MS (10).
 set -uo pipefail
 IN=${1:?usage: guest.sh IN_DIR}
 OUT=${JOB:-/tmp/bench-out}
@@ -278,6 +281,193 @@ for rep in $(seq 1 "$NFT_REPS"); do
 done
 
 fi   # part nft
+
+# ---------- health checks: keepalived against lvsctl monitor ----------
+# For each "N:INTERVAL" of BENCH_MONITOR: N real servers, all TCP-checked every INTERVAL seconds, first by
+# keepalived (Debian's package, checkers only: -C; TCP_CHECK, inhibit_on_failure), then by `lvsctl monitor` (the
+# order alternates with the size), never both at once, each in a fresh namespace with the same table
+# (mon-N.lvsctl, loaded with `lvsctl restore`, whose note says the check lines wait for the monitor). The real
+# servers are addresses on a dummy interface (203.0.113.1-250) and one process, `acceptor` (Scripts/bench/acceptor.c:
+# epoll, accept and close, on 40 ports of the wildcard address), which counts the connections: the checks that
+# really ran. After the warm-up (the first round done, then two intervals), over a window of MON_WINDOW seconds:
+# the CPU time (utime + stime, /proc/PID/stat) of the daemon's every process (keepalived: the parent and its
+# checker child), the connections accepted, the guest's busy share; then VmHWM of each process. Then deaths, one
+# after another: after a pause that puts each at another phase of the check cycle, `weightwatch`
+# (Scripts/bench/weightwatch.c) inserts `iptables -I INPUT -p tcp -d ADDR --dport PORT -j REJECT --reject-with
+# tcp-reset` for a victim and polls that service's destinations over netlink every MON_POLL_MS ms until the
+# victim's weight is 0. The acceptor logs the victims' connections, so the time of each victim's last check before
+# its death is known too. Finally the rules go and every victim must get its weight back. Last, for the CPU split,
+# `lvsctl monitor` of the same file without its check lines (lvsctl-idle): the window only, what the daemon costs
+# besides checking (reading the monitored services back from the kernel every second, the state file).
+# Rows in $OUT/monitor.tsv (KIND TOOL N INTERVAL key=value...); logs in $OUT/mon-*.log.
+if part monitor; then
+MON_SPECS=${BENCH_MONITOR:-"1000:1 10000:5"}
+MON_WINDOW=${BENCH_MONITOR_WINDOW:-30}
+MON_POLL_MS=${BENCH_MONITOR_POLL_MS:-10}
+MON=$OUT/monitor.tsv
+: > "$MON"
+HZ=$(getconf CLK_TCK)
+echo "keepalived_version	$(keepalived --version 2>&1 | head -1)" >> "$OUT/meta.txt"
+echo "monitor_window	$MON_WINDOW" >> "$OUT/meta.txt"
+echo "monitor_poll_ms	$MON_POLL_MS" >> "$OUT/meta.txt"
+echo "clocksource	$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)" >> "$OUT/meta.txt"
+echo "kernel_cmdline	$(cat /proc/cmdline)" >> "$OUT/meta.txt"
+# descendants PID...: the PIDs and all their descendants.
+descendants() { local p; for p; do echo "$p"; descendants $(cat /proc/"$p"/task/*/children 2>/dev/null); done; }
+# cputicks PID...: "USER SYS" clock ticks summed over the processes (all their threads). No process is started:
+# the readings around the window are taken with shell builtins only.
+cputicks() {
+    local p s f u=0 k=0
+    for p; do
+        read -r s < /proc/"$p"/stat || continue
+        read -ra f <<< "${s##*) }"
+        u=$((u + f[11])); k=$((k + f[12]))
+    done
+    echo "$u $k"
+}
+# tasks PID...: "PID/TID:USER:SYS" of every thread of the processes, comma-separated (the CPU split by thread).
+tasks() {
+    local p t s f out=""
+    for p; do
+        for t in /proc/"$p"/task/*; do
+            read -r s < "$t/stat" || continue
+            read -ra f <<< "${s##*) }"
+            out="$out${out:+,}$p/${t##*/}:${f[11]}:${f[12]}"
+        done
+    done
+    echo "$out"
+}
+# stat_total: "BUSY TOTAL" jiffies of the whole guest (/proc/stat).
+stat_total() { local c a; read -r c a < /proc/stat; set -- $a; echo "$(( $1 + $2 + $3 + $6 + $7 + $8 )) $(( $1 + $2 + $3 + $4 + $5 + $6 + $7 + $8 ))"; }
+hwm() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' /proc/"$1"/status 2>/dev/null; }
+accepted() { local x; read -r x < "$W/mon-count"; echo "${x:-0}"; }
+# wait_until SECONDS CMD...: polls every 0.5 s; 1 on timeout.
+wait_until() { local end=$((SECONDS + $1)); shift; until "$@"; do [ $SECONDS -lt $end ] || return 1; sleep 0.5; done; }
+accepted_at_least() { [ "$(accepted)" -ge "$1" ]; }
+mon_run() { # TOOL N INTERVAL
+    local tool=$1 n=$2 iv=$3 dpid ppids log=$W/mon-$1-$2.log ports addrs a i
+    fresh
+    inns ip link add dummy0 type dummy; inns ip link set dummy0 up
+    addrs=$(( (n + 39) / 40 )); ports=$(( n < 40 ? n : 40 ))
+    for i in $(seq 1 "$addrs"); do echo "address add 203.0.113.$i/32 dev dummy0"; done > "$W/mon-addrs"
+    inns ip -batch "$W/mon-addrs" || fail "monitor: addresses"
+    rm -f "$W/mon-watch" "$W/mon-count"
+    ip netns exec "$NS" "$W/acceptor" 10000 "$ports" "$W/mon-count" -w "$W/mon-watch" $(cut -d' ' -f1 "$W/mon-$n.victims") \
+        > "$W/mon-acceptor.out" 2>&1 &
+    local apid=$!
+    wait_until 30 grep -q ready "$W/mon-acceptor.out" || fail "monitor: the acceptor did not start: $(cat "$W/mon-acceptor.out")"
+    inns "$LVSCTL" restore "$W/mon-$n.lvsctl" > "$W/mon-restore.out" 2>&1 || fail "monitor: lvsctl restore mon-$n.lvsctl: $(cat "$W/mon-restore.out")"
+    local per=$(( n <= 1000 ? 10 : 40 ))
+    check "monitor $tool $n: table before the daemon" "$(( (n + per - 1) / per )) $n" "$(counts)"
+    local c_start; c_start=$(accepted)
+    case $tool in
+        keepalived)
+            rm -f "$W/ka.pid" "$W/ka-check.pid"
+            ip netns exec "$NS" keepalived -n -l -D -G -C -I -f "$W/mon-$n.keepalived.conf" -p "$W/ka.pid" -c "$W/ka-check.pid" \
+                > "$log" 2>&1 &
+            dpid=$! ;;
+        lvsctl)
+            LVSCTL_MONITOR_STATE=$W/mon-state.json ip netns exec "$NS" "$LVSCTL" monitor "$W/mon-$n.lvsctl" > "$log" 2>&1 &
+            dpid=$! ;;
+        lvsctl-idle)   # the same file without its check lines: what the monitor costs besides checking
+            grep -v '^check ' "$W/mon-$n.lvsctl" > "$W/mon-$n.idle.lvsctl"
+            LVSCTL_MONITOR_STATE=$W/mon-state.json ip netns exec "$NS" "$LVSCTL" monitor "$W/mon-$n.idle.lvsctl" > "$log" 2>&1 &
+            dpid=$! ;;
+    esac
+    local t_start=$SECONDS
+    # warm-up: lvsctl's first round done (its log says so), keepalived's every server checked once; then two
+    # more intervals
+    if [ "$tool" != keepalived ]; then
+        wait_until $((30 + 2 * iv)) grep -q "first round done" "$log" || log "monitor $tool $n: no 'first round done' in its log after $((SECONDS - t_start)) s"
+    else
+        wait_until $((30 + 2 * iv)) accepted_at_least $((c_start + n)) || log "monitor $tool $n: warm-up: only $(( $(accepted) - c_start )) checks after $((SECONDS - t_start)) s"
+    fi
+    local warm=$((SECONDS - t_start))
+    sleep $((2 * iv))
+    ppids=$(descendants "$dpid" | tr '\n' ' ')
+    check "monitor $tool $n: processes (keepalived: parent + checker child)" "$([ "$tool" = keepalived ] && echo 2 || echo 1)" "$(wc -w <<< "$ppids")"
+    local downs0 zero
+    downs0=$(grep -cE ' down: |Disabling service' "$log")
+    # the window
+    local c0 c1 k0 k1 a0 a1 s0 s1 t0 t1
+    local th0 th1
+    t0=$EPOCHREALTIME; c0=$(accepted); k0=$(cputicks $ppids); a0=$(cputicks "$apid"); s0=$(stat_total); th0=$(tasks $ppids)
+    sleep "$MON_WINDOW"
+    t1=$EPOCHREALTIME; c1=$(accepted); k1=$(cputicks $ppids); a1=$(cputicks "$apid"); s1=$(stat_total); th1=$(tasks $ppids)
+    local downs=$(( $(grep -cE ' down: |Disabling service' "$log") - downs0 ))
+    zero=$(inns ipvsadm -Sn | grep -c -- ' -w 0$')
+    local h="" p fds=""
+    for p in $ppids; do h="$h${h:+,}$p:$(hwm "$p")"; fds="$fds${fds:+,}$p:$(ls /proc/"$p"/fd 2>/dev/null | wc -l)"; done
+    read -r ku ks <<< "$k0"; read -r ku1 ks1 <<< "$k1"; read -r au as <<< "$a0"; read -r au1 as1 <<< "$a1"
+    read -r sb st <<< "$s0"; read -r sb1 st1 <<< "$s1"
+    printf 'window\t%s\t%s\t%s\tseconds=%s\tuser=%s\tsys=%s\taccepts=%s\tacceptor=%s\tbusy=%s\thwm=%s\tdowns=%s\tzero=%s\twarmup=%s\ttasks0=%s\ttasks1=%s\thz=%s\tfds=%s\n' \
+        "$tool" "$n" "$iv" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')" \
+        "$(awk -v x=$((ku1 - ku)) -v h="$HZ" 'BEGIN { printf "%.2f", x / h }')" \
+        "$(awk -v x=$((ks1 - ks)) -v h="$HZ" 'BEGIN { printf "%.2f", x / h }')" \
+        $((c1 - c0)) "$(awk -v x=$((au1 - au + as1 - as)) -v h="$HZ" 'BEGIN { printf "%.2f", x / h }')" \
+        "$(awk -v b=$((sb1 - sb)) -v t=$((st1 - st)) 'BEGIN { printf "%.1f", t ? 100 * b / t : 0 }')" \
+        "$h" "$downs" "$zero" "$warm" "$th0" "$th1" "$HZ" "$fds" >> "$MON"
+    log "monitor $tool $n @ ${iv}s: $(tail -1 "$MON" | cut -f5-)"
+    check "monitor $tool $n: no server quiesced at the end of the window" 0 "$zero"
+    [ "$tool" = lvsctl-idle ] && check "monitor $tool $n: no check ran" 0 $((c1 - c0))
+    if [ "$tool" != lvsctl-idle ]; then
+    # deaths
+    # How long a death may take: two of the daemon's real periods (N / checks per second in the window, at least
+    # the interval) and 5 s.
+    local dwait
+    dwait=$(awk -v n="$n" -v c=$((c1 - c0)) -v t="$t0" -v u="$t1" -v iv="$iv" \
+        'BEGIN { p = c > 0 ? n / (c / (u - t)) : 3 * iv; if (p < iv) p = iv; if (p > 3 * iv) p = 3 * iv; printf "%d", 2 * p + 5.5 }')
+    local k=0 rs vip out pause last period missed=0
+    : > "$W/mon-killed"
+    while read -r rs vip <&3; do
+        k=$((k + 1))
+        if [ "$missed" -ge 3 ]; then log "monitor $tool $n: 3 deaths in a row not measured: the others skipped"; k=$((k - 1)); break; fi
+        pause=$(awk -v k=$k -v iv="$iv" 'BEGIN { printf "%.3f", ((k * 0.618034) - int(k * 0.618034)) * iv }')
+        sleep "$pause"
+        out=
+        if inns "$W/weightwatch" "$vip" "$rs" nonzero $((iv + 2)) "$MON_POLL_MS" > /dev/null; then
+            echo "$rs $vip" >> "$W/mon-killed"
+            out=$(inns "$W/weightwatch" "$vip" "$rs" zero "$dwait" "$MON_POLL_MS" -- \
+                  iptables-legacy -I INPUT -p tcp -d "${rs%:*}" --dport "${rs##*:}" -j REJECT --reject-with tcp-reset)
+        else
+            log "monitor $tool $n: death $k: $rs was already quiesced before its death: not killed"
+        fi
+        read -r d0 d1 polls <<< "$out"
+        # the victim's last check before its death, and its recent period (the mean of its last 5 intervals)
+        read -r last period <<< "$(awk -v s="$rs" -v t="${d0:-0}" '$2 == s && $1 < t { a[n++] = $1 }
+            END { if (!n) { print "- -"; exit } k = n > 6 ? n - 6 : 0
+                  if (n - 1 > k) printf "%s %.3f\n", a[n-1], (a[n-1] - a[k]) / (n - 1 - k); else print a[n-1], "-" }' "$W/mon-watch")"
+        printf 'death\t%s\t%s\t%s\tk=%s\tserver=%s\tt0=%s\tt1=%s\tlast=%s\tperiod=%s\tpolls=%s\tpause=%s\n' \
+            "$tool" "$n" "$iv" "$k" "$rs" "${d0:--}" "${d1:--}" "$last" "$period" "${polls:-0}" "$pause" >> "$MON"
+        if [ -n "${d1:-}" ] && [ "$d1" != - ]; then missed=0; else missed=$((missed + 1)); fi
+        check "monitor $tool $n: death $k ($rs) quiesced" yes "$([ -n "${d1:-}" ] && [ "$d1" != - ] && echo yes || echo no)"
+        d0=; d1=; polls=; last=; period=
+    done 3< "$W/mon-$n.victims"
+    log "monitor $tool $n: $k deaths (death to quiescing, s): $(awk -F'\t' -v t="$tool" -v n="$n" '$1 == "death" && $2 == t && $3 == n { split($7, a, "="); split($8, b, "="); if (b[2] == "-" || a[2] == "-") printf "- "; else printf "%.2f ", b[2] - a[2] }' "$MON")"
+    inns iptables-legacy -F INPUT
+    local back=0
+    while read -r rs vip <&3; do
+        inns "$W/weightwatch" "$vip" "$rs" nonzero "$dwait" "$MON_POLL_MS" > /dev/null && back=$((back + 1))
+    done 3< "$W/mon-killed"
+    check "monitor $tool $n: every killed server back at its weight after its rule went" "$(wc -l < "$W/mon-killed")" "$back"
+    fi   # deaths
+    kill -TERM "$dpid" 2>/dev/null
+    local gone=yes
+    wait_until 20 eval '! kill -0 '"$dpid"' 2>/dev/null' || { gone=no; log "monitor $tool $n: still running 20 s after SIGTERM: SIGKILL"; kill -KILL "$dpid"; }
+    check "monitor $tool $n: exited within 20 s of SIGTERM" yes "$gone"
+    wait "$dpid" 2>/dev/null
+    kill -TERM "$apid"; wait "$apid" 2>/dev/null
+    tail -c 300000 "$log" > "$OUT/mon-$tool-$n.log"
+    drop
+}
+si=0
+for spec in $MON_SPECS; do
+    n=${spec%%:*}; iv=${spec#*:}
+    for tool in $(rotate "$si" keepalived lvsctl) lvsctl-idle; do mon_run "$tool" "$n" "$iv"; done
+    si=$((si + 1))
+    log "monitor N=$n every ${iv}s done"
+done
+fi   # part monitor
 
 # ---------- per packet: the cost of marking, 1 vs 1,000 bundles, both backends ----------
 # Meant for a VM whose clock counts instructions (Scripts/bench/run boots a second VM for it: qemu -icount

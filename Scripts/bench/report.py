@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Turns the raw benchmark measurements into the table, Documentation/benchmarks.md and benchmarks.png.
 
-report.py --job JOBDIR [--job JOBDIR2] --host OUTDIR --doc DOCDIR [--only PARTS]
+report.py [--job JOBDIR [--job JOBDIR2]] [--monitor-job JOBDIR] --host OUTDIR --doc DOCDIR [--only PARTS]
 
 JOBDIR: a VM job folder (results.tsv, checks.tsv, meta.txt, stdout); the second is the per-packet VM's (its
 meta.txt is read under the prefix packets_). OUTDIR: host-results.tsv, host-meta.txt.
+--monitor-job JOBDIR: the health-check VM's job folder (monitor.tsv, checks.tsv, meta.txt, read under the prefix
+monitor_): the section "Health checks".
 --only: the parts the run measured (BENCH_ONLY; empty = all). `--only nft` rewrites only the nftables block of
 DOCDIR/benchmarks.md (its goal rows, the note under the goal table and the section "nftables backend") and leaves
-every other figure as it was; any other partial run prints the table and writes no document.
+every other figure as it was; `--only monitor` rewrites only the section "Health checks" (between its markers, or
+inserted before "Checks"); any other partial run prints the table and writes no document.
 Every ratio compares two tools measured in the same run: the ratio of their medians, with the range of the
 per-repetition ratios (tools paired by repetition number) in brackets.
 """
@@ -98,7 +101,7 @@ def fmt_ratio(r):
 NFT_TESTS = ("nft-bundles", "nft-bundles-cpu", "packets")
 NFT_BEGIN, NFT_END = "<!-- nft-bench: begin -->", "<!-- nft-bench: end -->"
 NOTE_BEGIN, NOTE_END = "<!-- nft-bench-note: begin -->", "<!-- nft-bench-note: end -->"
-PARTS = ("load", "list", "bundles", "small", "mem", "nft")
+PARTS = ("load", "list", "bundles", "small", "mem", "nft", "monitor")
 
 
 def is_nft_check(c):
@@ -301,13 +304,286 @@ def update_nft_block(path, goals, section, note):
         f.write("\n".join(lines))
 
 
+# ---------- health checks (part monitor: keepalived against lvsctl monitor) ----------
+MON_BEGIN, MON_END = "<!-- monitor-bench: begin -->", "<!-- monitor-bench: end -->"
+
+
+def is_monitor_check(c):
+    return c[0].startswith("monitor ")
+
+
+def read_monitor(path):
+    """monitor.tsv: KIND TOOL N INTERVAL key=value... -> (windows {(tool, n, iv): {...}}, deaths {(tool, n, iv): [...]})."""
+    windows, deaths = {}, defaultdict(list)
+    if not os.path.exists(path):
+        return windows, deaths
+    with open(path) as f:
+        for line in f:
+            p = line.rstrip("\n").split("\t")
+            if len(p) < 4:
+                continue
+            kv = dict(x.split("=", 1) for x in p[4:] if "=" in x)
+            key = (p[1], int(p[2]), float(p[3]))
+            if p[0] == "window":
+                windows[key] = kv
+            elif p[0] == "death":
+                deaths[key].append(kv)
+    return windows, deaths
+
+
+def parse_tasks(s):
+    """"PID/TID:USER:SYS,..." -> {(pid, tid): (user, sys)} in clock ticks."""
+    out = {}
+    for x in (s or "").split(","):
+        if x.count(":") == 2:
+            ids, u, k = x.split(":")
+            pid, tid = ids.split("/")
+            out[(pid, tid)] = (int(u), int(k))
+    return out
+
+
+class MonRun:
+    """One daemon at one size: the window's figures and the deaths."""
+    def __init__(self, tool, n, iv, w, deaths):
+        self.tool, self.n, self.iv = tool, n, iv
+        self.seconds = float(w.get("seconds", "0") or 0)
+        self.user, self.sys = float(w.get("user", 0)), float(w.get("sys", 0))
+        self.cpu = self.user + self.sys
+        self.accepts = int(w.get("accepts", 0))
+        self.rate = self.accepts / self.seconds if self.seconds else 0.0
+        self.cpu_min = 60 * self.cpu / self.seconds if self.seconds else 0.0
+        self.per_k = 1000 * self.cpu / self.accepts * 1000 if self.accepts else None   # ms of CPU per 1,000 checks
+        self.hwm = [(x.split(":")[0], int(x.split(":")[1] or 0)) for x in w.get("hwm", "").split(",") if ":" in x]
+        self.fds = " + ".join(x.split(":")[1] for x in w.get("fds", "").split(",") if ":" in x)
+        self.downs, self.zero = int(w.get("downs", 0)), int(w.get("zero", 0))
+        self.busy, self.acceptor = float(w.get("busy", 0)), float(w.get("acceptor", 0))
+        self.warmup = w.get("warmup", "?")
+        hz = int(w.get("hz", "100") or 100)
+        t0, t1 = parse_tasks(w.get("tasks0")), parse_tasks(w.get("tasks1"))
+        self.tasks = []   # (label, user s, sys s)
+        pids = sorted({p for p, _ in t1}, key=int)
+        for (pid, tid), (u, k) in sorted(t1.items(), key=lambda x: (int(x[0][0]), int(x[0][1]))):
+            u0, k0 = t0.get((pid, tid), (0, 0))
+            if tool == "keepalived":
+                label = "parent" if pid == pids[0] else "checker child"
+            else:
+                label = "main thread" if pid == tid else "check engine thread"
+            self.tasks.append((label, (u - u0) / hz, (k - k0) / hz))
+        self.deaths = []   # (death -> quiesce s, since the first failed check s or None)
+        self.unmeasured = 0
+        for d in deaths:
+            try:
+                t0d, t1d = float(d["t0"]), float(d["t1"])
+            except (KeyError, ValueError):
+                self.unmeasured += 1
+                continue
+            react = None
+            if d.get("last", "-") not in ("-", ""):
+                period = float(d["period"]) if d.get("period", "-") not in ("-", "") else iv
+                first_fail = max(t0d, float(d["last"]) + period)
+                react = t1d - first_fail
+            self.deaths.append((t1d - t0d, react))
+
+    def rss_total(self):
+        return sum(k for _, k in self.hwm)
+
+    def death_median(self):
+        v = [x for x, _ in self.deaths]
+        return (statistics.median(v), min(v), max(v), len(v)) if v else None
+
+    def react_median(self):
+        v = [r for _, r in self.deaths if r is not None]
+        return statistics.median(v) if v else None
+
+
+def monitor_runs(mjob):
+    windows, deaths = read_monitor(os.path.join(mjob, "monitor.tsv")) if mjob else ({}, {})
+    runs = {}
+    for key, w in windows.items():
+        runs[key] = MonRun(key[0], key[1], key[2], w, deaths.get(key, []))
+    return runs
+
+
+def fmt_iv(iv):
+    return f"{iv:g} s"
+
+
+def fmt_death(r):
+    m = r.death_median() if r else None
+    if not m:
+        return "not measured" + (f" ({r.unmeasured} tried)" if r and r.unmeasured else "")
+    s = f"{m[0]:.2f} s [{m[1]:.2f}-{m[2]:.2f}] ({m[3]}"
+    return s + (f" of {m[3] + r.unmeasured})" if r.unmeasured else ")")
+
+
+def fmt_mib(kib):
+    return f"{kib / 1024:.1f} MiB"
+
+
+def monitor_goals(runs):
+    """The issue's three goals, per size: (goal text, met?, detail)."""
+    sizes = sorted({(n, iv) for (_, n, iv) in runs})
+    out = []
+    cpu_ok, cpu_txt, rss_ok, rss_txt, d_ok, d_txt = True, [], True, [], True, []
+    for n, iv in sizes:
+        k, l = runs.get(("keepalived", n, iv)), runs.get(("lvsctl", n, iv))
+        if not (k and l):
+            continue
+        full = l.accepts >= 0.95 * k.accepts
+        ok = l.cpu <= k.cpu and full
+        cpu_ok &= ok
+        cpu_txt.append(f"{n:,} @ {fmt_iv(iv)}: {l.cpu_min:.1f} vs {k.cpu_min:.1f} CPU s/min"
+                       + ("" if full else f" while making {100 * l.accepts / k.accepts:.0f} % of keepalived's checks"))
+        rss_ok &= l.rss_total() < 64 * 1024
+        rss_txt.append(f"{n:,}: {fmt_mib(l.rss_total())}")
+        lm, km = l.death_median(), k.death_median()
+        ok = bool(lm and km and not l.unmeasured and lm[0] <= km[0])
+        d_ok &= ok
+        d_txt.append(f"{n:,}: " + (f"{lm[0]:.2f} vs {km[0]:.2f} s" if lm and km else
+                                   f"lvsctl {fmt_death(l)}, keepalived {fmt_death(k)}"))
+    if not cpu_txt:
+        return []
+    out.append(("lvsctl's CPU time at most keepalived's (for the same checks)", cpu_ok, "; ".join(cpu_txt)))
+    out.append(("lvsctl's peak RSS under 64 MiB", rss_ok, "; ".join(rss_txt)))
+    out.append(("death to quiescing no worse than keepalived's (median)", d_ok, "; ".join(d_txt)))
+    return out
+
+
+def monitor_section(runs, meta, checks):
+    """The section "Health checks" (between its markers)."""
+    L = []
+    w = L.append
+    w(MON_BEGIN)
+    w("## Health checks")
+    w("")
+    secs = int(meta.get("vm_monitor_seconds", "0"))
+    w(f"Run: {meta.get('date', '?')}, lvsctl {meta.get('lvsctl_commit', '?')}, "
+      + ("`BENCH_ONLY=monitor make bench` (only this block), " if meta.get("only") == "monitor" else "")
+      + f"VM part {secs // 60} min {secs % 60} s; {meta.get('monitor_keepalived_version', 'keepalived ?')} "
+      f"(Debian's package), guest kernel {meta.get('monitor_guest_kernel', '?')} (TCG, "
+      f"{meta.get('monitor_guest_cpus', '?')} vCPUs, clocksource {meta.get('monitor_clocksource', '?')}); host "
+      f"{meta.get('host_cpu_model', '?')}, {meta.get('host_cpus', '?')} CPUs, load {meta.get('host_load', '?')}.")
+    w("")
+    w("keepalived (checkers only, TCP_CHECK) and `lvsctl monitor` (`check ... --type tcp`) checking the same real "
+      f"servers, one after the other in the same VM; {meta.get('monitor_monitor_window', '?')} s windows after the "
+      "warm-up. CPU = user + system time of every process of the daemon (keepalived: parent and checker child); "
+      "checks/s = connections the real servers accepted in the window (the checks that really ran); RSS = VmHWM; "
+      "death to quiescing = from the `iptables ... -j REJECT --reject-with tcp-reset` that kills a server to the first "
+      "netlink read showing its weight 0 (median [min-max] of the deaths measured).")
+    w("")
+    w("| servers | interval | checks/s (target): keepalived / lvsctl | CPU s per minute: keepalived / lvsctl (ratio) "
+      "| CPU per 1,000 checks: keepalived / lvsctl | peak RSS: keepalived (parent + checker) / lvsctl "
+      "| death to quiescing: keepalived / lvsctl |")
+    w("|---:|---:|---|---|---|---|---|")
+    sizes = sorted({(n, iv) for (_, n, iv) in runs})
+    for n, iv in sizes:
+        k, l = runs.get(("keepalived", n, iv)), runs.get(("lvsctl", n, iv))
+        if not (k and l):
+            continue
+        ratio = f"{l.cpu / k.cpu:.2f}x" if k.cpu else "n/a"
+        perk = lambda r: f"{r.per_k:,.0f} ms" if r.per_k is not None else "n/a"
+        w(f"| {n:,} | {fmt_iv(iv)} | {k.rate:,.0f} / {l.rate:,.0f} ({n / iv:,.0f}) | {k.cpu_min:.1f} / "
+          f"{l.cpu_min:.1f} ({ratio}) | {perk(k)} / {perk(l)} | "
+          f"{' + '.join(fmt_mib(x) for _, x in k.hwm)} / {fmt_mib(l.rss_total())} | {fmt_death(k)} / {fmt_death(l)} |")
+    w("")
+    goals = monitor_goals(runs)
+    if goals:
+        w("**Verdict against the issue's goals:** " + "; ".join(
+            f"{g[0]}: **{verdict(g[1])}** ({g[2]})" for g in goals) + ".")
+        w("")
+    w("Details (per daemon and size, over the window):")
+    w("")
+    w("| servers | daemon | CPU user + sys | CPU by process or thread (user + sys) | guest busy | acceptor CPU "
+      "| quiesced at the end / state changes to down in the window | open fds | after the first failed check "
+      "(median) | warm-up |")
+    w("|---:|---|---:|---|---:|---:|---|---|---:|---:|")
+    for n, iv in sizes:
+        for tool in ("keepalived", "lvsctl", "lvsctl-idle"):
+            r = runs.get((tool, n, iv))
+            if not r:
+                continue
+            split = ", ".join(f"{lab} {u:.1f} + {s:.1f} s" for lab, u, s in r.tasks)
+            rm = r.react_median()
+            name = "lvsctl, no check lines" if tool == "lvsctl-idle" else tool
+            w(f"| {n:,} @ {fmt_iv(iv)} | {name} | {r.user:.1f} + {r.sys:.1f} s in {r.seconds:.0f} s | {split} | "
+              f"{r.busy:.0f} % | {r.acceptor:.1f} s | {r.zero:,} / {r.downs:,} | {r.fds} | "
+              f"{'' if rm is None else f'{rm:.2f} s'} | {r.warmup} s |")
+    w("")
+    mchecks = [c for c in checks if len(c) == 3 and is_monitor_check(c)]
+    bad = [c for c in mchecks if c[1] != c[2]]
+    w(f"Checks: {len(mchecks) - len(bad)} of {len(mchecks)} passed" + (":" if not bad else "; FAILED:"))
+    for c in bad:
+        w(f"- {c[0]}: wanted `{c[1]}`, got `{c[2]}`")
+    if not bad:
+        w("every table held its services and servers before the daemon started; keepalived ran as a parent and one "
+          "checker child; no server was quiesced at the end of a window; every killed server was quiesced and got "
+          "its weight back once its rule was gone.")
+    w("")
+    w("Method:")
+    w("")
+    w("- `Scripts/bench/gen.py OUT --monitor N:INTERVAL:DEATHS` writes, for N real servers, `mon-N.lvsctl` (`vs add`, "
+      "`rs add ... -m -w W` and one `check -t VIP:80 -r ADDR:PORT --type tcp --interval I --timeout 1 --fall 1 "
+      "--rise 1` per server), `mon-N.keepalived.conf` (the same services and servers, each with `TCP_CHECK { "
+      "connect_timeout 1; retry 0; delay_before_retry I }`, `delay_loop I` and `inhibit_on_failure` per virtual "
+      "server) and the servers to kill. Server i is 203.0.113.(1 + i / 40) port 10000 + i % 40 (10,000 = 250 "
+      "addresses x 40 ports); services are 198.51.100.x:80, wrr, NAT, 10 servers each up to 1,000 servers (100 "
+      "services) and 40 beyond (250 services); weights 1-5.")
+    w("- The same failure semantics: lvsctl `--fall F --rise R --timeout T --interval I` = keepalived `retry F-1`, "
+      "`delay_before_retry I` (its retries come at the pace of lvsctl's checks), up again after one pass (keepalived "
+      "has no rise count: R = 1), `connect_timeout T`, `delay_loop I`, `inhibit_on_failure` (weight 0 on failure: "
+      "lvsctl's default `--on-fail quiesce`). keepalived spreads its first checks over the interval (`warmup`, by "
+      "default up to `delay_loop`); lvsctl starts every check at once.")
+    w("- Each daemon and size gets a fresh network namespace (Scripts/bench/guest.sh, part `monitor`, in a VM of its "
+      "own): a dummy interface with the servers' addresses, one `acceptor` (Scripts/bench/acceptor.c: epoll, listens "
+      "on the 40 ports of the wildcard address, accepts and closes every connection, counts them) and the table "
+      "loaded with `lvsctl restore mon-N.lvsctl` (which skips the check lines). keepalived: `keepalived -n -l -D -G "
+      "-C -I -f mon-N.keepalived.conf -p PIDFILE -c CHECKERPIDFILE` (foreground, console log, no syslog, checkers "
+      "only: no VRRP; it finds the services and servers already there and logs `already exists` for each, then "
+      "checks them); lvsctl: `lvsctl monitor mon-N.lvsctl` (LVSCTL_MONITOR_STATE in the guest's /tmp). Warm-up: "
+      "lvsctl until its log says `first round done`, keepalived until the acceptor counted N connections, then two "
+      "intervals more. CPU from /proc/PID/stat (utime + stime, all threads) of the daemon's processes at both ends of "
+      "the window; guest busy from /proc/stat.")
+    w("- Deaths: one server after another (spread over the services), each after a pause that puts it at another "
+      "phase of the check cycle (k x 0.618 intervals, modulo one interval): `weightwatch` (Scripts/bench/weightwatch.c) "
+      "reads that service's destinations over generic netlink, runs the `iptables-legacy -I INPUT ... -j REJECT "
+      f"--reject-with tcp-reset` for the server and polls every {meta.get('monitor_monitor_poll_ms', '?')} ms until "
+      "its weight is 0. *After the first failed check* (an estimate) = quiesced time minus max(death, the server's "
+      "last accepted check before its death + its recent period, the mean of its last 5 intervals between checks): "
+      "the daemon's own reaction, without the wait for the next check. Then "
+      "the rules go and each killed server must get its weight back.")
+    w("- `lvsctl, no check lines`: the same file without its `check` lines under `lvsctl monitor`: the daemon's cost "
+      "besides the checks (it reads the monitored services back from the kernel every second).")
+    w("- The VM boots with `tsc=reliable clocksource=tsc` (`BENCH_MONITOR_APPEND`): under TCG the kernel finds the "
+      "vCPUs' TSCs unsynchronized and falls back to the HPET, and every `clock_gettime` becomes a system call and an "
+      "emulated HPET read instead of a vDSO call, as on any real director. libcurl reads the clock dozens of times "
+      "per transfer (strace: about 67 `clock_gettime` calls per lvsctl check against 2 per keepalived check), so "
+      "on the HPET the figures would measure that artifact.")
+    w(MON_END)
+    return L
+
+
+def update_block(path, begin, end, section):
+    """Replaces the block between begin and end (markers included) with section, or inserts it before ## Checks."""
+    with open(path) as f:
+        lines = f.read().split("\n")
+    if begin in lines and end in lines:
+        i, j = lines.index(begin), lines.index(end)
+        lines[i:j + 1] = section
+    else:
+        c = lines.index("## Checks")
+        lines[c:c] = section + [""]
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+
+
 def verdict(ok):
     return "n/a" if ok is None else ("met" if ok else "MISSED")
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--job", required=True, action="append")
+    ap.add_argument("--job", action="append", default=[])
+    ap.add_argument("--monitor-job", default="")
     ap.add_argument("--host", required=True)
     ap.add_argument("--doc", required=True)
     ap.add_argument("--only", default="")
@@ -319,13 +595,15 @@ def main():
     for j in a.job:
         rows += read_tsv(os.path.join(j, "results.tsv"))
     d = Data(rows)
-    meta = read_meta(os.path.join(a.job[0], "meta.txt"))
+    meta = read_meta(os.path.join(a.job[0], "meta.txt")) if a.job else {}
     for j in a.job[1:]:
         meta.update({"packets_" + k: v for k, v in read_meta(os.path.join(j, "meta.txt")).items()})
+    if a.monitor_job:
+        meta.update({"monitor_" + k: v for k, v in read_meta(os.path.join(a.monitor_job, "meta.txt")).items()})
     meta.update(read_meta(os.path.join(a.host, "host-meta.txt")))
     d.meta = meta
     checks = []
-    for j in a.job:
+    for j in a.job + ([a.monitor_job] if a.monitor_job else []):
         if os.path.exists(os.path.join(j, "checks.tsv")):
             with open(os.path.join(j, "checks.tsv")) as f:
                 checks += [l.rstrip("\n").split("\t") for l in f if l.strip()]
@@ -385,8 +663,19 @@ def main():
     if nonzero:
         print(f"\n{len(nonzero)} measurements exited non-zero")
 
-    if only == ["nft"]:
+    runs = monitor_runs(a.monitor_job)
+    if runs:
+        print()
+        for line in monitor_section(runs, meta, checks):
+            if line.startswith("|") or line.startswith("**Verdict"):
+                print(line)
+    if only and set(only) <= {"nft", "monitor"}:
         path = os.path.join(a.doc, "benchmarks.md")
+        if "monitor" in only:
+            update_block(path, MON_BEGIN, MON_END, monitor_section(runs, meta, checks))
+            print(f"\nupdated the health-check block of {path}")
+        if "nft" not in only:
+            return
         note = [NOTE_BEGIN,
                 f"The rows on nftables and on marking per packet come from a later run of only that part "
                 f"(`BENCH_ONLY=nft make bench`, {meta.get('date', '?')}, lvsctl {meta.get('lvsctl_commit', '?')}); "
@@ -396,7 +685,8 @@ def main():
         print(f"\nupdated the nftables block of {path}")
         return
     if only:
-        print(f"\npartial run ({','.join(only)}): no document written (only BENCH_ONLY=nft updates it in place)")
+        print(f"\npartial run ({','.join(only)}): no document written (only BENCH_ONLY=nft and BENCH_ONLY=monitor "
+              "update it in place)")
         return
 
     # ---------- plot ----------
@@ -513,8 +803,11 @@ def main():
     if any(k[0] in NFT_TESTS for k in d.ms):
         L.extend(nft_section(d, meta, checks, reps_packets, packets))
         w("")
-    main_checks = [c for c in checks if not is_nft_check(c)]
-    main_failed = [c for c in failed_checks if not is_nft_check(c)]
+    if runs:
+        L.extend(monitor_section(runs, meta, checks))
+        w("")
+    main_checks = [c for c in checks if not is_nft_check(c) and not is_monitor_check(c)]
+    main_failed = [c for c in failed_checks if not is_nft_check(c) and not is_monitor_check(c)]
     w("## Checks")
     w("")
     w(f"{len(main_checks) - len(main_failed)} of {len(main_checks)} checks passed"
