@@ -60,6 +60,9 @@ public final class MonitorDaemon {
     var resultsWritten: UInt64 = 0
     var lockBusyLogged = false
     var lastCycle = -1e9
+    var lastReconcile = -1e9
+    var reconcileCost = 0.0
+    var resultWriteGap = MonitorDaemon.resultWriteInterval
     /// The drain state file of the namespace (`rs drain`): drained servers stay at weight 0 until undrained.
     var drain: DrainWatcher
     var drainErrorLogged = false
@@ -130,7 +133,7 @@ public final class MonitorDaemon {
             let now = clock.now()
             var until = [runner.nextWakeup, ready ? nextReconcile : nil, lastDesired?.nextChange,
                          stateDirty ? lastStateWrite + Self.stateWriteInterval : nil,
-                         runner.results != resultsWritten ? lastStateWrite + Self.resultWriteInterval : nil].compactMap { $0 }.min()
+                         runner.results != resultsWritten ? lastStateWrite + resultWriteGap : nil].compactMap { $0 }.min()
             if !children.isEmpty { until = min(until ?? now + 1, now + 1) }
             let readable: [Bool]
             switch Syscall.waitReadable([wakeFD, signalFD], timeout: until.map { max(0, $0 - now) }) {
@@ -168,7 +171,9 @@ public final class MonitorDaemon {
             stateDirty = true
         }
         let now = clock.now()
-        if !changes.isEmpty { nextReconcile = now }
+        // A change of state is acted on at once, unless reading the table costs so much (a big table) that back to
+        // back reads would take the whole loop: then at most one read per twice its cost.
+        if !changes.isEmpty { nextReconcile = min(nextReconcile, lastReconcile + max(0, 2 * reconcileCost)) }
         if runner.firstRoundDone {
             if !ready {
                 ready = true
@@ -181,8 +186,12 @@ public final class MonitorDaemon {
             }
             if let n = lastDesired?.nextChange, n <= now { nextReconcile = now }
             if now >= nextReconcile {
+                let t0 = clock.now()
                 reconcile(now: now)
-                nextReconcile = now + Self.reconcileInterval
+                lastReconcile = t0
+                reconcileCost = clock.now() - t0
+                // Every second, or less often when a read-back costs more than a tenth of that.
+                nextReconcile = now + max(Self.reconcileInterval, 10 * reconcileCost)
             }
         }
         writeState(force: false)
@@ -353,10 +362,12 @@ public final class MonitorDaemon {
         let now = clock.now()
         let fresh = runner.map { $0.results != resultsWritten } ?? false
         guard force || (stateDirty && now - lastStateWrite >= Self.stateWriteInterval)
-                || (fresh && now - lastStateWrite >= Self.resultWriteInterval) else { return }
+                || (fresh && now - lastStateWrite >= resultWriteGap) else { return }
         do {
             let results = runner?.results ?? 0
+            let t0 = clock.now()
             try stateFile().write(statePath)
+            resultWriteGap = max(Self.resultWriteInterval, 20 * (clock.now() - t0))
             resultsWritten = results
             stateDirty = false
             lastStateWrite = now

@@ -107,6 +107,8 @@ public struct CheckScheduler: Sendable {
 
     /// The shortest interval and timeout accepted (the grammar refuses less; this only prevents a busy loop).
     public static let minimumSeconds = 0.001
+    /// Above this many checks, their rounds are spread over the interval after the first (see ``finish(_:_:at:)``).
+    public static let spreadAbove = 64
 
     /// A scheduler whose checks are all due at `now` (the first round) and unknown.
     public init(checks: [HealthCheck], now: Double) { update(checks: checks, now: now) }
@@ -180,6 +182,13 @@ public struct CheckScheduler: Sendable {
         slots[i].run = nil
         let c = slots[i].check
         slots[i].nextDue = r.started + max(Self.minimumSeconds, c.interval)
+        // Many checks started together in the first round would stay in phase, every round a burst of N starts that
+        // delays the last ones towards their deadline. Past `spreadAbove` checks, each one's second run is put off by
+        // its own fraction of an interval (i x the golden ratio, mod 1), which spreads the rounds evenly after it.
+        if slots[i].state.health == .unknown && slots.count > Self.spreadAbove {
+            let phase = (Double(i) * 0.618_033_988_749_895).truncatingRemainder(dividingBy: 1)
+            slots[i].nextDue += phase * max(Self.minimumSeconds, c.interval)
+        }
         guard let old = slots[i].state.record(result, at: t, rise: c.rise, fall: c.fall) else { return nil }
         return StateChange(check: c, old: old, new: slots[i].state.health, result: result, state: slots[i].state, time: t)
     }
