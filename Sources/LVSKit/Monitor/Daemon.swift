@@ -135,10 +135,6 @@ public final class MonitorDaemon {
                          stateDirty ? lastStateWrite + Self.stateWriteInterval : nil,
                          runner.results != resultsWritten ? lastStateWrite + resultWriteGap : nil].compactMap { $0 }.min()
             if !children.isEmpty { until = min(until ?? now + 1, now + 1) }
-            // Never a cycle sooner than one batch after the last: with checks spread over their interval a due start
-            // comes every millisecond or so, and a cycle costs a pass over every check.
-            let batch = max(Self.batchInterval, 1e-5 * Double(monitor.checks.count))
-            until = until.map { max($0, lastCycle + batch) }
             let readable: [Bool]
             switch Syscall.waitReadable([wakeFD, signalFD], timeout: until.map { max(0, $0 - now) }) {
             case .success(let r): readable = r
@@ -149,6 +145,7 @@ public final class MonitorDaemon {
                 // Completions come one by one; a cycle costs a pass over every check. Take them in batches: at most
                 // one cycle per `batchInterval`, so a round of N checks costs O(N) cycles' worth, not O(N^2).
                 // The batch grows with the number of checks (10 us per check, at least 20 ms).
+                let batch = max(Self.batchInterval, 1e-5 * Double(monitor.checks.count))
                 let since = clock.now() - lastCycle
                 if since < batch && !readable[1] { Syscall.sleep(seconds: batch - since) }
             }
