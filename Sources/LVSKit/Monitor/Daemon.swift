@@ -144,10 +144,8 @@ public final class MonitorDaemon {
                 Syscall.clearEvent(wakeFD)
                 // Completions come one by one; a cycle costs a pass over every check. Take them in batches: at most
                 // one cycle per `batchInterval`, so a round of N checks costs O(N) cycles' worth, not O(N^2).
-                // The batch grows with the number of checks (10 us per check, at least 20 ms).
-                let batch = max(Self.batchInterval, 1e-5 * Double(monitor.checks.count))
                 let since = clock.now() - lastCycle
-                if since < batch && !readable[1] { Syscall.sleep(seconds: batch - since) }
+                if since < Self.batchInterval && !readable[1] { Syscall.sleep(seconds: Self.batchInterval - since) }
             }
             if readable[1] {
                 for s in Syscall.takeSignals(signalFD) {

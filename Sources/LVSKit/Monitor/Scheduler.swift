@@ -16,7 +16,7 @@ import LVSCore
 //
 // Rules:
 // - First round: every check is due at once when the scheduler starts (and a check added by a reload at once when
-//   it is added); with more than `spreadAbove` (64) checks, each is due at its own fraction of its interval instead. Afterwards each check starts `interval` seconds after its previous run started; a check still
+//   it is added). Afterwards each check starts `interval` seconds after its previous run started; a check still
 //   running when it is due starts again as soon as that run ends (never two runs of one check at a time).
 // - Every run has a deadline, `timeout` seconds after its start. A run that has not completed by its deadline
 //   counts as failed, `timeout after N s`, whatever the checker does; its late completion, if it ever comes, is
@@ -107,8 +107,7 @@ public struct CheckScheduler: Sendable {
 
     /// The shortest interval and timeout accepted (the grammar refuses less; this only prevents a busy loop).
     public static let minimumSeconds = 0.001
-    /// Above this many checks, their starts are spread over their interval from the first round on (see
-    /// ``update(checks:now:)``): the first round then takes up to one interval (plus the timeout).
+    /// Above this many checks, their rounds are spread over the interval after the first (see ``finish(_:_:at:)``).
     public static let spreadAbove = 64
 
     /// A scheduler whose checks are all due at `now` (the first round) and unknown.
@@ -129,15 +128,7 @@ public struct CheckScheduler: Sendable {
                 s.check = c
                 newSlots.append(s)
             } else {
-                // Many checks started at once would stay in phase, every round a burst of N connects that pushes the
-                // last ones past their deadline. Past `spreadAbove` checks, each new one starts at its own fraction
-                // of its interval (its place x the golden ratio, mod 1): the rounds are spread evenly from the first.
-                var due = now
-                if checks.count > Self.spreadAbove {
-                    let phase = (Double(newSlots.count) * 0.618_033_988_749_895).truncatingRemainder(dividingBy: 1)
-                    due += phase * max(Self.minimumSeconds, c.interval)
-                }
-                newSlots.append(Slot(check: c, state: CheckState(since: now), nextDue: due, run: nil))
+                newSlots.append(Slot(check: c, state: CheckState(since: now), nextDue: now, run: nil))
             }
         }
         slots = newSlots
@@ -191,6 +182,13 @@ public struct CheckScheduler: Sendable {
         slots[i].run = nil
         let c = slots[i].check
         slots[i].nextDue = r.started + max(Self.minimumSeconds, c.interval)
+        // Many checks started together in the first round would stay in phase, every round a burst of N starts that
+        // delays the last ones towards their deadline. Past `spreadAbove` checks, each one's second run is put off by
+        // its own fraction of an interval (i x the golden ratio, mod 1), which spreads the rounds evenly after it.
+        if slots[i].state.health == .unknown && slots.count > Self.spreadAbove {
+            let phase = (Double(i) * 0.618_033_988_749_895).truncatingRemainder(dividingBy: 1)
+            slots[i].nextDue += phase * max(Self.minimumSeconds, c.interval)
+        }
         guard let old = slots[i].state.record(result, at: t, rise: c.rise, fall: c.fall) else { return nil }
         return StateChange(check: c, old: old, new: slots[i].state.health, result: result, state: slots[i].state, time: t)
     }
