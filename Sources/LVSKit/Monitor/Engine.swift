@@ -6,8 +6,8 @@ import LVSCore
 
 // The check engine: the monitor's real ``Checker``. Every check runs on one background thread, the engine's, so
 // thousands run at once on one thread and a slow or hanging server delays no other check:
-// - tcp, http and https checks are transfers of one libcurl multi handle (tcp: a connect only, CURLOPT_CONNECT_ONLY);
-// - udp checks are the engine's own non-blocking connected sockets;
+// - http and https checks are transfers of one libcurl multi handle;
+// - tcp checks are the engine's own non-blocking connects, udp checks its own non-blocking connected sockets;
 // - exec checks are programs started with posix_spawn (no shell) in process groups of their own, watched through
 //   pidfds.
 // One `curl_multi_poll` waits for all of them: curl's own sockets, plus an epoll set of the engine's sockets and
@@ -134,11 +134,6 @@ extension CheckEngine {
             return ("\(scheme)://\(t.address.bracketed):\(t.port)\(options.path)", nil)
         }
         return ("\(scheme)://\(host):\(t.port)\(options.path)", "\(host):\(t.port):\(t.address.bracketed):\(t.port)")
-    }
-
-    /// The URL of a tcp check: a plain connect to the server's address and port (CURLOPT_CONNECT_ONLY).
-    static func tcpURL(_ check: HealthCheck) -> String {
-        "http://\(check.target.address.bracketed):\(check.target.port)/"
     }
 
     /// Expected status codes as `--expect` writes them: `200-399`, `200,301-302`.
@@ -427,36 +422,30 @@ final class EngineLoop {
         }
     }
 
-    // MARK: tcp, http, https
+    // MARK: http, https
 
-    func startCurl(_ job: EngineJob, http: HTTPCheck?, tls: Bool) {
+    func startCurl(_ job: EngineJob, http: HTTPCheck, tls: Bool) {
         let subject = CheckEngine.subject(of: job.check)
         guard let easy = lvs_curl_easy_init() else {
             return complete(job, false, "\(subject): curl_easy_init failed")
         }
-        let t = CurlTransfer(job: job, easy: easy, subject: subject, http: http, regex: regex(http?.body))
+        let t = CurlTransfer(job: job, easy: easy, subject: subject, http: http, regex: regex(http.body))
         func long(_ o: CURLoption, _ v: Int) { _ = lvs_curl_easy_setopt_long(easy, o, v) }
         func string(_ o: CURLoption, _ v: String) { _ = lvs_curl_easy_setopt_string(easy, o, v) }
-        let url: String
-        if let http {
-            let target = CheckEngine.httpTarget(job.check, http, tls: tls)
-            url = target.url
-            if let c = target.connectTo {
-                t.connectTo = lvs_curl_slist_append(nil, c)
-                _ = lvs_curl_easy_setopt_pointer(easy, CURLOPT_CONNECT_TO, t.connectTo)
-            }
-            long(CURLOPT_HTTPGET, 1)
-            long(CURLOPT_PATH_AS_IS, 1)
-            long(CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1)
-            if tls {
-                long(CURLOPT_SSL_VERIFYPEER, http.insecure ? 0 : 1)
-                long(CURLOPT_SSL_VERIFYHOST, http.insecure ? 0 : 2)
-                // A full handshake every time: the certificate is checked on every run.
-                long(CURLOPT_SSL_SESSIONID_CACHE, 0)
-            }
-        } else {
-            url = CheckEngine.tcpURL(job.check)
-            long(CURLOPT_CONNECT_ONLY, 1)
+        let target = CheckEngine.httpTarget(job.check, http, tls: tls)
+        let url = target.url
+        if let c = target.connectTo {
+            t.connectTo = lvs_curl_slist_append(nil, c)
+            _ = lvs_curl_easy_setopt_pointer(easy, CURLOPT_CONNECT_TO, t.connectTo)
+        }
+        long(CURLOPT_HTTPGET, 1)
+        long(CURLOPT_PATH_AS_IS, 1)
+        long(CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1)
+        if tls {
+            long(CURLOPT_SSL_VERIFYPEER, http.insecure ? 0 : 1)
+            long(CURLOPT_SSL_VERIFYHOST, http.insecure ? 0 : 2)
+            // A full handshake every time: the certificate is checked on every run.
+            long(CURLOPT_SSL_SESSIONID_CACHE, 0)
         }
         string(CURLOPT_URL, url)
         string(CURLOPT_PROTOCOLS_STR, "http,https")
