@@ -296,6 +296,15 @@ public enum Syscall {
         _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &r)
     }
 
+    /// Closes a TCP socket with a reset instead of a FIN (`SO_LINGER` on with a time of 0): no TIME_WAIT or
+    /// LAST_ACK socket is left behind, so a checker that connects thousands of times a second keeps no dying
+    /// sockets and no ephemeral ports in use.
+    public static func closeWithReset(_ fd: Int32) {
+        var l = linger(l_onoff: 1, l_linger: 0)
+        _ = Glibc.setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, socklen_t(MemoryLayout<linger>.size))
+        close(fd)
+    }
+
     /// `getsockopt(SO_ERROR)`: the pending error of a socket (0: none), e.g. how a non-blocking connect ended.
     public static func socketError(_ fd: Int32) -> Int32 {
         var v: Int32 = 0

@@ -10,9 +10,11 @@ import LVSCore
 // - tcp checks are the engine's own non-blocking connects, udp checks its own non-blocking connected sockets;
 // - exec checks are programs started with posix_spawn (no shell) in process groups of their own, watched through
 //   pidfds.
-// One `curl_multi_poll` waits for all of them: curl's own sockets, plus an epoll set of the engine's sockets and
-// pidfds as its one extra descriptor (epoll also reports a socket's error, which curl's extra descriptors do not:
-// a udp check's ICMP port unreachable), and `curl_multi_wakeup` when a run is queued or the engine stops.
+// The engine's own sockets and pidfds, and an eventfd that wakes it when a run is queued or the engine stops, are in
+// one epoll set (epoll also reports a socket's error: a udp check's ICMP port unreachable). While no http or https
+// transfer runs, the engine waits in `epoll_wait` alone and curl is not called at all (tcp checks cost their own
+// system calls and nothing more); while one runs, `curl_multi_poll` waits for curl's sockets with the epoll set as
+// its one extra descriptor.
 //
 // Threading. ``CheckEngine/run(_:deadline:completion:)`` (any thread) only appends the run to the mailbox under its
 // lock and wakes the engine; the engine thread owns everything else (curl handles, sockets, processes, compiled
@@ -61,15 +63,22 @@ public final class CheckEngine: Checker, Sendable {
             throw SystemError("health checks: curl_global_init failed: \(why)")
         }
         guard let multi = lvs_curl_multi_init() else { throw SystemError("health checks: curl_multi_init failed") }
-        let epoll: Int32
+        let epoll: Int32, wake: Int32
         switch Syscall.epollCreate() {
         case .success(let fd): epoll = fd
         case .failure(let e):
             lvs_curl_multi_cleanup(multi)
             throw SystemError("health checks: epoll_create1: \(e)")
         }
-        let mailbox = EngineMailbox(multi: multi)
-        let loop = EngineLoop(clock: clock, mailbox: mailbox, epoll: epoll)
+        switch Syscall.eventfd().flatMap({ fd in Syscall.epollAdd(epoll, fd, events: Int16(POLLIN), data: EngineLoop.wakeID).map { fd } }) {
+        case .success(let fd): wake = fd
+        case .failure(let e):
+            lvs_curl_multi_cleanup(multi)
+            Syscall.close(epoll)
+            throw SystemError("health checks: eventfd: \(e)")
+        }
+        let mailbox = EngineMailbox(wake: wake)
+        let loop = EngineLoop(clock: clock, mailbox: mailbox, multi: multi, epoll: epoll)
         switch Syscall.startThread({ loop.run() }) {
         case .success(let t): thread = t
         case .failure(let e):
@@ -233,18 +242,18 @@ struct EngineJob: Sendable {
 }
 
 /// The one object shared between `run` callers and the engine's thread: the queue of runs not yet started and the
-/// stop flag, under one lock, and the multi handle for `curl_multi_wakeup` (documented as callable from any thread),
-/// called only under the lock and only while the engine has not stopped (the engine frees the handle after it takes
-/// the queue for the last time, with the flag set, under the same lock).
+/// stop flag, under one lock, and the engine's wake eventfd, written only under the lock and only while the engine
+/// has not stopped (the engine closes it after it takes the queue for the last time, with the flag set, under the
+/// same lock).
 final class EngineMailbox: @unchecked Sendable {
     struct State {
         var queue: [EngineJob] = []
         var stopping = false
     }
-    let multi: UnsafeMutableRawPointer
+    let wake: Int32
     private let state = Locked(State())
 
-    init(multi: UnsafeMutableRawPointer) { self.multi = multi }
+    init(wake: Int32) { self.wake = wake }
 
     /// Queues `job` and wakes the engine (when the queue was empty: otherwise a wakeup is pending); false once the
     /// engine is stopping.
@@ -252,7 +261,7 @@ final class EngineMailbox: @unchecked Sendable {
         state.withLock { s in
             guard !s.stopping else { return false }
             s.queue.append(job)
-            if s.queue.count == 1 { lvs_curl_multi_wakeup(multi) }
+            if s.queue.count == 1 { Syscall.signalEvent(wake) }
             return true
         }
     }
@@ -262,7 +271,7 @@ final class EngineMailbox: @unchecked Sendable {
         state.withLock { s in
             guard !s.stopping else { return }
             s.stopping = true
-            lvs_curl_multi_wakeup(multi)
+            Syscall.signalEvent(wake)
         }
     }
 
@@ -358,20 +367,26 @@ final class EngineLoop {
     let mailbox: EngineMailbox
     let multi: UnsafeMutableRawPointer
     let epoll: Int32
+    /// The epoll data of the wake eventfd (probes are numbered from 1).
+    static let wakeID: UInt64 = 0
     /// The transfers in the multi handle, by easy handle.
     var transfers: [UnsafeMutableRawPointer: CurlTransfer] = [:]
-    /// The udp sockets and exec processes, by their epoll data.
+    /// The tcp and udp sockets and exec processes, by their epoll data.
     var probes: [UInt64: OwnProbe] = [:]
     var nextProbe: UInt64 = 1
+    /// The probes by deadline (an entry whose probe is gone or reported is stale and skipped).
+    var deadlines = TimeHeap()
+    /// Exec probes without a pidfd (a kernel before 5.3): polled with WNOHANG every 50 ms.
+    var polled = Set<UInt64>()
     /// `--body` and `--receive` patterns compiled, nil for one that does not compile.
     var regexes: [String: Regex<AnyRegexOutput>?] = [:]
     /// The receive buffer of udp replies.
     var buffer = [UInt8](repeating: 0, count: 65_536)
 
-    init(clock: any MonitorClock, mailbox: EngineMailbox, epoll: Int32) {
+    init(clock: any MonitorClock, mailbox: EngineMailbox, multi: UnsafeMutableRawPointer, epoll: Int32) {
         self.clock = clock
         self.mailbox = mailbox
-        self.multi = mailbox.multi
+        self.multi = multi
         self.epoll = epoll
         // Every check has a connection of its own: no HTTP/2 multiplexing onto another check's connection.
         _ = lvs_curl_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_NOTHING))
@@ -388,9 +403,11 @@ final class EngineLoop {
                 return
             }
             for j in jobs { start(j) }
-            var running: Int32 = 0
-            _ = lvs_curl_multi_perform(multi, &running)
-            finishTransfers()
+            if !transfers.isEmpty {
+                var running: Int32 = 0
+                _ = lvs_curl_multi_perform(multi, &running)
+                finishTransfers()
+            }
             expire(now: clock.now())
             wait()
         }
@@ -517,7 +534,7 @@ final class EngineLoop {
         }
         switch Syscall.connect(fd, to: target.address, port: target.port) {
         case .success:
-            Syscall.close(fd)
+            Syscall.closeWithReset(fd)
             return complete(job, true, "\(subject): connected")
         case .failure(let e) where e.rawValue == EINPROGRESS:
             break
@@ -525,13 +542,26 @@ final class EngineLoop {
             Syscall.close(fd)
             return complete(job, false, "\(subject): \(CheckEngine.words(e))")
         }
+        watch(OwnProbe(job: job, subject: subject, kind: .tcp, fd: fd), events: Int16(POLLOUT))
+    }
+
+    /// Adds a probe's descriptor to the epoll set and its deadline to the heap; completes the run as failed when
+    /// epoll refuses it (the socket is then closed).
+    func watch(_ p: OwnProbe, events: Int16) {
         let id = nextProbe
         nextProbe &+= 1
-        if case .failure(let e) = Syscall.epollAdd(epoll, fd, events: Int16(POLLOUT), data: id) {
-            Syscall.close(fd)
-            return complete(job, false, "\(subject): epoll: \(CheckEngine.words(e))")
+        if p.fd >= 0, case .failure(let e) = Syscall.epollAdd(epoll, p.fd, events: events, data: id) {
+            Syscall.close(p.fd)
+            return complete(p.job, false, "\(p.subject): epoll: \(CheckEngine.words(e))")
         }
-        probes[id] = OwnProbe(job: job, subject: subject, kind: .tcp, fd: fd)
+        probes[id] = p
+        deadlines.push(p.job.deadline, slot: Int(truncatingIfNeeded: id), epoch: 0)
+    }
+
+    /// Forgets a probe (its descriptor closed by the caller).
+    func forget(_ id: UInt64) {
+        probes[id] = nil
+        polled.remove(id)
     }
 
     /// A tcp check's socket is writable: the connect ended; SO_ERROR says how.
@@ -563,14 +593,7 @@ final class EngineLoop {
             Syscall.close(fd)
             return complete(job, false, "\(subject): \(CheckEngine.words(e))")
         }
-        let probe = OwnProbe(job: job, subject: subject, kind: .udp(options, regex(options.receive)), fd: fd)
-        let id = nextProbe
-        nextProbe &+= 1
-        if case .failure(let e) = Syscall.epollAdd(epoll, fd, events: Int16(POLLIN), data: id) {
-            Syscall.close(fd)
-            return complete(job, false, "\(subject): epoll: \(CheckEngine.words(e))")
-        }
-        probes[id] = probe
+        watch(OwnProbe(job: job, subject: subject, kind: .udp(options, regex(options.receive)), fd: fd), events: Int16(POLLIN))
     }
 
     /// Reads a udp check's reply (or its error) once its socket is ready; true when the check is done.
@@ -610,6 +633,8 @@ final class EngineLoop {
             }
         }
         probes[id] = OwnProbe(job: job, subject: subject, kind: .exec, fd: fd, pid: pid)
+        if fd < 0 { polled.insert(id) }
+        deadlines.push(job.deadline, slot: Int(truncatingIfNeeded: id), epoch: 0)
     }
 
     /// Reaps an exec check's process if it has ended and reports its exit unless already reported; true when it is
@@ -642,11 +667,14 @@ final class EngineLoop {
     /// Gives up the udp and exec checks whose deadline has passed: a udp socket is closed, an exec check's process
     /// group is killed (the process is reaped once it has ended). curl times out its own transfers.
     func expire(now: Double) {
-        for (id, p) in probes where !p.reported && p.job.deadline <= now {
+        while let top = deadlines.top, top.time <= now {
+            deadlines.pop()
+            let id = UInt64(truncatingIfNeeded: top.slot)
+            guard let p = probes[id], !p.reported else { continue }
             switch p.kind {
             case .tcp, .udp:
                 Syscall.close(p.fd)
-                probes[id] = nil
+                forget(id)
             case .exec:
                 _ = Syscall.kill(-p.pid, SIGKILL)
                 p.reported = true
@@ -659,31 +687,48 @@ final class EngineLoop {
     /// descriptors that are ready.
     func wait() {
         let now = clock.now()
-        var ms = 1000
-        var pollProcesses = false
-        for p in probes.values {
-            if !p.reported { ms = min(ms, CheckEngine.timeoutMilliseconds(now: now, deadline: p.job.deadline)) }
-            if p.fd < 0, case .exec = p.kind { pollProcesses = true }
+        // Stale entries (probes done) at the top would wake the loop early for nothing: drop them first.
+        while let top = deadlines.top, probes[UInt64(truncatingIfNeeded: top.slot)].map({ $0.reported }) ?? true {
+            deadlines.pop()
         }
-        if pollProcesses { ms = min(ms, 50) }
-        var extra = curl_waitfd(fd: epoll, events: Int16(CURL_WAIT_POLLIN), revents: 0)
-        if lvs_curl_multi_poll(multi, &extra, 1, Int32(ms), nil) != CURLM_OK { Syscall.sleep(seconds: 0.01) }
-        guard !probes.isEmpty else { return }
-        if case .success(let ready) = Syscall.epollWait(epoll, max: min(probes.count, 1024), milliseconds: 0) {
-            for (id, _) in ready {
-                guard let p = probes[id] else { continue }
-                switch p.kind {
-                case .tcp:
-                    finishTCP(p); Syscall.close(p.fd); probes[id] = nil
-                case .udp(let options, let regex):
-                    if readUDP(p, options, regex) { Syscall.close(p.fd); probes[id] = nil }
-                case .exec:
-                    if reap(p, ended: true) { Syscall.close(p.fd); probes[id] = nil }
-                }
+        var ms = 1000
+        if let top = deadlines.top { ms = min(ms, CheckEngine.timeoutMilliseconds(now: now, deadline: top.time)) }
+        if !polled.isEmpty { ms = min(ms, 50) }
+        let ready: [(data: UInt64, events: UInt32)]
+        if transfers.isEmpty {
+            // No curl transfer: one epoll_wait is the whole wait.
+            switch Syscall.epollWait(epoll, max: min(probes.count + 1, 1024), milliseconds: Int32(ms)) {
+            case .success(let r): ready = r
+            case .failure: Syscall.sleep(seconds: 0.01); return
+            }
+        } else {
+            var extra = curl_waitfd(fd: epoll, events: Int16(CURL_WAIT_POLLIN), revents: 0)
+            if lvs_curl_multi_poll(multi, &extra, 1, Int32(ms), nil) != CURLM_OK { Syscall.sleep(seconds: 0.01) }
+            guard extra.revents != 0 else { return pollProcesses() }
+            switch Syscall.epollWait(epoll, max: min(probes.count + 1, 1024), milliseconds: 0) {
+            case .success(let r): ready = r
+            case .failure: return pollProcesses()
             }
         }
-        if pollProcesses {
-            for (id, p) in probes where p.fd < 0 { if reap(p, ended: false) { probes[id] = nil } }
+        for (id, _) in ready {
+            if id == Self.wakeID { Syscall.clearEvent(mailbox.wake); continue }
+            guard let p = probes[id] else { continue }
+            switch p.kind {
+            case .tcp:
+                finishTCP(p); Syscall.closeWithReset(p.fd); forget(id)
+            case .udp(let options, let regex):
+                if readUDP(p, options, regex) { Syscall.close(p.fd); forget(id) }
+            case .exec:
+                if reap(p, ended: true) { Syscall.close(p.fd); forget(id) }
+            }
+        }
+        pollProcesses()
+    }
+
+    /// Reaps the exec checks without a pidfd that have ended.
+    func pollProcesses() {
+        for id in polled {
+            if let p = probes[id], reap(p, ended: false) { forget(id) }
         }
     }
 
@@ -707,6 +752,7 @@ final class EngineLoop {
         }
         var left = probes.values.filter { if case .exec = $0.kind { return true } else { return false } }
         probes = [:]
+        polled = []
         let end = clock.now() + 2
         while !left.isEmpty {
             left = left.filter { p in
@@ -728,9 +774,10 @@ final class EngineLoop {
         closeHandles()
     }
 
-    /// Frees the multi handle and closes the epoll set.
+    /// Frees the multi handle and closes the epoll set and the wake eventfd.
     func closeHandles() {
         lvs_curl_multi_cleanup(multi)
         Syscall.close(epoll)
+        Syscall.close(mailbox.wake)
     }
 }

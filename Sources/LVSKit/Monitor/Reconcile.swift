@@ -72,6 +72,10 @@ public struct Reconciler: Sendable {
     var memory: [ServerRef: Seen] = [:]
     /// The monitored services it last left present.
     var services: Set<ServiceKey> = []
+    /// The desired table the memory was last rebuilt from, when every server was left as desired: a reconcile
+    /// that sends nothing for the same table would rebuild the same memory, so it is skipped (the daemon
+    /// reconciles every second; most rounds change nothing).
+    var remembered: DesiredTable?
 
     /// A reconciler with no memory: its first corrections are never counted as drift.
     public init() {}
@@ -156,6 +160,7 @@ public struct Reconciler: Sendable {
                 for f in r.failures { refused[f.index] = f.errno }
                 sent = r.sent
             } catch {
+                remembered = nil
                 for s in desired.services {
                     services.remove(s.service.key)
                     for d in s.servers { memory[ServerRef(service: s.service.key, server: d.server.endpoint)] = nil }
@@ -164,6 +169,7 @@ public struct Reconciler: Sendable {
             }
         }
         var result = ReconcileResult(corrections: corrections)
+        if corrections.isEmpty, let r = remembered, r == desired { return result }
         var failedRefs = Set<ServerRef>(), failedServices = Set<ServiceKey>()
         for (i, c) in corrections.enumerated() where refused[i] != nil || i >= sent {
             switch c.request {
@@ -175,6 +181,7 @@ public struct Reconciler: Sendable {
             if let e = refused[i] { result.failures.append(CorrectionFailure(correction: c, error: IPVSError(request: c.request, errno: e))) }
         }
         remember(desired, kernel: kernel, failedRefs: failedRefs, failedServices: failedServices)
+        remembered = failedRefs.isEmpty && failedServices.isEmpty ? desired : nil
         return result
     }
 

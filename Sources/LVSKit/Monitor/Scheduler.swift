@@ -91,17 +91,30 @@ public struct StateChange: Hashable, Sendable, CustomStringConvertible {
 
 /// The checks with their states and schedule. A value with no locks and no threads: its owner calls it from one
 /// thread (see the threading model above); ``CheckRunner`` is that owner in the daemon.
+///
+/// Cost. A monitor of thousands of checks steps many times a second, so nothing per step scans every check: the
+/// due times of idle checks and the deadlines of running ones are in two min-heaps (``TimeHeap``), a step pops only
+/// what is due, and the number of checks still unknown is counted. A heap entry carries its slot's `epoch`, bumped
+/// whenever the slot's run starts or ends; an entry whose epoch is not its slot's is stale and dropped when it comes
+/// to the top (each heap's top is kept valid after every change, so ``nextWakeup`` is exact).
 public struct CheckScheduler: Sendable {
     struct Slot: Sendable {
         var check: HealthCheck
         var state: CheckState
         var nextDue: Double
         var run: CheckRun?
+        var epoch: UInt32 = 0
     }
     var slots: [Slot] = []
     var index: [HealthCheck.ID: Int] = [:]
     var running: [UInt64: Int] = [:]
     var nextToken: UInt64 = 1
+    /// Idle checks by due time.
+    var due = TimeHeap()
+    /// Running checks by deadline.
+    var deadlines = TimeHeap()
+    /// Checks whose health is still unknown.
+    var unknown = 0
     /// Results recorded so far (completions and timeouts): a state file writer tells from it that something new came in.
     public private(set) var results: UInt64 = 0
 
@@ -134,21 +147,42 @@ public struct CheckScheduler: Sendable {
         slots = newSlots
         index = newIndex
         running = [:]
-        for (i, s) in slots.enumerated() { if let r = s.run { running[r.token] = i } }
+        due = TimeHeap()
+        deadlines = TimeHeap()
+        unknown = 0
+        for i in slots.indices {
+            if slots[i].state.health == .unknown { unknown += 1 }
+            if let r = slots[i].run {
+                running[r.token] = i
+                deadlines.push(r.deadline, slot: i, epoch: slots[i].epoch)
+            } else {
+                due.push(slots[i].nextDue, slot: i, epoch: slots[i].epoch)
+            }
+        }
     }
 
     /// The runs to start at `now`: every check that is due and not running, in configuration order. They count as
     /// running from `now`, with deadline `now + timeout`.
     public mutating func startDue(now: Double) -> [CheckRun] {
+        var ready: [Int] = []
+        while let top = due.top, top.time <= now {
+            due.pop()
+            if isCurrent(top) && slots[top.slot].run == nil { ready.append(top.slot) }
+        }
+        ready.sort()
         var out: [CheckRun] = []
-        for i in slots.indices where slots[i].run == nil && slots[i].nextDue <= now {
+        out.reserveCapacity(ready.count)
+        for i in ready {
             let c = slots[i].check
             let r = CheckRun(token: nextToken, check: c, started: now, deadline: now + max(Self.minimumSeconds, c.timeout))
             nextToken &+= 1
             slots[i].run = r
+            slots[i].epoch &+= 1
             running[r.token] = i
+            deadlines.push(r.deadline, slot: i, epoch: slots[i].epoch)
             out.append(r)
         }
+        cleanTops()
         return out
     }
 
@@ -160,19 +194,37 @@ public struct CheckScheduler: Sendable {
         guard let i = running[token], let r = slots[i].run, r.token == token else { return nil }
         var res = result
         if t > r.deadline { res = .timeout(after: r.deadline - r.started) } else if res.latency == nil { res.latency = max(0, t - r.started) }
-        return finish(i, res, at: min(t, r.deadline))
+        let change = finish(i, res, at: min(t, r.deadline))
+        cleanTops()
+        return change
     }
 
     /// Fails, as `timeout after N s`, every run whose deadline is at or before `now`; returns the state changes in
     /// configuration order.
     public mutating func expire(now: Double) -> [StateChange] {
-        let late = running.filter { slots[$0.value].run.map { $0.deadline <= now } ?? false }.map(\.value).sorted()
+        var late: [Int] = []
+        while let top = deadlines.top, top.time <= now {
+            deadlines.pop()
+            if isCurrent(top), slots[top.slot].run != nil { late.append(top.slot) }
+        }
+        guard !late.isEmpty else { return [] }
+        late.sort()
         var out: [StateChange] = []
         for i in late {
             guard let r = slots[i].run else { continue }
             if let c = finish(i, .timeout(after: r.deadline - r.started), at: r.deadline) { out.append(c) }
         }
+        cleanTops()
         return out
+    }
+
+    /// True when a heap entry still stands for its slot's pending event.
+    func isCurrent(_ e: TimeHeap.Entry) -> Bool { e.slot < slots.count && slots[e.slot].epoch == e.epoch }
+
+    /// Drops stale entries from the heaps' tops, so ``nextWakeup`` reads a real event.
+    mutating func cleanTops() {
+        while let top = due.top, !isCurrent(top) || slots[top.slot].run != nil { due.pop() }
+        while let top = deadlines.top, !isCurrent(top) || slots[top.slot].run == nil { deadlines.pop() }
     }
 
     mutating func finish(_ i: Int, _ result: CheckResult, at t: Double) -> StateChange? {
@@ -180,28 +232,34 @@ public struct CheckScheduler: Sendable {
         results &+= 1
         running[r.token] = nil
         slots[i].run = nil
-        let c = slots[i].check
-        slots[i].nextDue = r.started + max(Self.minimumSeconds, c.interval)
+        slots[i].epoch &+= 1
+        let interval = max(Self.minimumSeconds, slots[i].check.interval)
+        var next = r.started + interval
         // Many checks started together in the first round would stay in phase, every round a burst of N starts that
         // delays the last ones towards their deadline. Past `spreadAbove` checks, each one's second run is put off by
         // its own fraction of an interval (i x the golden ratio, mod 1), which spreads the rounds evenly after it.
         if slots[i].state.health == .unknown && slots.count > Self.spreadAbove {
             let phase = (Double(i) * 0.618_033_988_749_895).truncatingRemainder(dividingBy: 1)
-            slots[i].nextDue += phase * max(Self.minimumSeconds, c.interval)
+            next += phase * interval
         }
-        guard let old = slots[i].state.record(result, at: t, rise: c.rise, fall: c.fall) else { return nil }
-        return StateChange(check: c, old: old, new: slots[i].state.health, result: result, state: slots[i].state, time: t)
+        slots[i].nextDue = next
+        due.push(next, slot: i, epoch: slots[i].epoch)
+        let rise = slots[i].check.rise, fall = slots[i].check.fall
+        guard let old = slots[i].state.record(result, at: t, rise: rise, fall: fall) else { return nil }
+        if old == .unknown { unknown -= 1 }
+        return StateChange(check: slots[i].check, old: old, new: slots[i].state.health, result: result,
+                           state: slots[i].state, time: t)
     }
 
     /// The next time something is due: the earliest deadline of a running check or start of an idle one (nil
     /// without checks). The owner should step again then, or earlier when a completion wakes it.
     public var nextWakeup: Double? {
-        var t: Double?
-        for s in slots {
-            let x = s.run?.deadline ?? s.nextDue
-            t = min(t ?? x, x)
+        switch (due.top?.time, deadlines.top?.time) {
+        case (let a?, let b?): return min(a, b)
+        case (let a?, nil): return a
+        case (nil, let b?): return b
+        case (nil, nil): return nil
         }
-        return t
     }
 
     /// Every check with its state, in configuration order.
@@ -209,9 +267,54 @@ public struct CheckScheduler: Sendable {
     /// The state of one check, if configured.
     public func state(of id: HealthCheck.ID) -> CheckState? { index[id].map { slots[$0].state } }
     /// True once every check has had its first result (no check unknown): the daemon's first reconcile waits for it.
-    public var firstRoundDone: Bool { slots.allSatisfy { $0.state.health != .unknown } }
+    public var firstRoundDone: Bool { unknown == 0 }
     /// Checks running now.
     public var inFlight: Int { running.count }
+}
+
+/// A binary min-heap of (time, slot, epoch): the scheduler's due times and deadlines.
+struct TimeHeap: Sendable {
+    struct Entry: Sendable {
+        var time: Double
+        var slot: Int
+        var epoch: UInt32
+    }
+    private(set) var entries: [Entry] = []
+
+    /// The earliest entry.
+    var top: Entry? { entries.first }
+    /// Entries held (stale ones included).
+    var count: Int { entries.count }
+
+    mutating func push(_ time: Double, slot: Int, epoch: UInt32) {
+        entries.append(Entry(time: time, slot: slot, epoch: epoch))
+        var i = entries.count - 1
+        while i > 0 {
+            let p = (i - 1) / 2
+            guard entries[i].time < entries[p].time else { break }
+            entries.swapAt(i, p)
+            i = p
+        }
+    }
+
+    /// Removes the earliest entry.
+    mutating func pop() {
+        guard !entries.isEmpty else { return }
+        let last = entries.removeLast()
+        guard !entries.isEmpty else { return }
+        entries[0] = last
+        var i = 0
+        let n = entries.count
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var m = i
+            if l < n && entries[l].time < entries[m].time { m = l }
+            if r < n && entries[r].time < entries[m].time { m = r }
+            if m == i { break }
+            entries.swapAt(i, m)
+            i = m
+        }
+    }
 }
 
 /// The owner of a ``CheckScheduler`` in a running monitor: starts due checks on a ``Checker``, collects their
@@ -279,10 +382,15 @@ final class Inbox: Sendable {
     private let queue = Locked<[Completion]>([])
     private let wake: @Sendable () -> Void
     init(wake: @escaping @Sendable () -> Void) { self.wake = wake }
-    /// Queues a completion (any thread) and wakes the owner.
+    /// Queues a completion (any thread) and wakes the owner, when the queue was empty: otherwise the wake of the
+    /// completion that made it non-empty is still pending (the owner takes the whole queue at once), and one wake
+    /// system call per check would cost more than the check's own bookkeeping.
     func post(_ token: UInt64, _ result: CheckResult, at time: Double) {
-        queue.withLock { $0.append(Completion(token: token, result: result, time: time)) }
-        wake()
+        let first = queue.withLock { q -> Bool in
+            q.append(Completion(token: token, result: result, time: time))
+            return q.count == 1
+        }
+        if first { wake() }
     }
     /// Takes every queued completion (the owner).
     func take() -> [Completion] {
