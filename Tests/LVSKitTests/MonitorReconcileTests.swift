@@ -69,6 +69,33 @@ final class MonitorReconcileTests: XCTestCase {
         XCTAssertFalse(k.log.contains { if case .addDest(M.other, _) = $0.request { return true }; return false })
     }
 
+    /// A change of state corrects only the services it concerns, reading back only them; the memory of the others
+    /// is kept, so a hand edit there is still told as drift by the next full reconcile.
+    func testQuickReconcileTouchesOnlyTheNamedServices() throws {
+        let k = kernel()
+        var r = Reconciler()
+        func both(_ a: Bool) -> DesiredTable {
+            var d = desired(a, true)
+            d.services.append(DesiredService(service: VirtualService(key: M.other), servers: [
+                DesiredServer(server: M.rs(21, weight: 4), present: true, health: .up, reason: "no check"),
+            ]))
+            return d
+        }
+        _ = try r.reconcile(both(true), client: k)
+        try k.perform(.editDest(M.other, M.rs(21, weight: 9)))
+        let quick = try r.reconcile(both(false), only: [M.vip], client: k)
+        XCTAssertEqual(quick.corrections.map(\.log), ["rs 198.51.100.11:80 of -t 192.0.2.10:80: weight 5 -> 0 (down: connection refused)"])
+        XCTAssertEqual(weights(k, M.other), ["198.51.100.21=9"], "a service not named is not touched")
+        let full = try r.reconcile(both(false), client: k)
+        XCTAssertEqual(full.corrections.map(\.log), ["rs 198.51.100.21:80 of -t 192.0.2.20:80: corrected drift: weight 9 set by hand -> 4 (no check)"])
+        XCTAssertEqual(weights(k, M.other), ["198.51.100.21=4"])
+        // A named service deleted by hand cannot be read back: the quick path throws (the daemon then reconciles in full).
+        try k.perform(.deleteService(M.vip))
+        XCTAssertThrowsError(try r.reconcile(both(true), only: [M.vip], client: k))
+        XCTAssertEqual(try r.reconcile(both(true), client: k).corrections.first?.log,
+                       "vs -t 192.0.2.10:80: corrected drift: service deleted by hand, added again")
+    }
+
     func testDriftIsCorrectedAndLogged() throws {
         let k = kernel()
         var r = Reconciler()

@@ -192,6 +192,24 @@ public struct Reconciler: Sendable {
         return try apply(plan(desired, kernel: kernel), desired: desired, kernel: kernel, client: client)
     }
 
+    /// Corrects only the services `only` of `desired`, reading back only their real servers (one dump each, no
+    /// service dump): the daemon's answer to a change of state, which concerns a few services, between two full
+    /// reconciles. The memory of the other services is kept. Throws when a service cannot be read (deleted by
+    /// hand?): the caller then does a full reconcile, which adds it again.
+    public mutating func reconcile(_ desired: DesiredTable, only: Set<ServiceKey>, client: any IPVSControl) throws -> ReconcileResult {
+        let part = DesiredTable(services: desired.services.filter { only.contains($0.service.key) }, nextChange: desired.nextChange)
+        var kernel: [ServiceEntry] = []
+        for s in part.services { kernel.append(ServiceEntry(service: s.service, servers: try client.destinations(of: s.service.key, stats: false))) }
+        let corrections = plan(part, kernel: kernel)
+        let keep = memory.filter { !only.contains($0.key.service) }
+        let keepServices = services.subtracting(only)
+        let r = try apply(corrections, desired: part, kernel: kernel, client: client)
+        memory.merge(keep) { new, _ in new }
+        services.formUnion(keepServices)
+        remembered = nil  // the next full reconcile rebuilds the memory from the whole table
+        return r
+    }
+
     /// Updates the memory after a batch: desired values, except where a request failed (the kernel's values).
     mutating func remember(_ desired: DesiredTable, kernel: [ServiceEntry], failedRefs: Set<ServerRef>,
                            failedServices: Set<ServiceKey>) {
