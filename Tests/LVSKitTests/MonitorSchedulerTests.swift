@@ -217,9 +217,13 @@ final class MonitorSchedulerTests: XCTestCase {
         for t in 1...3 { inbox.post(UInt64(t), .pass(), at: 0) }
         XCTAssertEqual(woken.withLock { $0 }, 1)
         XCTAssertEqual(inbox.take().map(\.token), [1, 2, 3])
+        XCTAssertFalse(inbox.failureWaiting)
         inbox.post(4, .pass(), at: 0)
+        inbox.post(5, .fail("refused"), at: 0)
         XCTAssertEqual(woken.withLock { $0 }, 2)
-        XCTAssertEqual(inbox.take().map(\.token), [4])
+        XCTAssertTrue(inbox.failureWaiting, "a failure is taken without waiting for a batch")
+        XCTAssertEqual(inbox.take().map(\.token), [4, 5])
+        XCTAssertFalse(inbox.failureWaiting)
         XCTAssertEqual(inbox.take().count, 0)
     }
 
@@ -244,6 +248,8 @@ final class MonitorSchedulerTests: XCTestCase {
             XCTAssertGreaterThan(s.last ?? 0, clock.now() - c.interval - 0.011, "\(c.target) stopped being checked")
         }
         XCTAssertTrue(runner.firstRoundDone)
+        XCTAssertEqual(runner.statuses(of: [M.vip]).map(\.check), checks, "every check is of one service, in order")
+        XCTAssertEqual(runner.statuses(of: [M.other]).count, 0)
         XCTAssertEqual(runner.scheduler.inFlight, 0)
         XCTAssertLessThan(runner.scheduler.due.count + runner.scheduler.deadlines.count, 3 * checks.count)
     }

@@ -50,6 +50,8 @@ public final class MonitorDaemon {
     var started = Syscall.realtimeSeconds()
     var statePath: String
     var lastDesired: DesiredTable?
+    /// The position of each service in ``lastDesired``.
+    var lastDesiredIndex: [ServiceKey: Int] = [:]
     /// Each monitored service as the reconciler last left it: a change of state corrects only the services whose
     /// desired servers differ from this (``quickReconcile(now:)``).
     var reconciled: [ServiceKey: DesiredService] = [:]
@@ -157,8 +159,11 @@ public final class MonitorDaemon {
                 Syscall.clearEvent(wakeFD)
                 // Completions come one by one; a cycle costs a pass over every check. Take them in batches: at most
                 // one cycle per `batchInterval`, so a round of N checks costs O(N) cycles' worth, not O(N^2).
+                // A failed result is taken at once: a server may be dying, and its quiescing should not wait.
                 let since = clock.now() - lastCycle
-                if since < Self.batchInterval && !readable[1] { Syscall.sleep(seconds: Self.batchInterval - since) }
+                if since < Self.batchInterval && !readable[1] && !runner.failureWaiting {
+                    Syscall.sleep(seconds: Self.batchInterval - since)
+                }
             }
             if readable[1] {
                 for s in Syscall.takeSignals(signalFD) {
@@ -197,7 +202,9 @@ public final class MonitorDaemon {
             // A change of state (or a slow-start step) is acted on at once, reading back only the services it
             // concerns; the whole table is read back every second.
             let stepDue = lastDesired?.nextChange.map { $0 <= now } ?? false
-            if (!changes.isEmpty || stepDue) && now < nextReconcile { quickReconcile(now: now) }
+            if (!changes.isEmpty || stepDue) && now < nextReconcile {
+                quickReconcile(now: now, services: stepDue ? nil : Set(changes.map(\.check.service)))
+            }
             if now >= nextReconcile {
                 let t0 = clock.now()
                 reconcile(now: now)
@@ -252,12 +259,12 @@ public final class MonitorDaemon {
     }
 
     /// Corrects the services whose desired servers changed since the last reconcile (a change of state), reading
-    /// back only their real servers. When one cannot be read, or the lock is busy, the full reconcile is brought
-    /// forward instead.
-    func quickReconcile(now: Double) {
+    /// back only their real servers; `services` are the ones to compute again (nil: all, for a slow-start step).
+    /// When one cannot be read, or the lock is busy, the full reconcile is brought forward instead.
+    func quickReconcile(now: Double, services: Set<ServiceKey>?) {
         do {
             let r = try withLvsctlLock(wait: 0.2) { () throws -> ReconcileResult? in
-                let desired = owned(now: now)
+                let desired = owned(now: now, only: services)
                 var changed = Set<ServiceKey>()
                 for s in desired.services where reconciled[s.service.key] != s { changed.insert(s.service.key) }
                 guard !changed.isEmpty else { return nil }
@@ -282,17 +289,40 @@ public final class MonitorDaemon {
 
     /// The desired table now (drained servers included), without the servers the reconciler leaves alone after a
     /// reload.
-    func owned(now: Double) -> DesiredTable {
+    /// With `only`, just those services are computed (a change of state between two full reconciles: no pass over
+    /// every check), and merged into ``lastDesired``.
+    func owned(now: Double, only: Set<ServiceKey>? = nil) -> DesiredTable {
         refreshDrained()
-        let statuses = runner.statuses
-        let desired = DesiredTable.compute(monitor, checks: statuses, drained: drain.drained, now: now)
-        if desired != lastDesired { stateDirty = true }
-        lastDesired = desired
+        let statuses: [CheckStatus]
+        let desired: DesiredTable
+        if let only, var whole = lastDesired {
+            statuses = runner.statuses(of: only)
+            var part = ClusterConfig()
+            part.entries = monitor.config.entries.filter { only.contains($0.service.key) }
+            desired = DesiredTable.compute(configured: part, checks: statuses, sorry: monitor.sorry.filter { only.contains($0.service) },
+                                           drained: drain.drained, now: now)
+            if lastDesiredIndex.count != whole.services.count {
+                lastDesiredIndex = Dictionary(whole.services.indices.map { (whole.services[$0].service.key, $0) }, uniquingKeysWith: { a, _ in a })
+            }
+            for s in desired.services {
+                guard let i = lastDesiredIndex[s.service.key] else { continue }
+                if whole.services[i] != s { whole.services[i] = s; stateDirty = true }
+            }
+            // A step still due elsewhere is kept (at worst an early wake-up, which recomputes everything).
+            if let n = desired.nextChange { whole.nextChange = min(whole.nextChange ?? n, n) }
+            lastDesired = whole
+        } else {
+            statuses = runner.statuses
+            desired = DesiredTable.compute(monitor, checks: statuses, drained: drain.drained, now: now)
+            if desired != lastDesired { stateDirty = true }
+            lastDesired = desired
+            lastDesiredIndex = [:]
+        }
         // After a reload, a server that was configured before and has a check not decided yet is left as it is.
         var owned = desired
         if !servedBefore.isEmpty {
             let undecided = Set(statuses.filter { $0.state.health == .unknown }.map(\.check.ref)).intersection(servedBefore)
-            if undecided.isEmpty { servedBefore = [] } else {
+            if undecided.isEmpty { if only == nil { servedBefore = [] } } else {
                 for i in owned.services.indices {
                     let key = owned.services[i].service.key
                     owned.services[i].servers.removeAll { undecided.contains(ServerRef(service: key, server: $0.server.endpoint)) }

@@ -408,8 +408,10 @@ final class EngineLoop {
                 _ = lvs_curl_multi_perform(multi, &running)
                 finishTransfers()
             }
-            expire(now: clock.now())
+            // Ready sockets first, deadlines after: when the engine falls behind (thousands of checks a second on a
+            // slow machine), a connect that completed in time but was not read yet is not taken for a timeout.
             wait()
+            expire(now: clock.now())
         }
     }
 
@@ -564,9 +566,10 @@ final class EngineLoop {
         polled.remove(id)
     }
 
-    /// A tcp check's socket is writable: the connect ended; SO_ERROR says how.
-    func finishTCP(_ p: OwnProbe) {
-        let e = Syscall.socketError(p.fd)
+    /// A tcp check's socket is writable: the connect ended. Without EPOLLERR or EPOLLHUP it is connected; else
+    /// SO_ERROR says why not.
+    func finishTCP(_ p: OwnProbe, events: UInt32) {
+        let e = events & UInt32(POLLERR | POLLHUP) == 0 ? 0 : Syscall.socketError(p.fd)
         if e == 0 { complete(p.job, true, "\(p.subject): connected") } else {
             complete(p.job, false, "\(p.subject): \(CheckEngine.words(Errno(e)))")
         }
@@ -710,12 +713,12 @@ final class EngineLoop {
             case .failure: return pollProcesses()
             }
         }
-        for (id, _) in ready {
+        for (id, events) in ready {
             if id == Self.wakeID { Syscall.clearEvent(mailbox.wake); continue }
             guard let p = probes[id] else { continue }
             switch p.kind {
             case .tcp:
-                finishTCP(p); Syscall.closeWithReset(p.fd); forget(id)
+                finishTCP(p, events: events); Syscall.closeWithReset(p.fd); forget(id)
             case .udp(let options, let regex):
                 if readUDP(p, options, regex) { Syscall.close(p.fd); forget(id) }
             case .exec:

@@ -107,6 +107,8 @@ public struct CheckScheduler: Sendable {
     }
     var slots: [Slot] = []
     var index: [HealthCheck.ID: Int] = [:]
+    /// The slots of each service, in configuration order.
+    var byService: [ServiceKey: [Int]] = [:]
     var running: [UInt64: Int] = [:]
     var nextToken: UInt64 = 1
     /// Idle checks by due time.
@@ -146,6 +148,8 @@ public struct CheckScheduler: Sendable {
         }
         slots = newSlots
         index = newIndex
+        byService = [:]
+        for i in slots.indices { byService[slots[i].check.service, default: []].append(i) }
         running = [:]
         due = TimeHeap()
         deadlines = TimeHeap()
@@ -264,6 +268,10 @@ public struct CheckScheduler: Sendable {
 
     /// Every check with its state, in configuration order.
     public var statuses: [CheckStatus] { slots.map { CheckStatus(check: $0.check, state: $0.state) } }
+    /// The checks of the services `keys` with their states, in configuration order (without a pass over every check).
+    public func statuses(of keys: Set<ServiceKey>) -> [CheckStatus] {
+        keys.flatMap { byService[$0] ?? [] }.sorted().map { CheckStatus(check: slots[$0].check, state: slots[$0].state) }
+    }
     /// The state of one check, if configured.
     public func state(of id: HealthCheck.ID) -> CheckState? { index[id].map { slots[$0].state } }
     /// True once every check has had its first result (no check unknown): the daemon's first reconcile waits for it.
@@ -362,6 +370,10 @@ public final class CheckRunner {
     public var nextWakeup: Double? { scheduler.nextWakeup }
     /// Every check with its state, in configuration order.
     public var statuses: [CheckStatus] { scheduler.statuses }
+    /// The checks of the services `keys` with their states.
+    public func statuses(of keys: Set<ServiceKey>) -> [CheckStatus] { scheduler.statuses(of: keys) }
+    /// True when a failed result is waiting in the inbox: the daemon takes it at once instead of batching.
+    public var failureWaiting: Bool { inbox.failureWaiting }
     /// True once every check has had its first result.
     public var firstRoundDone: Bool { scheduler.firstRoundDone }
     /// Results recorded so far.
@@ -379,7 +391,11 @@ public final class CheckRunner {
 /// Completions waiting for the owner: the one object shared between threads.
 final class Inbox: Sendable {
     struct Completion: Sendable { var token: UInt64; var result: CheckResult; var time: Double }
-    private let queue = Locked<[Completion]>([])
+    struct Queue: Sendable {
+        var completions: [Completion] = []
+        var failures = 0
+    }
+    private let queue = Locked(Queue())
     private let wake: @Sendable () -> Void
     init(wake: @escaping @Sendable () -> Void) { self.wake = wake }
     /// Queues a completion (any thread) and wakes the owner, when the queue was empty: otherwise the wake of the
@@ -387,16 +403,19 @@ final class Inbox: Sendable {
     /// system call per check would cost more than the check's own bookkeeping.
     func post(_ token: UInt64, _ result: CheckResult, at time: Double) {
         let first = queue.withLock { q -> Bool in
-            q.append(Completion(token: token, result: result, time: time))
-            return q.count == 1
+            q.completions.append(Completion(token: token, result: result, time: time))
+            if !result.passed { q.failures += 1 }
+            return q.completions.count == 1
         }
         if first { wake() }
     }
+    /// True when a failed result is queued (a server may be dying: its owner should not wait for a batch).
+    var failureWaiting: Bool { queue.withLock { $0.failures > 0 } }
     /// Takes every queued completion (the owner).
     func take() -> [Completion] {
         queue.withLock { q in
-            let all = q
-            q = []
+            let all = q.completions
+            q = Queue()
             return all
         }
     }
