@@ -180,6 +180,35 @@ final class MonitorSchedulerTests: XCTestCase {
         XCTAssertNil(s.complete(token: run[0].token, result: .pass(), at: 2.6), "a second completion is dropped")
     }
 
+    /// With a checker that bounds its runs itself (the engine), a result is judged by the latency the checker
+    /// measured from its real start: a run it started late (it fell behind) still passes, a run that never
+    /// completes is given up a lateness after its deadline, and a pass slower than the timeout is a timeout.
+    func testACheckerThatBoundsItsRunsIsJudgedByItsLatency() {
+        final class Bounding: Checker {
+            var completions: [HealthCheck.ID: @Sendable (CheckResult) -> Void] = [:]
+            func run(_ check: HealthCheck, deadline: Double, completion: @escaping @Sendable (CheckResult) -> Void) {
+                completions[check.id] = completion
+            }
+            var boundsItsRuns: Bool { true }
+        }
+        let clock = FakeClock()
+        let checker = Bounding()
+        let checks = [M.check(11, timeout: 2, fall: 1), M.check(12, timeout: 2, fall: 1), M.check(13, timeout: 2, fall: 1)]
+        let runner = CheckRunner(checks: checks, checker: checker, clock: clock)
+        runner.step()
+        XCTAssertEqual(runner.nextWakeup, 2 + CheckScheduler.lateness(timeout: 2))
+        clock.set(3)
+        checker.completions[checks[0].id]?(.pass("connected", latency: 0.5))   // started late, answered in 0.5 s
+        checker.completions[checks[1].id]?(.pass("connected", latency: 2.5))   // slower than its timeout
+        let changes = runner.step()
+        XCTAssertEqual(changes.map(\.new), [.up, .down])
+        XCTAssertEqual(changes.map(\.result.detail), ["connected", "timeout after 2 s"])
+        clock.set(3.999)
+        XCTAssertEqual(runner.step(), [])
+        clock.set(4)
+        XCTAssertEqual(runner.step().map(\.description), ["rs 198.51.100.13:80 of -t 192.0.2.10:80 down: tcp: timeout after 2 s (first check)"])
+    }
+
     func testReloadKeepsTheStateOfUnchangedChecks() {
         let clock = FakeClock()
         let checker = ScriptedChecker(clock: clock)

@@ -112,6 +112,10 @@ public final class CheckEngine: Checker, Sendable {
 
     /// Stops the engine (``shutdown()``).
     deinit { shutdown() }
+
+    /// True: the engine bounds every run by its timeout from when its thread really starts it, and reports the
+    /// latency it measured (see ``Checker/boundsItsRuns``).
+    public var boundsItsRuns: Bool { true }
 }
 
 // MARK: pure decisions (what a run's outcome means, in words)
@@ -432,6 +436,14 @@ final class EngineLoop {
     }
 
     func start(_ job: EngineJob) {
+        // A run queued while the engine was busy (a burst after a pause of the daemon's loop) gets its whole timeout
+        // from now, and its latency is counted from now: the wait was the monitor's, not the server's.
+        var job = job
+        let now = clock.now()
+        if now > job.started {
+            job.deadline += now - job.started
+            job.started = now
+        }
         switch job.check.kind {
         case .tcp: startTCP(job)
         case .http(let h): startCurl(job, http: h, tls: false)

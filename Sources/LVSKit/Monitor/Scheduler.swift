@@ -20,7 +20,9 @@ import LVSCore
 //   running when it is due starts again as soon as that run ends (never two runs of one check at a time).
 // - Every run has a deadline, `timeout` seconds after its start. A run that has not completed by its deadline
 //   counts as failed, `timeout after N s`, whatever the checker does; its late completion, if it ever comes, is
-//   dropped. `Checker.run` must return at once (start the work, do not wait for it): the scheduler starts all due
+//   dropped. A checker that bounds its runs itself (`Checker.boundsItsRuns`: the check engine, which counts the
+//   timeout from when its thread really starts a run) is trusted with the latency it measured, and a run of it is
+//   given up only `lateness` after the deadline: when the engine falls behind, checks are late, not failed. `Checker.run` must return at once (start the work, do not wait for it): the scheduler starts all due
 //   checks in one go and never waits for one.
 // - Results change the state as CheckState.swift says; each change of a check's health is one ``StateChange``.
 
@@ -44,6 +46,17 @@ public protocol Checker {
     /// `deadline` is the ``MonitorClock`` time by which the scheduler counts the run as timed out: the checker
     /// should give up by then too (a completion after it is dropped).
     func run(_ check: HealthCheck, deadline: Double, completion: @escaping @Sendable (CheckResult) -> Void)
+    /// True when the checker bounds every run by the check's timeout itself, counted from when it really starts
+    /// the run, and reports the latency it measured: the scheduler then judges a result by that latency and gives
+    /// up on a run only ``CheckScheduler/lateness`` after its deadline. A checker that falls behind (thousands of
+    /// runs queued at once after a pause of the daemon's loop) then delays checks instead of failing them.
+    /// Default false: the scheduler's deadline is the bound.
+    var boundsItsRuns: Bool { get }
+}
+
+extension Checker {
+    /// False: the scheduler's deadline bounds every run.
+    public var boundsItsRuns: Bool { false }
 }
 
 /// One run of a check that the scheduler started.
@@ -117,6 +130,9 @@ public struct CheckScheduler: Sendable {
     var deadlines = TimeHeap()
     /// Checks whose health is still unknown.
     var unknown = 0
+    /// The checker bounds its runs itself (``Checker/boundsItsRuns``): results are judged by their latency, and a
+    /// run is given up only ``lateness`` after its deadline.
+    public var checkerBoundsRuns = false
     /// Results recorded so far (completions and timeouts): a state file writer tells from it that something new came in.
     public private(set) var results: UInt64 = 0
 
@@ -124,6 +140,9 @@ public struct CheckScheduler: Sendable {
     public static let minimumSeconds = 0.001
     /// Above this many checks, their rounds are spread over the interval after the first (see ``finish(_:_:at:)``).
     public static let spreadAbove = 64
+    /// With a checker that bounds its runs, how long after its deadline a run that has not completed is given up
+    /// (the checker's own timeout should have ended it long before): the timeout itself, at least a second.
+    public static func lateness(timeout: Double) -> Double { max(1, timeout) }
 
     /// A scheduler whose checks are all due at `now` (the first round) and unknown.
     public init(checks: [HealthCheck], now: Double) { update(checks: checks, now: now) }
@@ -158,7 +177,8 @@ public struct CheckScheduler: Sendable {
             if slots[i].state.health == .unknown { unknown += 1 }
             if let r = slots[i].run {
                 running[r.token] = i
-                deadlines.push(r.deadline, slot: i, epoch: slots[i].epoch)
+                deadlines.push(r.deadline + (checkerBoundsRuns ? Self.lateness(timeout: r.check.timeout) : 0),
+                               slot: i, epoch: slots[i].epoch)
             } else {
                 due.push(slots[i].nextDue, slot: i, epoch: slots[i].epoch)
             }
@@ -183,7 +203,7 @@ public struct CheckScheduler: Sendable {
             slots[i].run = r
             slots[i].epoch &+= 1
             running[r.token] = i
-            deadlines.push(r.deadline, slot: i, epoch: slots[i].epoch)
+            deadlines.push(r.deadline + (checkerBoundsRuns ? Self.lateness(timeout: c.timeout) : 0), slot: i, epoch: slots[i].epoch)
             out.append(r)
         }
         cleanTops()
@@ -197,6 +217,13 @@ public struct CheckScheduler: Sendable {
     public mutating func complete(token: UInt64, result: CheckResult, at t: Double) -> StateChange? {
         guard let i = running[token], let r = slots[i].run, r.token == token else { return nil }
         var res = result
+        if checkerBoundsRuns, let latency = result.latency {
+            // Judged by the checker's own measure from its real start: a run it started late is not a timeout.
+            if latency > r.deadline - r.started + 0.001 && result.passed { res = .timeout(after: r.deadline - r.started) }
+            let change = finish(i, res, at: t)
+            cleanTops()
+            return change
+        }
         if t > r.deadline { res = .timeout(after: r.deadline - r.started) } else if res.latency == nil { res.latency = max(0, t - r.started) }
         let change = finish(i, res, at: min(t, r.deadline))
         cleanTops()
@@ -344,6 +371,7 @@ public final class CheckRunner {
         self.clock = clock
         self.checker = checker
         self.scheduler = CheckScheduler(checks: checks, now: clock.now())
+        self.scheduler.checkerBoundsRuns = checker.boundsItsRuns
         self.inbox = Inbox(wake: wake)
     }
 
