@@ -424,7 +424,7 @@ final class EngineLoop {
     }
 
     func timedOut(_ job: EngineJob) {
-        job.completion(.timeout(after: max(0, job.deadline - job.started)))
+        job.completion(.timeout(after: max(CheckScheduler.minimumSeconds, job.check.timeout)))
     }
 
     func regex(_ pattern: String?) -> Regex<AnyRegexOutput>? {
@@ -439,11 +439,8 @@ final class EngineLoop {
         // A run queued while the engine was busy (a burst after a pause of the daemon's loop) gets its whole timeout
         // from now, and its latency is counted from now: the wait was the monitor's, not the server's.
         var job = job
-        let now = clock.now()
-        if now > job.started {
-            job.deadline += now - job.started
-            job.started = now
-        }
+        job.started = clock.now()
+        job.deadline = max(job.deadline, job.started + max(CheckScheduler.minimumSeconds, job.check.timeout))
         switch job.check.kind {
         case .tcp: startTCP(job)
         case .http(let h): startCurl(job, http: h, tls: false)
