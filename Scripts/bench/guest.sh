@@ -283,6 +283,10 @@ done
 fi   # part nft
 
 # ---------- health checks: keepalived against lvsctl monitor ----------
+# Counters of the namespace's TCP stack that tell why a connect could take more than a second: NAME=VALUE ...
+tcpcounters() {
+    inns nstat -az 2>/dev/null | awk '$1 ~ /^(TcpExtListenOverflows|TcpExtListenDrops|TcpExtTCPTimeouts|TcpExtSyncookiesSent|TcpRetransSegs|TcpExtTCPReqQFullDrop|TcpExtTCPReqQFullDoCookies|TcpExtTCPSynRetrans|TcpActiveOpens|TcpAttemptFails)$/ { printf "%s=%s ", $1, $2 }'
+}
 # For each "N:INTERVAL" of BENCH_MONITOR: N real servers, all TCP-checked every INTERVAL seconds, first by
 # keepalived (Debian's package, checkers only: -C; TCP_CHECK, inhibit_on_failure), then by `lvsctl monitor` (the
 # order alternates with the size), never both at once, each in a fresh namespace with the same table
@@ -391,9 +395,14 @@ mon_run() { # TOOL N INTERVAL
     # the window
     local c0 c1 k0 k1 a0 a1 s0 s1 t0 t1
     local th0 th1
+    local tcp0 tcp1
     t0=$EPOCHREALTIME; c0=$(accepted); k0=$(cputicks $ppids); a0=$(cputicks "$apid"); s0=$(stat_total); th0=$(tasks $ppids)
+    tcp0=$(tcpcounters)
     sleep "$MON_WINDOW"
     t1=$EPOCHREALTIME; c1=$(accepted); k1=$(cputicks $ppids); a1=$(cputicks "$apid"); s1=$(stat_total); th1=$(tasks $ppids)
+    tcp1=$(tcpcounters)
+    # TCP's own account of the window (a SYN dropped by a full queue or retransmitted shows as a check timeout)
+    log "monitor $tool $n: TCP counters in the window: $(join -j1 <(tr ' ' '\n' <<< "$tcp0" | tr '=' ' ' | sort) <(tr ' ' '\n' <<< "$tcp1" | tr '=' ' ' | sort) | awk '{ printf "%s=%d ", $1, $3 - $2 }')"
     local downs=$(( $(grep -cE ' down: |Disabling service' "$log") - downs0 ))
     zero=$(inns ipvsadm -Sn | grep -c -- ' -w 0$')
     local h="" p fds=""

@@ -150,6 +150,9 @@ public final class MonitorDaemon {
                          stateDirty ? lastStateWrite + stateWriteGap : nil,
                          runner.results != resultsWritten ? lastStateWrite + resultWriteGap : nil].compactMap { $0 }.min()
             if !children.isEmpty { until = min(until ?? now + 1, now + 1) }
+            // Checks come due one by one, spread over their interval: they are started in batches, at most one
+            // cycle per `batchInterval` (a failed result still wakes the loop at once, through the eventfd).
+            if let u = until { until = max(u, lastCycle + Self.batchInterval) }
             let readable: [Bool]
             switch Syscall.waitReadable([wakeFD, signalFD], timeout: until.map { max(0, $0 - now) }) {
             case .success(let r): readable = r
@@ -296,6 +299,7 @@ public final class MonitorDaemon {
         let statuses: [CheckStatus]
         let desired: DesiredTable
         if let only, var whole = lastDesired {
+            lastDesired = nil  // `whole` holds the only reference: its services are replaced in place, not copied
             statuses = runner.statuses(of: only)
             var part = ClusterConfig()
             part.entries = monitor.config.entries.filter { only.contains($0.service.key) }

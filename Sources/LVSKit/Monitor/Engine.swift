@@ -384,6 +384,8 @@ final class EngineLoop {
     var polled = Set<UInt64>()
     /// `--body` and `--receive` patterns compiled, nil for one that does not compile.
     var regexes: [String: Regex<AnyRegexOutput>?] = [:]
+    /// ``tcpText(_:)``'s strings by port.
+    var tcpTexts: [UInt16: (subject: String, connected: String)] = [:]
     /// The receive buffer of udp replies.
     var buffer = [UInt8](repeating: 0, count: 65_536)
 
@@ -534,8 +536,8 @@ final class EngineLoop {
     /// A tcp check: a non-blocking connect in the engine's epoll set (writable: connected or refused, read from
     /// SO_ERROR), the socket closed at once either way. No libcurl: nothing is kept open after the check.
     func startTCP(_ job: EngineJob) {
-        let subject = CheckEngine.subject(of: job.check)
         let target = job.check.target
+        let subject = tcpSubject(port: target.port)
         let family = target.address.family == .inet ? AF_INET : AF_INET6
         let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
         let fd: Int32
@@ -546,7 +548,7 @@ final class EngineLoop {
         switch Syscall.connect(fd, to: target.address, port: target.port) {
         case .success:
             Syscall.closeWithReset(fd)
-            return complete(job, true, "\(subject): connected")
+            return complete(job, true, tcpConnected(port: target.port))
         case .failure(let e) where e.rawValue == EINPROGRESS:
             break
         case .failure(let e):
@@ -572,14 +574,26 @@ final class EngineLoop {
     /// Forgets a probe (its descriptor closed by the caller).
     func forget(_ id: UInt64) {
         probes[id] = nil
-        polled.remove(id)
+        if !polled.isEmpty { polled.remove(id) }
+    }
+
+    /// `tcp connect to port P` and `...: connected`, made once per port (a monitor makes thousands of tcp checks a
+    /// second, most of them to a few ports).
+    func tcpSubject(port: UInt16) -> String { tcpText(port).subject }
+    func tcpConnected(port: UInt16) -> String { tcpText(port).connected }
+    func tcpText(_ port: UInt16) -> (subject: String, connected: String) {
+        if let t = tcpTexts[port] { return t }
+        let subject = "tcp connect to port \(port)"
+        let t = (subject, "\(subject): connected")
+        if tcpTexts.count < 4096 { tcpTexts[port] = t }
+        return t
     }
 
     /// A tcp check's socket is writable: the connect ended. Without EPOLLERR or EPOLLHUP it is connected; else
     /// SO_ERROR says why not.
     func finishTCP(_ p: OwnProbe, events: UInt32) {
         let e = events & UInt32(POLLERR | POLLHUP) == 0 ? 0 : Syscall.socketError(p.fd)
-        if e == 0 { complete(p.job, true, "\(p.subject): connected") } else {
+        if e == 0 { complete(p.job, true, tcpConnected(port: p.job.check.target.port)) } else {
             complete(p.job, false, "\(p.subject): \(CheckEngine.words(Errno(e)))")
         }
     }

@@ -149,8 +149,11 @@ public struct Reconciler: Sendable {
     /// refused request never holds back the others, and remembers the result: the desired value where the request
     /// was accepted (or none was needed), the value read in `kernel` where it was refused. Throws only when the
     /// batch could not be sent at all (the memory of its servers is then forgotten, so nothing counts as drift).
+    ///
+    /// `partial`: `desired` holds only some of the monitored services (``reconcile(_:only:client:)``): the memory of
+    /// the others is kept as it is.
     public mutating func apply(_ corrections: [Correction], desired: DesiredTable, kernel: [ServiceEntry],
-                               client: any IPVSControl) throws -> ReconcileResult {
+                               client: any IPVSControl, partial: Bool = false) throws -> ReconcileResult {
         let requests = corrections.map(\.request)
         var refused: [Int: Int32] = [:]
         var sent = corrections.count
@@ -180,7 +183,7 @@ public struct Reconciler: Sendable {
             }
             if let e = refused[i] { result.failures.append(CorrectionFailure(correction: c, error: IPVSError(request: c.request, errno: e))) }
         }
-        remember(desired, kernel: kernel, failedRefs: failedRefs, failedServices: failedServices)
+        remember(desired, kernel: kernel, failedRefs: failedRefs, failedServices: failedServices, partial: partial)
         remembered = failedRefs.isEmpty && failedServices.isEmpty ? desired : nil
         return result
     }
@@ -201,31 +204,29 @@ public struct Reconciler: Sendable {
         var kernel: [ServiceEntry] = []
         for s in part.services { kernel.append(ServiceEntry(service: s.service, servers: try client.destinations(of: s.service.key, stats: false))) }
         let corrections = plan(part, kernel: kernel)
-        let keep = memory.filter { !only.contains($0.key.service) }
-        let keepServices = services.subtracting(only)
-        let r = try apply(corrections, desired: part, kernel: kernel, client: client)
-        memory.merge(keep) { new, _ in new }
-        services.formUnion(keepServices)
+        let r = try apply(corrections, desired: part, kernel: kernel, client: client, partial: true)
         remembered = nil  // the next full reconcile rebuilds the memory from the whole table
         return r
     }
 
     /// Updates the memory after a batch: desired values, except where a request failed (the kernel's values).
     mutating func remember(_ desired: DesiredTable, kernel: [ServiceEntry], failedRefs: Set<ServerRef>,
-                           failedServices: Set<ServiceKey>) {
+                           failedServices: Set<ServiceKey>, partial: Bool = false) {
         var running: [ServiceKey: [Endpoint: RealServer]] = [:]
         for e in kernel {
             var m: [Endpoint: RealServer] = [:]
             for d in e.servers { m[d.endpoint] = d }
             running[e.service.key] = m
         }
-        // Rebuilt from the desired table, so servers and services no longer configured (after a reload) are forgotten.
-        var m: [ServerRef: Seen] = [:]
-        var present = Set<ServiceKey>()
+        // Rebuilt from the desired table, so servers and services no longer configured (after a reload) are forgotten;
+        // updated in place for a part of it.
+        var m: [ServerRef: Seen] = partial ? memory : [:]
+        var present = partial ? services : Set<ServiceKey>()
+        if partial { memory = [:]; services = [] }  // m and present hold the only references: updated in place
         for s in desired.services {
             let key = s.service.key
             let serviceFailed = failedServices.contains(key)
-            if !serviceFailed { present.insert(key) }
+            if !serviceFailed { present.insert(key) } else { present.remove(key) }
             for d in s.servers {
                 let ref = ServerRef(service: key, server: d.server.endpoint)
                 if serviceFailed || failedRefs.contains(ref) {

@@ -16,8 +16,9 @@ import LVSCore
 //
 // Rules:
 // - First round: every check is due at once when the scheduler starts (and a check added by a reload at once when
-//   it is added). Afterwards each check starts `interval` seconds after its previous run started; a check still
-//   running when it is due starts again as soon as that run ends (never two runs of one check at a time).
+//   it is added). Afterwards each check is due `interval` seconds after its previous run was due (or started, when
+//   that start was a whole interval late); a check still running when it is due starts again as soon as that run
+//   ends (never two runs of one check at a time). The owner may start due checks a little late, in batches.
 // - Every run has a deadline, `timeout` seconds after its start. A run that has not completed by its deadline
 //   counts as failed, `timeout after N s`, whatever the checker does; its late completion, if it ever comes, is
 //   dropped. A checker that bounds its runs itself (`Checker.boundsItsRuns`: the check engine, which counts the
@@ -69,6 +70,9 @@ public struct CheckRun: Hashable, Sendable {
     public var started: Double
     /// When it times out: `started + timeout`.
     public var deadline: Double
+    /// When it was due (at or before `started`): the next run is due one interval after this, so a run started a
+    /// little late (the loop takes due checks in batches) does not push every later one back.
+    public var due: Double = 0
 }
 
 /// A change of a check's health: one log line, one JSON event, one `--on-change` run.
@@ -198,7 +202,8 @@ public struct CheckScheduler: Sendable {
         out.reserveCapacity(ready.count)
         for i in ready {
             let c = slots[i].check
-            let r = CheckRun(token: nextToken, check: c, started: now, deadline: now + max(Self.minimumSeconds, c.timeout))
+            var r = CheckRun(token: nextToken, check: c, started: now, deadline: now + max(Self.minimumSeconds, c.timeout))
+            r.due = min(now, slots[i].nextDue)
             nextToken &+= 1
             slots[i].run = r
             slots[i].epoch &+= 1
@@ -265,7 +270,10 @@ public struct CheckScheduler: Sendable {
         slots[i].run = nil
         slots[i].epoch &+= 1
         let interval = max(Self.minimumSeconds, slots[i].check.interval)
-        var next = r.started + interval
+        // One interval after it was due; after it started when it started a whole interval late (a long pause of the
+        // loop: no burst of runs to catch up).
+        var next = r.due + interval
+        if next <= r.started { next = r.started + interval }
         // Many checks started together in the first round would stay in phase, every round a burst of N starts that
         // delays the last ones towards their deadline. Past `spreadAbove` checks, each one's second run is put off by
         // its own fraction of an interval (i x the golden ratio, mod 1), which spreads the rounds evenly after it.
