@@ -285,7 +285,11 @@ fi   # part nft
 # ---------- health checks: keepalived against lvsctl monitor ----------
 # Counters of the namespace's TCP stack that tell why a connect could take more than a second: NAME=VALUE ...
 tcpcounters() {
-    inns nstat -az 2>/dev/null | awk '$1 ~ /^(TcpExtListenOverflows|TcpExtListenDrops|TcpExtTCPTimeouts|TcpExtSyncookiesSent|TcpRetransSegs|TcpExtTCPReqQFullDrop|TcpExtTCPReqQFullDoCookies|TcpExtTCPSynRetrans|TcpActiveOpens|TcpAttemptFails)$/ { printf "%s=%s ", $1, $2 }'
+    # /proc/net/netstat and /proc/net/snmp: a line of names, then a line of values, per group (TcpExt:, Tcp:)
+    inns awk '$1 == "TcpExt:" || $1 == "Tcp:" { if (!($1 in names)) { names[$1] = $0; next }
+                 split(names[$1], n); for (i = 2; i <= NF; i++) { k = ($1 == "Tcp:" ? "Tcp" : "TcpExt") n[i]
+                 if (k ~ /^(TcpExtListenOverflows|TcpExtListenDrops|TcpExtTCPTimeouts|TcpExtSyncookiesSent|TcpRetransSegs|TcpExtTCPReqQFullDrop|TcpExtTCPReqQFullDoCookies|TcpExtTCPSynRetrans|TcpActiveOpens|TcpAttemptFails)$/) printf "%s=%s ", k, $i } }' \
+        /proc/net/netstat /proc/net/snmp
 }
 # For each "N:INTERVAL" of BENCH_MONITOR: N real servers, all TCP-checked every INTERVAL seconds, first by
 # keepalived (Debian's package, checkers only: -C; TCP_CHECK, inhibit_on_failure), then by `lvsctl monitor` (the

@@ -288,10 +288,18 @@ public enum Syscall {
         }
     }
 
-    /// Raises the soft limit of open files to the hard limit (a monitor holds a socket per running check).
+    /// Raises the limit of open files (a monitor holds a socket per running check): to 65,536 when the hard limit
+    /// is lower and the process may raise it (root: a plain shell or an old init leaves 4,096), else the soft
+    /// limit to the hard one.
     public static func raiseOpenFileLimit() {
         var r = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &r) == 0, r.rlim_cur < r.rlim_max else { return }
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &r) == 0 else { return }
+        let want: rlim_t = 65_536
+        if r.rlim_max < want {
+            var up = rlimit(rlim_cur: want, rlim_max: want)
+            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &up) == 0 { return }
+        }
+        guard r.rlim_cur < r.rlim_max else { return }
         r.rlim_cur = r.rlim_max
         _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &r)
     }

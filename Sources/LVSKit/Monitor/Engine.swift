@@ -378,6 +378,11 @@ final class EngineLoop {
     /// The tcp and udp sockets and exec processes, by their epoll data.
     var probes: [UInt64: OwnProbe] = [:]
     var nextProbe: UInt64 = 1
+    /// Runs taken from the mailbox and not started yet (from `pendingHead` on).
+    var pending: [EngineJob] = []
+    var pendingHead = 0
+    /// The most runs started in one turn of the loop.
+    static let startBatch = 64
     /// The probes by deadline (an entry whose probe is gone or reported is stale and skipped).
     var deadlines = TimeHeap()
     /// Exec probes without a pidfd (a kernel before 5.3): polled with WNOHANG every 50 ms.
@@ -405,10 +410,23 @@ final class EngineLoop {
         while true {
             let (jobs, stopping) = mailbox.take()
             if stopping {
-                stop(jobs)
+                stop(Array(pending[pendingHead...]) + jobs)
                 return
             }
-            for j in jobs { start(j) }
+            // Runs are started a batch at a time, with the sockets that became ready read in between: a burst of
+            // thousands (the first round, or the checks that came due during a pause of the daemon's loop) is spread
+            // over the loop's turns instead of leaving every connect unread until the last one is started.
+            pending.append(contentsOf: jobs)
+            let end = min(pending.count, pendingHead + Self.startBatch)
+            for i in pendingHead..<end { start(pending[i]) }
+            pendingHead = end
+            if pendingHead == pending.count {
+                pending.removeAll(keepingCapacity: true)
+                pendingHead = 0
+            } else if pendingHead > 4096 && pendingHead * 2 > pending.count {
+                pending.removeFirst(pendingHead)
+                pendingHead = 0
+            }
             if !transfers.isEmpty {
                 var running: Int32 = 0
                 _ = lvs_curl_multi_perform(multi, &running)
@@ -720,6 +738,7 @@ final class EngineLoop {
         var ms = 1000
         if let top = deadlines.top { ms = min(ms, CheckEngine.timeoutMilliseconds(now: now, deadline: top.time)) }
         if !polled.isEmpty { ms = min(ms, 50) }
+        if pendingHead < pending.count { ms = 0 }  // more runs to start: only look at what is ready
         let ready: [(data: UInt64, events: UInt32)]
         if transfers.isEmpty {
             // No curl transfer: one epoll_wait is the whole wait.
