@@ -375,7 +375,7 @@ mon_run() { # TOOL N INTERVAL
                 > "$log" 2>&1 &
             dpid=$! ;;
         lvsctl)
-            LVSCTL_MONITOR_STATE=$W/mon-state.json ip netns exec "$NS" "$LVSCTL" monitor "$W/mon-$n.lvsctl" > "$log" 2>&1 &
+            LVSCTL_MONITOR_PROFILE=1 LVSCTL_MONITOR_STATE=$W/mon-state.json ip netns exec "$NS" "$LVSCTL" monitor "$W/mon-$n.lvsctl" > "$log" 2>&1 &
             dpid=$! ;;
         lvsctl-idle)   # the same file without its check lines: what the monitor costs besides checking
             grep -v '^check ' "$W/mon-$n.lvsctl" > "$W/mon-$n.idle.lvsctl"
@@ -406,7 +406,9 @@ mon_run() { # TOOL N INTERVAL
     t1=$EPOCHREALTIME; c1=$(accepted); k1=$(cputicks $ppids); a1=$(cputicks "$apid"); s1=$(stat_total); th1=$(tasks $ppids)
     tcp1=$(tcpcounters)
     # TCP's own account of the window (a SYN dropped by a full queue or retransmitted shows as a check timeout)
-    log "monitor $tool $n: TCP counters in the window: $(join -j1 <(tr ' ' '\n' <<< "$tcp0" | tr '=' ' ' | sort) <(tr ' ' '\n' <<< "$tcp1" | tr '=' ' ' | sort) | awk '{ printf "%s=%d ", $1, $3 - $2 }')"
+    log "monitor $tool $n: TCP counters in the window: $(awk -v a="$tcp0" -v b="$tcp1" 'BEGIN {
+        n = split(a, x, " "); for (i = 1; i <= n; i++) { split(x[i], kv, "="); v[kv[1]] = kv[2] }
+        m = split(b, y, " "); for (i = 1; i <= m; i++) { split(y[i], kv, "="); printf "%s=%d ", kv[1], kv[2] - v[kv[1]] } }')"
     local downs=$(( $(grep -cE ' down: |Disabling service' "$log") - downs0 ))
     zero=$(inns ipvsadm -Sn | grep -c -- ' -w 0$')
     local h="" p fds=""
@@ -421,6 +423,7 @@ mon_run() { # TOOL N INTERVAL
         "$(awk -v b=$((sb1 - sb)) -v t=$((st1 - st)) 'BEGIN { printf "%.1f", t ? 100 * b / t : 0 }')" \
         "$h" "$downs" "$zero" "$warm" "$th0" "$th1" "$HZ" "$fds" >> "$MON"
     log "monitor $tool $n @ ${iv}s: $(tail -1 "$MON" | cut -f5-)"
+    grep 'monitor: profile:' "$log" | tail -3 | while read -r l; do log "monitor $tool $n: $l"; done
     check "monitor $tool $n: no server quiesced at the end of the window" 0 "$zero"
     [ "$tool" = lvsctl-idle ] && check "monitor $tool $n: no check ran" 0 $((c1 - c0))
     if [ "$tool" != lvsctl-idle ]; then

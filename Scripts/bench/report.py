@@ -429,11 +429,14 @@ def monitor_goals(runs):
         k, l = runs.get(("keepalived", n, iv)), runs.get(("lvsctl", n, iv))
         if not (k and l):
             continue
+        # The same checks: CPU per check made (keepalived lets its rounds slip under load, so in one window it makes
+        # fewer checks than configured while lvsctl keeps the interval), and at least 95 % of keepalived's checks.
         full = l.accepts >= 0.95 * k.accepts
-        ok = l.cpu <= k.cpu and full
+        ok = full and l.per_k is not None and k.per_k is not None and l.per_k <= k.per_k
         cpu_ok &= ok
-        cpu_txt.append(f"{n:,} @ {fmt_iv(iv)}: {l.cpu_min:.1f} vs {k.cpu_min:.1f} CPU s/min"
-                       + ("" if full else f" while making {100 * l.accepts / k.accepts:.0f} % of keepalived's checks"))
+        cpu_txt.append(f"{n:,} @ {fmt_iv(iv)}: {l.per_k:,.0f} vs {k.per_k:,.0f} ms of CPU per 1,000 checks "
+                       f"({l.cpu_min:.1f} vs {k.cpu_min:.1f} CPU s/min for {100 * l.accepts / k.accepts:.0f} % of "
+                       f"keepalived's checks)" if l.per_k and k.per_k else f"{n:,} @ {fmt_iv(iv)}: no checks counted")
         rss_ok &= l.rss_total() < 64 * 1024
         rss_txt.append(f"{n:,}: {fmt_mib(l.rss_total())}")
         lm, km = l.death_median(), k.death_median()
@@ -443,7 +446,7 @@ def monitor_goals(runs):
                                    f"lvsctl {fmt_death(l)}, keepalived {fmt_death(k)}"))
     if not cpu_txt:
         return []
-    out.append(("lvsctl's CPU time at most keepalived's (for the same checks)", cpu_ok, "; ".join(cpu_txt)))
+    out.append(("lvsctl's CPU time at most keepalived's for the same checks (per check made, with at least 95 % of keepalived's checks made)", cpu_ok, "; ".join(cpu_txt)))
     out.append(("lvsctl's peak RSS under 64 MiB", rss_ok, "; ".join(rss_txt)))
     out.append(("death to quiescing no worse than keepalived's (median)", d_ok, "; ".join(d_txt)))
     return out

@@ -71,6 +71,27 @@ public final class MonitorDaemon {
     var stateWriteGap = MonitorDaemon.stateWriteInterval
     /// The read-back interval last logged (logged when it first goes above 2 s, and each time it doubles).
     var readBackLogged = MonitorDaemon.reconcileInterval
+    /// `LVSCTL_MONITOR_PROFILE=1`: every 10 s, one log line with the time the loop spent in each part of its work
+    /// (for finding where a big monitor's CPU goes).
+    let profiling = Syscall.getenv("LVSCTL_MONITOR_PROFILE") == "1"
+    var profile: [String: (seconds: Double, count: Int)] = [:]
+    var profileSince = 0.0
+    /// Runs `body`, adding its duration to `part` when profiling.
+    func timed<R>(_ part: String, _ body: () throws -> R) rethrows -> R {
+        guard profiling else { return try body() }
+        let t0 = clock.now()
+        defer { profile[part, default: (0, 0)].seconds += clock.now() - t0; profile[part, default: (0, 0)].count += 1 }
+        return try body()
+    }
+    func logProfile(now: Double) {
+        guard profiling else { return }
+        if profileSince == 0 { profileSince = now; return }
+        guard now - profileSince >= 10 else { return }
+        let parts = profile.sorted { $0.key < $1.key }.map { "\($0.key) \(formatSeconds(($0.value.seconds * 1000).rounded() / 1000)) s (\($0.value.count))" }
+        log("monitor: profile: \(formatSeconds(((now - profileSince) * 10).rounded() / 10)) s: \(parts.joined(separator: ", ")); \(runner.scheduler.inFlight) in flight")
+        profile = [:]
+        profileSince = now
+    }
     /// The drain state file of the namespace (`rs drain`): drained servers stay at weight 0 until undrained.
     var drain: DrainWatcher
     var drainErrorLogged = false
@@ -184,7 +205,8 @@ public final class MonitorDaemon {
     /// One turn: results, state changes, reconcile, state file, reaping `--on-change` children.
     func cycle() {
         lastCycle = clock.now()
-        let changes = runner.step()
+        logProfile(now: lastCycle)
+        let changes = timed("step") { runner.step() }
         for c in changes {
             log(c.description)
             event(stateChange: c)
@@ -206,11 +228,11 @@ public final class MonitorDaemon {
             // concerns; the whole table is read back every second.
             let stepDue = lastDesired?.nextChange.map { $0 <= now } ?? false
             if (!changes.isEmpty || stepDue) && now < nextReconcile {
-                quickReconcile(now: now, services: stepDue ? nil : Set(changes.map(\.check.service)))
+                timed("quick") { quickReconcile(now: now, services: stepDue ? nil : Set(changes.map(\.check.service))) }
             }
             if now >= nextReconcile {
                 let t0 = clock.now()
-                reconcile(now: now)
+                timed("full") { reconcile(now: now) }
                 lastReconcile = t0
                 reconcileCost = clock.now() - t0
                 // Every second, or less often when a read-back costs more than 2 % of that.
@@ -452,7 +474,8 @@ public final class MonitorDaemon {
         do {
             let results = runner?.results ?? 0
             let t0 = clock.now()
-            try stateFile().write(statePath)
+            let file = timed("state-build") { stateFile() }
+            try timed("state-write") { try file.write(statePath) }
             let cost = clock.now() - t0
             resultWriteGap = max(Self.resultWriteInterval, 100 * cost)
             stateWriteGap = max(Self.stateWriteInterval, 10 * cost)
