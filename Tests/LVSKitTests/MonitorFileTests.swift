@@ -1,4 +1,9 @@
 import XCTest
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 @testable import LVSCore
 @testable import LVSKit
 
@@ -94,7 +99,40 @@ final class MonitorFileTests: XCTestCase {
         XCTAssertEqual(out.entries[0].servers.count, 2, "the sorry server is not saved as a real server")
     }
 
+    /// The state file's hand-written JSON is what JSONEncoder with sorted keys writes, byte for byte, and reads back
+    /// to the same value: nil fields left out, strings escaped, whole and fractional numbers.
+    func testStateFileEncoderMatchesJSONEncoder() throws {
+        let state = MonitorStateFile(pid: 4242, file: "/etc/lvsctl/a b.conf", netns: "ns-1", started: "2026-12-02T08:00:00Z",
+                                     updated: "2026-12-02T08:00:01.250Z", ready: true, checks: [
+            .init(service: "-t 192.0.2.10:80", server: "198.51.100.11:80", target: "198.51.100.11:80", type: "http",
+                  state: "down", since: "2026-12-02T08:00:00Z", passes: 0, failures: 3,
+                  last_result: "http GET /a\"b\\c on port 80: body did not match \"\u{1}x\ty\n\"", last_passed: false,
+                  last_time: "2026-12-02T08:00:01.000Z", latency_ms: 79.514, interval: 0.5, timeout: 3, rise: 2, fall: 3,
+                  on_fail: "quiesce"),
+            .init(service: "-f 1", server: "[2001:db8::1]:0", target: "[2001:db8::1]:443", type: "tcp", state: "unknown",
+                  since: "2026-12-02T08:00:00Z", passes: 0, failures: 0, last_result: nil, last_passed: nil, last_time: nil,
+                  latency_ms: nil, interval: 5, timeout: 1e-3, rise: 1, fall: 1, on_fail: "remove"),
+        ], servers: [
+            .init(service: "-t 192.0.2.10:80", server: "198.51.100.11:80", health: "down", present: true, weight: 0,
+                  configured_weight: 5, reason: "down: timeout after 3 s", sorry: false, forwarding: "route",
+                  upper_threshold: 100, lower_threshold: nil),
+            .init(service: "-f 1", server: "203.0.113.5:0", health: "up", present: false, weight: 1,
+                  configured_weight: 1, reason: "sorry server: a real server is up", sorry: true),
+        ], lines: ["check -f 1 -r 2001:db8::1 --type tcp --port 443", "sorry -f 1 -r 203.0.113.5 -g"])
+        var w = JSONBytes(capacity: 0)
+        state.encode(into: &w)
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        XCTAssertEqual(String(decoding: w.bytes, as: UTF8.self), String(decoding: try enc.encode(state), as: UTF8.self))
+        XCTAssertEqual(try JSONDecoder().decode(MonitorStateFile.self, from: Data(w.bytes)), state)
+    }
+
     func testISOTime() {
+        var times = ISOTimes()
+        for t in [0, 1_796_000_000.25, 1_796_000_000.007, 1_796_000_000.999, 1_796_000_001.05] {
+            XCTAssertEqual(times.format(t, millis: true), isoTime(t, millis: true))
+            XCTAssertEqual(times.format(t), isoTime(t))
+        }
         XCTAssertEqual(isoTime(0), "1970-01-01T00:00:00Z")
         XCTAssertEqual(isoTime(1_796_000_000.25, millis: true), "2026-11-30T00:53:20.250Z")
         XCTAssertEqual(jsonString("a\"b\\\n\u{1}"), "\"a\\\"b\\\\\\n\\u0001\"")

@@ -50,6 +50,8 @@ public final class MonitorDaemon {
     var started = Syscall.realtimeSeconds()
     var statePath: String
     var lastDesired: DesiredTable?
+    /// Each check's state-file entry without its state (``stateFile()``), in the scheduler's order.
+    var checkTemplates: [(check: HealthCheck, entry: MonitorStateFile.Check)] = []
     /// The position of each service in ``lastDesired``.
     var lastDesiredIndex: [ServiceKey: Int] = [:]
     /// Each monitored service as the reconciler last left it: a change of state corrects only the services whose
@@ -434,15 +436,34 @@ public final class MonitorDaemon {
     /// The state file's contents now.
     public func stateFile() -> MonitorStateFile {
         let statuses = runner?.statuses ?? monitor.checks.map { CheckStatus(check: $0, state: CheckState(since: clock.now())) }
-        let checks = statuses.map { s -> MonitorStateFile.Check in
-            let c = s.check, st = s.state
-            return MonitorStateFile.Check(
-                service: c.service.option, server: c.server.description, target: c.target.description, type: c.kind.name,
-                state: st.health.rawValue, since: isoTime(wall(st.since)), passes: st.passes, failures: st.failures,
-                last_result: st.lastResult?.detail, last_passed: st.lastResult?.passed,
-                last_time: st.lastTime.map { isoTime(wall($0), millis: true) },
-                latency_ms: st.latency.map { ($0 * 1e6).rounded() / 1e3 },
-                interval: c.interval, timeout: c.timeout, rise: c.rise, fall: c.fall, on_fail: c.onFail.rawValue)
+        // The fixed part of each check's entry is made once per configuration (a big monitor writes this file often);
+        // wall-clock times come from one reading of both clocks, and whole seconds are formatted once each.
+        if checkTemplates.count != statuses.count || !zip(checkTemplates, statuses).allSatisfy({ $0.0.check == $0.1.check }) {
+            checkTemplates = statuses.map { s in
+                let c = s.check
+                return (c, MonitorStateFile.Check(
+                    service: c.service.option, server: c.server.description, target: c.target.description, type: c.kind.name,
+                    state: "", since: "", passes: 0, failures: 0, last_result: nil, last_passed: nil, last_time: nil,
+                    latency_ms: nil, interval: c.interval, timeout: c.timeout, rise: c.rise, fall: c.fall,
+                    on_fail: c.onFail.rawValue))
+            }
+        }
+        let offset = Syscall.realtimeSeconds() - clock.now()
+        var times = ISOTimes()
+        var checks: [MonitorStateFile.Check] = []
+        checks.reserveCapacity(statuses.count)
+        for (i, s) in statuses.enumerated() {
+            let st = s.state
+            var e = checkTemplates[i].entry
+            e.state = st.health.rawValue
+            e.since = times.format(st.since + offset)
+            e.passes = st.passes
+            e.failures = st.failures
+            e.last_result = st.lastResult?.detail
+            e.last_passed = st.lastResult?.passed
+            e.last_time = st.lastTime.map { times.format($0 + offset, millis: true) }
+            e.latency_ms = st.latency.map { ($0 * 1e6).rounded() / 1e3 }
+            checks.append(e)
         }
         let desired = lastDesired ?? DesiredTable.compute(monitor, checks: statuses, drained: drain.drained, now: clock.now())
         var configured: [ServerRef: RealServer] = [:]

@@ -96,6 +96,15 @@ public final class CheckEngine: Checker, Sendable {
         if !mailbox.post(job) { completion(.fail("\(Self.subject(of: check)): check engine stopped", latency: 0)) }
     }
 
+    /// Queues every run at once (one lock, one wakeup); see ``run(_:deadline:completion:)``.
+    public func runAll(_ runs: [(HealthCheck, Double, @Sendable (CheckResult) -> Void)]) {
+        let now = clock.now()
+        let jobs = runs.map { EngineJob(check: $0.0, started: now, deadline: $0.1, completion: $0.2) }
+        if !mailbox.post(jobs) {
+            for j in jobs { j.completion(.fail("\(Self.subject(of: j.check)): check engine stopped", latency: 0)) }
+        }
+    }
+
     /// Stops the engine: completes every queued and running check as failed (`check engine stopped`), kills the
     /// process groups of running exec checks and reaps them (waiting up to 2 s for them to end), frees the curl
     /// handles and ends the thread. The first call returns once the thread has ended (called from a completion, on
@@ -266,6 +275,17 @@ final class EngineMailbox: @unchecked Sendable {
             guard !s.stopping else { return false }
             s.queue.append(job)
             if s.queue.count == 1 { Syscall.signalEvent(wake) }
+            return true
+        }
+    }
+
+    /// Queues `jobs` and wakes the engine (when the queue was empty); false once the engine is stopping.
+    func post(_ jobs: [EngineJob]) -> Bool {
+        state.withLock { s in
+            guard !s.stopping else { return false }
+            let wasEmpty = s.queue.isEmpty
+            s.queue.append(contentsOf: jobs)
+            if wasEmpty && !jobs.isEmpty { Syscall.signalEvent(wake) }
             return true
         }
     }

@@ -129,9 +129,62 @@ public struct MonitorStateFile: Codable, Hashable, Sendable {
     /// Writes it to `path` atomically (mode 0644), creating the directory.
     public func write(_ path: String) throws {
         if let slash = path.lastIndex(of: "/"), slash != path.startIndex { _ = Syscall.mkdir(String(path[..<slash]), 0o755) }
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys]
-        try writeFileAtomically(path, String(decoding: try enc.encode(self), as: UTF8.self) + "\n")
+        var w = JSONBytes(capacity: 256 + 420 * checks.count + 260 * servers.count)
+        encode(into: &w)
+        w.bytes.append(10)
+        try writeFileAtomically(path, String(decoding: w.bytes, as: UTF8.self))
+    }
+
+    /// The file's JSON: what `JSONEncoder` with sorted keys writes (compact, keys in order, nil fields left out),
+    /// written by hand because a monitor of 10,000 checks rewrites it often and the encoder cost it seconds of CPU
+    /// under emulation. `MonitorStateTests` checks that it decodes to the same value.
+    func encode(into w: inout JSONBytes) {
+        w.open()
+        w.key("checks"); w.array(checks) { w, c in
+            w.open()
+            w.key("failures"); w.int(c.failures)
+            w.key("fall"); w.int(c.fall)
+            w.key("interval"); w.double(c.interval)
+            if let v = c.last_passed { w.key("last_passed"); w.bool(v) }
+            if let v = c.last_result { w.key("last_result"); w.string(v) }
+            if let v = c.last_time { w.key("last_time"); w.string(v) }
+            if let v = c.latency_ms { w.key("latency_ms"); w.double(v) }
+            w.key("on_fail"); w.string(c.on_fail)
+            w.key("passes"); w.int(c.passes)
+            w.key("rise"); w.int(c.rise)
+            w.key("server"); w.string(c.server)
+            w.key("service"); w.string(c.service)
+            w.key("since"); w.string(c.since)
+            w.key("state"); w.string(c.state)
+            w.key("target"); w.string(c.target)
+            w.key("timeout"); w.double(c.timeout)
+            w.key("type"); w.string(c.type)
+            w.close()
+        }
+        w.key("file"); w.string(file)
+        w.key("lines"); w.array(lines) { w, l in w.string(l) }
+        if let v = netns { w.key("netns"); w.string(v) }
+        w.key("pid"); w.int(Int(pid))
+        w.key("ready"); w.bool(ready)
+        w.key("schema"); w.int(schema)
+        w.key("servers"); w.array(servers) { w, v in
+            w.open()
+            w.key("configured_weight"); w.int(Int(v.configured_weight))
+            if let f = v.forwarding { w.key("forwarding"); w.string(f) }
+            w.key("health"); w.string(v.health)
+            if let t = v.lower_threshold { w.key("lower_threshold"); w.int(Int(t)) }
+            w.key("present"); w.bool(v.present)
+            w.key("reason"); w.string(v.reason)
+            w.key("server"); w.string(v.server)
+            w.key("service"); w.string(v.service)
+            w.key("sorry"); w.bool(v.sorry)
+            if let t = v.upper_threshold { w.key("upper_threshold"); w.int(Int(t)) }
+            w.key("weight"); w.int(Int(v.weight))
+            w.close()
+        }
+        w.key("started"); w.string(started)
+        w.key("updated"); w.string(updated)
+        w.close()
     }
 
     /// `save` while this monitor runs: the kernel's table with the configured weight of every monitored server (not
@@ -187,8 +240,84 @@ public func isoTime(_ t: Double, millis: Bool = false) -> String {
     return s + "Z"
 }
 
+/// ``isoTime(_:millis:)`` for many times at once: each whole second is formatted once.
+struct ISOTimes {
+    private var seconds: [Int64: String] = [:]
+    /// `2026-11-30T00:53:20Z`, or with milliseconds `2026-11-30T00:53:20.250Z`.
+    mutating func format(_ t: Double, millis: Bool = false) -> String {
+        let whole = t.rounded(.down)
+        let key = Int64(whole)
+        let base: String
+        if let b = seconds[key] { base = b } else {
+            let full = isoTime(whole)
+            base = String(full.dropLast())
+            if seconds.count > 4096 { seconds = [:] }
+            seconds[key] = base
+        }
+        guard millis else { return base + "Z" }
+        let ms = Int((t - whole) * 1000)
+        return base + (ms < 10 ? ".00" : ms < 100 ? ".0" : ".") + String(ms) + "Z"
+    }
+}
+
 extension ForwardingMethod {
     /// The methods by their JSON names (`masq`, `route`, ...).
     static let allJSONNames: [String: ForwardingMethod] = Dictionary(
         uniqueKeysWithValues: [ForwardingMethod.masquerade, .local, .tunnel, .directRoute, .bypass].map { ($0.jsonName, $0) })
+}
+
+/// Compact JSON written into bytes, commas placed by the writer: ``MonitorStateFile``'s encoder.
+struct JSONBytes {
+    var bytes: [UInt8] = []
+    /// True right after `{`, `[` or a key: the next value or key needs no comma.
+    private var fresh = true
+
+    init(capacity: Int) { bytes.reserveCapacity(capacity) }
+
+    private mutating func comma() {
+        if !fresh { bytes.append(UInt8(ascii: ",")) }
+        fresh = false
+    }
+    mutating func open() { comma(); bytes.append(UInt8(ascii: "{")); fresh = true }
+    mutating func close() { bytes.append(UInt8(ascii: "}")); fresh = false }
+    mutating func key(_ k: String) { comma(); quoted(k); bytes.append(UInt8(ascii: ":")); fresh = true }
+    mutating func string(_ v: String) { comma(); quoted(v) }
+    mutating func int(_ v: Int) { comma(); bytes.append(contentsOf: String(v).utf8) }
+    mutating func bool(_ v: Bool) { comma(); bytes.append(contentsOf: (v ? "true" : "false").utf8) }
+    /// A number as JSONEncoder writes it: whole values without a fraction (`5`), others in their shortest form.
+    mutating func double(_ v: Double) {
+        comma()
+        if v.isFinite, v == v.rounded(), abs(v) < 1e15 { bytes.append(contentsOf: String(Int64(v)).utf8) } else {
+            bytes.append(contentsOf: "\(v)".utf8)
+        }
+    }
+    mutating func array<T>(_ items: [T], _ each: (inout JSONBytes, T) -> Void) {
+        comma()
+        bytes.append(UInt8(ascii: "["))
+        fresh = true
+        for i in items { each(&self, i) }
+        bytes.append(UInt8(ascii: "]"))
+        fresh = false
+    }
+    private mutating func quoted(_ s: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\\")); bytes.append(b)
+            case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\")); bytes.append(b)
+            case UInt8(ascii: "/"): bytes.append(UInt8(ascii: "\\")); bytes.append(b)  // as JSONEncoder does
+            case 0x0A: bytes.append(contentsOf: "\\n".utf8)
+            case 0x0D: bytes.append(contentsOf: "\\r".utf8)
+            case 0x09: bytes.append(contentsOf: "\\t".utf8)
+            case 0x08: bytes.append(contentsOf: "\\b".utf8)
+            case 0x0C: bytes.append(contentsOf: "\\f".utf8)
+            case ..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: "\\u00".utf8)
+                bytes.append(hex[Int(b >> 4)]); bytes.append(hex[Int(b & 15)])
+            default: bytes.append(b)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
 }

@@ -53,11 +53,18 @@ public protocol Checker {
     /// runs queued at once after a pause of the daemon's loop) then delays checks instead of failing them.
     /// Default false: the scheduler's deadline is the bound.
     var boundsItsRuns: Bool { get }
+    /// Starts several checks at once (one hand-over to the checker's thread instead of one per check); each run is
+    /// (check, deadline, completion) as for ``run(_:deadline:completion:)``.
+    func runAll(_ runs: [(HealthCheck, Double, @Sendable (CheckResult) -> Void)])
 }
 
 extension Checker {
     /// False: the scheduler's deadline bounds every run.
     public var boundsItsRuns: Bool { false }
+    /// ``run(_:deadline:completion:)`` for each run, in order.
+    public func runAll(_ runs: [(HealthCheck, Double, @Sendable (CheckResult) -> Void)]) {
+        for (c, d, f) in runs { run(c, deadline: d, completion: f) }
+    }
 }
 
 /// One run of a check that the scheduler started.
@@ -144,9 +151,11 @@ public struct CheckScheduler: Sendable {
     public static let minimumSeconds = 0.001
     /// Above this many checks, their rounds are spread over the interval after the first (see ``finish(_:_:at:)``).
     public static let spreadAbove = 64
-    /// With a checker that bounds its runs, how long after its deadline a run that has not completed is given up
-    /// (the checker's own timeout should have ended it long before): the timeout itself, at least a second.
-    public static func lateness(timeout: Double) -> Double { max(1, timeout) }
+    /// With a checker that bounds its runs, how long after its deadline a run that has not completed is given up:
+    /// ten timeouts, at least 30 s. The checker ends every run it started within its timeout; what waits longer
+    /// is queued behind a backlog (more checks a second than the machine can make), and is late, not failed: the
+    /// rounds slip until the checker keeps up, as keepalived's do. This bound only catches a lost run.
+    public static func lateness(timeout: Double) -> Double { max(30, 10 * timeout) }
 
     /// A scheduler whose checks are all due at `now` (the first round) and unknown.
     public init(checks: [HealthCheck], now: Double) { update(checks: checks, now: now) }
@@ -391,10 +400,12 @@ public final class CheckRunner {
         var changes = drain()
         let now = clock.now()
         changes += scheduler.expire(now: now)
-        for r in scheduler.startDue(now: now) {
-            let token = r.token, inbox = inbox, clock = clock
-            checker.run(r.check, deadline: r.deadline) { result in inbox.post(token, result, at: clock.now()) }
+        let inbox = inbox, clock = clock
+        let runs = scheduler.startDue(now: now).map { r -> (HealthCheck, Double, @Sendable (CheckResult) -> Void) in
+            let token = r.token
+            return (r.check, r.deadline, { result in inbox.post(token, result, at: clock.now()) })
         }
+        if !runs.isEmpty { checker.runAll(runs) }
         changes += drain()
         return changes
     }
