@@ -91,6 +91,12 @@ public func withFileLock<T>(_ path: String, timeout: Double, purpose: String, _ 
 /// Writes `text` to `path` atomically: a temporary file in the same directory (O_NOFOLLOW, `mode`), fsync,
 /// rename over the target, fsync of the directory. A crash never leaves a truncated file. Throws ``FileError``.
 public func writeFileAtomically(_ path: String, _ text: String, mode: mode_t = 0o644) throws {
+    try writeFileAtomically(path, bytes: Array(text.utf8), mode: mode)
+}
+
+/// ``writeFileAtomically(_:_:mode:)`` of bytes. `durable: false` skips the fsyncs: for a file rewritten often under
+/// /run (tmpfs), where the rename alone keeps a reader from ever seeing half a file, even after `kill -9`.
+public func writeFileAtomically(_ path: String, bytes: [UInt8], mode: mode_t = 0o644, durable: Bool = true) throws {
     let dir: String = path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
     let tmp = path + ".tmp.\(Syscall.getpid())"
     let operation = "write \(path)"
@@ -100,11 +106,10 @@ public func writeFileAtomically(_ path: String, _ text: String, mode: mode_t = 0
     case .failure(let e): throw FileError(path: tmp, operation: operation, errno: e.rawValue)
     }
     var failure: Errno?
-    let bytes = Array(text.utf8)
     if !bytes.withUnsafeBytes({ writeAll(fd, $0) }) { failure = .current }
     if failure == nil {
         _ = Syscall.fchmod(fd, mode)
-        if case .failure(let e) = Syscall.fsync(fd) { failure = e }
+        if durable, case .failure(let e) = Syscall.fsync(fd) { failure = e }
     }
     Syscall.close(fd)
     if failure == nil, case .failure(let e) = Syscall.rename(tmp, path) { failure = e }
@@ -112,5 +117,5 @@ public func writeFileAtomically(_ path: String, _ text: String, mode: mode_t = 0
         _ = Syscall.unlink(tmp)
         throw FileError(path: path, operation: operation, errno: e.rawValue)
     }
-    if case .success(let dfd) = Syscall.open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) { _ = Syscall.fsync(dfd); Syscall.close(dfd) }
+    if durable, case .success(let dfd) = Syscall.open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) { _ = Syscall.fsync(dfd); Syscall.close(dfd) }
 }

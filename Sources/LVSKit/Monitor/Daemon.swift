@@ -50,6 +50,8 @@ public final class MonitorDaemon {
     var started = Syscall.realtimeSeconds()
     var statePath: String
     var lastDesired: DesiredTable?
+    /// The configured servers by service, with their text (``stateFile()``); nil after a (re)load.
+    var configuredServers: [ServiceKey: [Endpoint: (server: RealServer, text: String)]]?
     /// Each check's state-file entry without its state (``stateFile()``), in the scheduler's order.
     var checkTemplates: [(check: HealthCheck, entry: MonitorStateFile.Check)] = []
     /// The position of each service in ``lastDesired``.
@@ -384,6 +386,7 @@ public final class MonitorDaemon {
             for l in lines { log("monitor: \(reload ? "reload" : "load"): \(l)") }
         }
         monitor = m
+        configuredServers = nil
     }
 
     /// SIGHUP: re-reads the file; a bad one is refused and the running configuration kept.
@@ -466,20 +469,26 @@ public final class MonitorDaemon {
             checks.append(e)
         }
         let desired = lastDesired ?? DesiredTable.compute(monitor, checks: statuses, drained: drain.drained, now: clock.now())
-        var configured: [ServerRef: RealServer] = [:]
-        for e in monitor.config.entries { for d in e.servers { configured[ServerRef(service: e.service.key, server: d.endpoint)] = d } }
-        for s in monitor.sorry { configured[s.ref] = s.server }
+        if configuredServers == nil {
+            var c: [ServiceKey: [Endpoint: (server: RealServer, text: String)]] = [:]
+            for e in monitor.config.entries { for d in e.servers { c[e.service.key, default: [:]][d.endpoint] = (d, d.endpoint.description) } }
+            for s in monitor.sorry { c[s.service, default: [:]][s.server.endpoint] = (s.server, s.server.endpoint.description) }
+            configuredServers = c
+        }
         var servers: [MonitorStateFile.Server] = []
+        servers.reserveCapacity(desired.services.reduce(0) { $0 + $1.servers.count })
         for s in desired.services {
+            let option = s.service.key.option
+            let conf = configuredServers?[s.service.key] ?? [:]
             for d in s.servers {
-                let ref = ServerRef(service: s.service.key, server: d.server.endpoint)
+                let c = conf[d.server.endpoint]
+                let base = c?.server ?? d.server
                 servers.append(MonitorStateFile.Server(
-                    service: s.service.key.option, server: d.server.endpoint.description,
+                    service: option, server: c?.text ?? d.server.endpoint.description,
                     health: ready || d.isSorry ? d.health.rawValue : (d.health == .up ? "up" : "unknown"),
-                    present: d.present, weight: d.server.weight, configured_weight: configured[ref]?.weight ?? d.server.weight,
-                    reason: d.reason, sorry: d.isSorry, forwarding: (configured[ref] ?? d.server).forwarding.jsonName,
-                    upper_threshold: (configured[ref] ?? d.server).upperThreshold,
-                    lower_threshold: (configured[ref] ?? d.server).lowerThreshold))
+                    present: d.present, weight: d.server.weight, configured_weight: base.weight,
+                    reason: d.reason, sorry: d.isSorry, forwarding: base.forwarding.jsonName,
+                    upper_threshold: base.upperThreshold, lower_threshold: base.lowerThreshold))
             }
         }
         return MonitorStateFile(pid: Syscall.getpid(), file: spec.file, netns: spec.netns, started: isoTime(started),

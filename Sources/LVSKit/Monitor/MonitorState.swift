@@ -132,7 +132,8 @@ public struct MonitorStateFile: Codable, Hashable, Sendable {
         var w = JSONBytes(capacity: 256 + 420 * checks.count + 260 * servers.count)
         encode(into: &w)
         w.bytes.append(10)
-        try writeFileAtomically(path, String(decoding: w.bytes, as: UTF8.self))
+        // Rewritten every few seconds: renamed into place (never seen half-written), not fsynced (/run is tmpfs).
+        try writeFileAtomically(path, bytes: w.bytes, durable: false)
     }
 
     /// The file's JSON: what `JSONEncoder` with sorted keys writes (compact, keys in order, nil fields left out),
