@@ -276,6 +276,24 @@ grep -q "rs 192.0.2.11:443 of -f [0-9]* down: https" "$T/mon.log" && ok "bundle:
 kill -INT $MONPID; wait $MONPID; rc=$?; MONPID=
 [ $rc = 0 ] && is_w 192.0.2.11:0 4 && ok "SIGINT with --restore-on-exit: exit 0, weight 4 back" || bad "--restore-on-exit: exit $rc, weight $(w_of 192.0.2.11:0)"
 
+# Only tcp checks: libcurl is not loaded; an http check added by SIGHUP loads it and runs.
+nsx $N ipvsadm -C
+cat > "$T/t.conf" <<'EOF'
+vs add -t 192.0.2.10:80 -s rr
+rs add -t 192.0.2.10:80 -r 192.0.2.12:80 -m -w 3
+rs add -t 192.0.2.10:80 -r 192.0.2.13:80 -m -w 2
+check -t 192.0.2.10:80 -r 192.0.2.12:80 --type tcp --interval 0.5 --timeout 0.5
+EOF
+start_monitor "$T/t.conf"
+wait_for "tcp checks only: ready" 6 ready
+grep -q libcurl "/proc/$MONPID/maps" && bad "tcp checks only: libcurl loaded" || ok "tcp checks only: libcurl not loaded"
+echo "check -t 192.0.2.10:80 -r 192.0.2.13:80 --type http --interval 0.5 --timeout 0.5" >> "$T/t.conf"
+kill -HUP $MONPID
+wait_for "SIGHUP adds an http check: .13 (503) quiesced" 6 is_w 192.0.2.13:80 0
+grep -q "rs 192.0.2.13:80 of -t 192.0.2.10:80 down: http GET / on port 80: status 503" "$T/mon.log" && grep -q libcurl "/proc/$MONPID/maps" \
+  && ok "SIGHUP adds an http check: libcurl loaded then, the check runs" || bad "http check after SIGHUP" "$(tail -3 "$T/mon.log")"
+kill -TERM $MONPID; wait $MONPID; MONPID=
+
 # Bad check lines: exit 2, one line naming the line and the value, nothing changed.
 before=$(nsx $N ipvsadm -Sn)
 bad_line() {

@@ -50,30 +50,24 @@ public final class CheckEngine: Checker, Sendable {
     public static let environment = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
 
     /// Starts the engine's thread. `clock` must be the one the deadlines passed to ``run(_:deadline:completion:)``
-    /// come from. Loads libcurl, the first time (lvsctl does not link it: see Sources/CCurl/shim.h). Throws a
-    /// ``SystemError`` when libcurl cannot be loaded or set up, or the thread cannot be started.
-    public init(clock: any MonitorClock = SystemClock()) throws {
-        var error = [CChar](repeating: 0, count: 512)
-        guard lvs_curl_load(&error, error.count) == 0 else {
-            let why = String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw SystemError("lvsctl monitor needs libcurl (libcurl4): \(why)")
-        }
-        guard curlGlobalInit == CURLE_OK else {
-            let why = String(cString: lvs_curl_easy_strerror(curlGlobalInit))
-            throw SystemError("health checks: curl_global_init failed: \(why)")
-        }
-        guard let multi = lvs_curl_multi_init() else { throw SystemError("health checks: curl_multi_init failed") }
+    /// come from. With `http: true` (the configuration has http or https checks) libcurl is loaded now (lvsctl does
+    /// not link it: see Sources/CCurl/shim.h), and a missing libcurl is an error at start; otherwise it is loaded by
+    /// the first http or https check, if one ever comes (a reload), so a monitor of tcp, udp and exec checks never
+    /// maps it (about 9 MiB). Throws a ``SystemError`` when libcurl cannot be loaded or set up, or the thread cannot
+    /// be started.
+    public init(clock: any MonitorClock = SystemClock(), http: Bool = true) throws {
+        let multi = http ? try Self.curlMulti() : nil
         let epoll: Int32, wake: Int32
         switch Syscall.epollCreate() {
         case .success(let fd): epoll = fd
         case .failure(let e):
-            lvs_curl_multi_cleanup(multi)
+            if let multi { lvs_curl_multi_cleanup(multi) }
             throw SystemError("health checks: epoll_create1: \(e)")
         }
         switch Syscall.eventfd().flatMap({ fd in Syscall.epollAdd(epoll, fd, events: Int16(POLLIN), data: EngineLoop.wakeID).map { fd } }) {
         case .success(let fd): wake = fd
         case .failure(let e):
-            lvs_curl_multi_cleanup(multi)
+            if let multi { lvs_curl_multi_cleanup(multi) }
             Syscall.close(epoll)
             throw SystemError("health checks: eventfd: \(e)")
         }
@@ -121,6 +115,23 @@ public final class CheckEngine: Checker, Sendable {
 
     /// Stops the engine (``shutdown()``).
     deinit { shutdown() }
+
+    /// Loads libcurl (once per process) and makes a multi handle for http and https checks.
+    static func curlMulti() throws -> UnsafeMutableRawPointer {
+        var error = [CChar](repeating: 0, count: 512)
+        guard lvs_curl_load(&error, error.count) == 0 else {
+            let why = String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            throw SystemError("lvsctl monitor needs libcurl (libcurl4) for http and https checks: \(why)")
+        }
+        guard curlGlobalInit == CURLE_OK else {
+            let why = String(cString: lvs_curl_easy_strerror(curlGlobalInit))
+            throw SystemError("health checks: curl_global_init failed: \(why)")
+        }
+        guard let multi = lvs_curl_multi_init() else { throw SystemError("health checks: curl_multi_init failed") }
+        // Every check has a connection of its own: no HTTP/2 multiplexing onto another check's connection.
+        _ = lvs_curl_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_NOTHING))
+        return multi
+    }
 
     /// True: the engine bounds every run by its timeout from when its thread really starts it, and reports the
     /// latency it measured (see ``Checker/boundsItsRuns``).
@@ -389,7 +400,8 @@ final class OwnProbe {
 final class EngineLoop {
     let clock: any MonitorClock
     let mailbox: EngineMailbox
-    let multi: UnsafeMutableRawPointer
+    /// The curl multi handle, made by the first http or https check when the engine started without one.
+    var multi: UnsafeMutableRawPointer?
     let epoll: Int32
     /// The epoll data of the wake eventfd (probes are numbered from 1).
     static let wakeID: UInt64 = 0
@@ -414,13 +426,11 @@ final class EngineLoop {
     /// The receive buffer of udp replies.
     var buffer = [UInt8](repeating: 0, count: 65_536)
 
-    init(clock: any MonitorClock, mailbox: EngineMailbox, multi: UnsafeMutableRawPointer, epoll: Int32) {
+    init(clock: any MonitorClock, mailbox: EngineMailbox, multi: UnsafeMutableRawPointer?, epoll: Int32) {
         self.clock = clock
         self.mailbox = mailbox
         self.multi = multi
         self.epoll = epoll
-        // Every check has a connection of its own: no HTTP/2 multiplexing onto another check's connection.
-        _ = lvs_curl_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_NOTHING))
     }
 
     /// The thread's body: until the engine stops, start queued runs, let curl work, finish what ended, give up what
@@ -447,7 +457,7 @@ final class EngineLoop {
                 pending.removeFirst(pendingHead)
                 pendingHead = 0
             }
-            if !transfers.isEmpty {
+            if !transfers.isEmpty, let multi {
                 var running: Int32 = 0
                 _ = lvs_curl_multi_perform(multi, &running)
                 finishTransfers()
@@ -494,7 +504,10 @@ final class EngineLoop {
 
     func startCurl(_ job: EngineJob, http: HTTPCheck, tls: Bool) {
         let subject = CheckEngine.subject(of: job.check)
-        guard let easy = lvs_curl_easy_init() else {
+        if multi == nil {
+            do { multi = try CheckEngine.curlMulti() } catch { return complete(job, false, "\(subject): \(error)") }
+        }
+        guard let multi, let easy = lvs_curl_easy_init() else {
             return complete(job, false, "\(subject): curl_easy_init failed")
         }
         let t = CurlTransfer(job: job, easy: easy, subject: subject, http: http, regex: regex(http.body))
@@ -538,6 +551,7 @@ final class EngineLoop {
 
     /// Completes every transfer curl reports done.
     func finishTransfers() {
+        guard let multi else { return }
         var left: Int32 = 0
         var done: [(UnsafeMutableRawPointer, CURLcode)] = []
         while let m = lvs_curl_multi_info_read(multi, &left) {
@@ -767,6 +781,7 @@ final class EngineLoop {
             case .failure: Syscall.sleep(seconds: 0.01); return
             }
         } else {
+            guard let multi else { return }
             var extra = curl_waitfd(fd: epoll, events: Int16(CURL_WAIT_POLLIN), revents: 0)
             if lvs_curl_multi_poll(multi, &extra, 1, Int32(ms), nil) != CURLM_OK { Syscall.sleep(seconds: 0.01) }
             guard extra.revents != 0 else { return pollProcesses() }
@@ -841,7 +856,7 @@ final class EngineLoop {
 
     /// Frees the multi handle and closes the epoll set and the wake eventfd.
     func closeHandles() {
-        lvs_curl_multi_cleanup(multi)
+        if let multi { lvs_curl_multi_cleanup(multi) }
         Syscall.close(epoll)
         Syscall.close(mailbox.wake)
     }

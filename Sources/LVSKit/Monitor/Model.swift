@@ -157,6 +157,13 @@ public struct HealthCheck: Hashable, Sendable, Identifiable {
 
     /// The server this check is about.
     public var ref: ServerRef { ServerRef(service: service, server: server) }
+    /// True for http and https checks (made with libcurl).
+    public var usesCurl: Bool {
+        switch kind {
+        case .http, .https: return true
+        case .tcp, .udp, .exec: return false
+        }
+    }
     /// The address and port the check connects to: the server's address with ``port`` when given.
     public var target: Endpoint { Endpoint(address: server.address, port: port ?? server.port) }
 

@@ -63,7 +63,7 @@ struct Monitor: ParsableCommand {
             case .failure(let e): throw SystemError("eventfd: \(e)")
             }
             Syscall.raiseOpenFileLimit()
-            let engine = try CheckEngine()
+            let engine = try CheckEngine(http: MonitorConfig(f).checks.contains(where: \.usesCurl))
             defer { engine.shutdown() }
             let daemon = try MonitorDaemon(spec: spec, file: f, client: client, checker: engine, log: monitorLog)
             try daemon.run(signalFD: signals, wakeFD: wake, file: f)
@@ -172,7 +172,7 @@ struct Monitor: ParsableCommand {
             case .success(let fd): wake = fd
             case .failure(let e): throw SystemError("eventfd: \(e)")
             }
-            let engine = try CheckEngine()
+            let engine = try CheckEngine(http: checks.contains(where: \.usesCurl))
             defer { engine.shutdown() }
             let clock = SystemClock()
             let runner = CheckRunner(checks: checks, checker: engine, clock: clock, wake: { Syscall.signalEvent(wake) })
