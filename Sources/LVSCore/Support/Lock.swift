@@ -97,6 +97,13 @@ public func writeFileAtomically(_ path: String, _ text: String, mode: mode_t = 0
 /// ``writeFileAtomically(_:_:mode:)`` of bytes. `durable: false` skips the fsyncs: for a file rewritten often under
 /// /run (tmpfs), where the rename alone keeps a reader from ever seeing half a file, even after `kill -9`.
 public func writeFileAtomically(_ path: String, bytes: [UInt8], mode: mode_t = 0o644, durable: Bool = true) throws {
+    try writeFileAtomically(path, mode: mode, durable: durable) { write in _ = bytes.withUnsafeBytes { write($0) } }
+}
+
+/// ``writeFileAtomically(_:bytes:mode:durable:)`` of contents written piece by piece: `contents` calls `write` with
+/// each piece (false once a write failed: the file is then not renamed into place and the error is thrown).
+public func writeFileAtomically(_ path: String, mode: mode_t = 0o644, durable: Bool = true,
+                                contents: (_ write: (UnsafeRawBufferPointer) -> Bool) throws -> Void) throws {
     let dir: String = path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
     let tmp = path + ".tmp.\(Syscall.getpid())"
     let operation = "write \(path)"
@@ -106,7 +113,17 @@ public func writeFileAtomically(_ path: String, bytes: [UInt8], mode: mode_t = 0
     case .failure(let e): throw FileError(path: tmp, operation: operation, errno: e.rawValue)
     }
     var failure: Errno?
-    if !bytes.withUnsafeBytes({ writeAll(fd, $0) }) { failure = .current }
+    do {
+        try contents { piece in
+            guard failure == nil else { return false }
+            if !writeAll(fd, piece) { failure = .current }
+            return failure == nil
+        }
+    } catch {
+        Syscall.close(fd)
+        _ = Syscall.unlink(tmp)
+        throw error
+    }
     if failure == nil {
         _ = Syscall.fchmod(fd, mode)
         if durable, case .failure(let e) = Syscall.fsync(fd) { failure = e }

@@ -52,8 +52,12 @@ public final class MonitorDaemon {
     var lastDesired: DesiredTable?
     /// The configured servers by service, with their text (``stateFile()``); nil after a (re)load.
     var configuredServers: [ServiceKey: [Endpoint: (server: RealServer, text: String)]]?
-    /// Each check's state-file entry without its state (``stateFile()``), in the scheduler's order.
-    var checkTemplates: [(check: HealthCheck, entry: MonitorStateFile.Check)] = []
+    /// Each check's fixed texts in the state file (``stateEntries()``), in the scheduler's order, for the runner's
+    /// checks of generation ``checkTextsGeneration``.
+    var checkTexts: [(service: String, server: String, target: String)] = []
+    var checkTextsGeneration = -1
+    /// Bumped whenever the runner's checks are replaced (a reload).
+    var runnerGeneration = 0
     /// The position of each service in ``lastDesired``.
     var lastDesiredIndex: [ServiceKey: Int] = [:]
     /// Each monitored service as the reconciler last left it: a change of state corrects only the services whose
@@ -406,6 +410,7 @@ public final class MonitorDaemon {
         }
         let before = Set(oldConfig.entries.flatMap { e in e.servers.map { ServerRef(service: e.service.key, server: $0.endpoint) } })
         runner.update(checks: monitor.checks)
+        runnerGeneration += 1
         servedBefore = before
         nextReconcile = clock.now()
         stateDirty = true
@@ -438,62 +443,90 @@ public final class MonitorDaemon {
 
     /// The state file's contents now.
     public func stateFile() -> MonitorStateFile {
-        let statuses = runner?.statuses ?? monitor.checks.map { CheckStatus(check: $0, state: CheckState(since: clock.now())) }
-        // The fixed part of each check's entry is made once per configuration (a big monitor writes this file often);
-        // wall-clock times come from one reading of both clocks, and whole seconds are formatted once each.
-        if checkTemplates.count != statuses.count || !zip(checkTemplates, statuses).allSatisfy({ $0.0.check == $0.1.check }) {
-            checkTemplates = statuses.map { s in
-                let c = s.check
-                return (c, MonitorStateFile.Check(
-                    service: c.service.option, server: c.server.description, target: c.target.description, type: c.kind.name,
-                    state: "", since: "", passes: 0, failures: 0, last_result: nil, last_passed: nil, last_time: nil,
-                    latency_ms: nil, interval: c.interval, timeout: c.timeout, rise: c.rise, fall: c.fall,
-                    on_fail: c.onFail.rawValue))
-            }
+        let e = stateEntries()
+        return MonitorStateFile(pid: Syscall.getpid(), file: spec.file, netns: spec.netns, started: isoTime(started),
+                                updated: isoTime(Syscall.realtimeSeconds(), millis: true), ready: ready,
+                                checks: Array(e.checks), servers: Array(e.servers), lines: monitor.lines)
+    }
+
+    /// The state file's check and server entries, made one at a time as they are read (the monitor streams them
+    /// into the file: a monitor of 10,000 checks holds no array of entries and no whole file in memory).
+    func stateEntries() -> (checks: AnySequence<MonitorStateFile.Check>, servers: AnySequence<MonitorStateFile.Server>) {
+        // The scheduler's slots themselves (no copy of every check's status); before the runner exists (the first
+        // write at start), the configured checks, unknown.
+        let slots = runner?.scheduler.slots
+        let checks: [(check: HealthCheck, state: CheckState)] = slots == nil ? monitor.checks.map { ($0, CheckState(since: clock.now())) } : []
+        let count = slots?.count ?? checks.count
+        // The fixed texts of each check's entry are made once per configuration (runner generation), in the
+        // scheduler's order; wall-clock times come from one reading of both clocks, each whole second formatted once.
+        if checkTexts.count != count || checkTextsGeneration != runnerGeneration {
+            let all: [HealthCheck] = slots.map { $0.map(\.check) } ?? checks.map(\.check)
+            checkTexts = all.map { c in (c.service.option, c.server.description, c.target.description) }
+            checkTextsGeneration = runnerGeneration
         }
+        let texts = checkTexts
         let offset = Syscall.realtimeSeconds() - clock.now()
         var times = ISOTimes()
-        var checks: [MonitorStateFile.Check] = []
-        checks.reserveCapacity(statuses.count)
-        for (i, s) in statuses.enumerated() {
-            let st = s.state
-            var e = checkTemplates[i].entry
-            e.state = st.health.rawValue
-            e.since = times.format(st.since + offset)
-            e.passes = st.passes
-            e.failures = st.failures
-            e.last_result = st.lastResult?.detail
-            e.last_passed = st.lastResult?.passed
-            e.last_time = st.lastTime.map { times.format($0 + offset, millis: true) }
-            e.latency_ms = st.latency.map { ($0 * 1e6).rounded() / 1e3 }
-            checks.append(e)
+        func entry(_ i: Int, _ c: HealthCheck, _ st: CheckState) -> MonitorStateFile.Check {
+            MonitorStateFile.Check(
+                service: texts[i].service, server: texts[i].server, target: texts[i].target, type: c.kind.name,
+                state: st.health.rawValue, since: times.format(st.since + offset), passes: st.passes, failures: st.failures,
+                last_result: st.lastResult?.detail, last_passed: st.lastResult?.passed,
+                last_time: st.lastTime.map { times.format($0 + offset, millis: true) },
+                latency_ms: st.latency.map { ($0 * 1e6).rounded() / 1e3 },
+                interval: c.interval, timeout: c.timeout, rise: c.rise, fall: c.fall, on_fail: c.onFail.rawValue)
         }
-        let desired = lastDesired ?? DesiredTable.compute(monitor, checks: statuses, drained: drain.drained, now: clock.now())
+        let checkEntries: AnySequence<MonitorStateFile.Check>
+        if let slots {
+            checkEntries = AnySequence(slots.indices.lazy.map { entry($0, slots[$0].check, slots[$0].state) })
+        } else {
+            checkEntries = AnySequence(checks.indices.lazy.map { entry($0, checks[$0].check, checks[$0].state) })
+        }
+        let desired = lastDesired ?? DesiredTable.compute(monitor, checks: runner?.statuses ?? checks.map { CheckStatus(check: $0.check, state: $0.state) },
+                                                          drained: drain.drained, now: clock.now())
         if configuredServers == nil {
             var c: [ServiceKey: [Endpoint: (server: RealServer, text: String)]] = [:]
             for e in monitor.config.entries { for d in e.servers { c[e.service.key, default: [:]][d.endpoint] = (d, d.endpoint.description) } }
             for s in monitor.sorry { c[s.service, default: [:]][s.server.endpoint] = (s.server, s.server.endpoint.description) }
             configuredServers = c
         }
-        var servers: [MonitorStateFile.Server] = []
-        servers.reserveCapacity(desired.services.reduce(0) { $0 + $1.servers.count })
-        for s in desired.services {
+        let configured = configuredServers ?? [:]
+        let ready = ready
+        let servers = desired.services.lazy.flatMap { s -> LazyMapSequence<[DesiredServer], MonitorStateFile.Server> in
             let option = s.service.key.option
-            let conf = configuredServers?[s.service.key] ?? [:]
-            for d in s.servers {
+            let conf = configured[s.service.key] ?? [:]
+            return s.servers.lazy.map { d in
                 let c = conf[d.server.endpoint]
                 let base = c?.server ?? d.server
-                servers.append(MonitorStateFile.Server(
+                return MonitorStateFile.Server(
                     service: option, server: c?.text ?? d.server.endpoint.description,
                     health: ready || d.isSorry ? d.health.rawValue : (d.health == .up ? "up" : "unknown"),
                     present: d.present, weight: d.server.weight, configured_weight: base.weight,
                     reason: d.reason, sorry: d.isSorry, forwarding: base.forwarding.jsonName,
-                    upper_threshold: base.upperThreshold, lower_threshold: base.lowerThreshold))
+                    upper_threshold: base.upperThreshold, lower_threshold: base.lowerThreshold)
             }
         }
-        return MonitorStateFile(pid: Syscall.getpid(), file: spec.file, netns: spec.netns, started: isoTime(started),
-                                updated: isoTime(Syscall.realtimeSeconds(), millis: true), ready: ready,
-                                checks: checks, servers: servers, lines: monitor.lines)
+        return (checkEntries, AnySequence(servers))
+    }
+
+    /// Writes the state file, streaming its entries (``stateEntries()``) into it 64 KiB at a time.
+    func writeStateFile() throws {
+        let path = statePath
+        if let slash = path.lastIndex(of: "/"), slash != path.startIndex { _ = Syscall.mkdir(String(path[..<slash]), 0o755) }
+        let e = stateEntries()
+        let updated = isoTime(Syscall.realtimeSeconds(), millis: true)
+        // Rewritten every few seconds: renamed into place (never seen half-written), not fsynced (/run is tmpfs).
+        try writeFileAtomically(path, durable: false) { write in
+            var w = JSONBytes(capacity: 70_000)
+            MonitorStateFile.encode(schema: jsonSchemaVersion, pid: Syscall.getpid(), file: spec.file, netns: spec.netns,
+                                    started: isoTime(started), updated: updated, ready: ready,
+                                    checks: e.checks, servers: e.servers, lines: monitor.lines, into: &w) { w in
+                _ = w.bytes.withUnsafeBytes { write($0) }
+                w.bytes.removeAll(keepingCapacity: true)
+            }
+            w.bytes.append(10)
+            _ = w.bytes.withUnsafeBytes { write($0) }
+        }
     }
 
     func writeState(force: Bool) {
@@ -504,8 +537,7 @@ public final class MonitorDaemon {
         do {
             let results = runner?.results ?? 0
             let t0 = clock.now()
-            let file = timed("state-build") { stateFile() }
-            try timed("state-write") { try file.write(statePath) }
+            try timed("state") { try writeStateFile() }
             let cost = clock.now() - t0
             resultWriteGap = max(Self.resultWriteInterval, 100 * cost)
             stateWriteGap = max(Self.stateWriteInterval, 10 * cost)
