@@ -50,7 +50,7 @@ public final class MonitorDaemon {
     var started = Syscall.realtimeSeconds()
     var statePath: String
     var lastDesired: DesiredTable?
-    /// The configured servers by service, with their text (``stateFile()``); nil after a (re)load.
+    /// The configured servers by service, with their text (``stateEntries()``); nil after a (re)load.
     var configuredServers: [ServiceKey: [Endpoint: (server: RealServer, text: String)]]?
     /// Each check's fixed texts in the state file (``stateEntries()``), in the scheduler's order, for the runner's
     /// checks of generation ``checkTextsGeneration``.
@@ -61,7 +61,7 @@ public final class MonitorDaemon {
     /// The position of each service in ``lastDesired``.
     var lastDesiredIndex: [ServiceKey: Int] = [:]
     /// Each monitored service as the reconciler last left it: a change of state corrects only the services whose
-    /// desired servers differ from this (``quickReconcile(now:)``).
+    /// desired servers differ from this (``quickReconcile(now:services:)``).
     var reconciled: [ServiceKey: DesiredService] = [:]
     var stateDirty = true
     var lastStateWrite = -1e9
@@ -73,7 +73,6 @@ public final class MonitorDaemon {
     var resultsWritten: UInt64 = 0
     var lockBusyLogged = false
     var lastCycle = -1e9
-    var lastReconcile = -1e9
     var reconcileCost = 0.0
     var resultWriteGap = MonitorDaemon.resultWriteInterval
     var stateWriteGap = MonitorDaemon.stateWriteInterval
@@ -241,7 +240,6 @@ public final class MonitorDaemon {
             if now >= nextReconcile {
                 let t0 = clock.now()
                 timed("full") { reconcile(now: now) }
-                lastReconcile = t0
                 reconcileCost = clock.now() - t0
                 // Every second, or less often when a read-back costs more than 2 % of that.
                 let gap = max(Self.reconcileInterval, Self.readBackShare * reconcileCost)
@@ -278,16 +276,21 @@ public final class MonitorDaemon {
                 nextReconcile = now + 0.2
                 return
             }
-            for c in r.applied {
-                log(c.log)
-                event(correction: c, failed: nil)
-            }
-            for f in r.failures {
-                log(f.description)
-                event(correction: f.correction, failed: "\(f.error)")
-            }
+            report(r)
         } catch {
             log("monitor: cannot read or correct the table: \(error)")
+        }
+    }
+
+    /// One log line and one event per correction made or refused.
+    func report(_ r: ReconcileResult) {
+        for c in r.applied {
+            log(c.log)
+            event(correction: c, failed: nil)
+        }
+        for f in r.failures {
+            log(f.description)
+            event(correction: f.correction, failed: "\(f.error)")
         }
     }
 
@@ -305,15 +308,7 @@ public final class MonitorDaemon {
                 for s in desired.services where changed.contains(s.service.key) { reconciled[s.service.key] = s }
                 return r
             }
-            guard let r else { return }
-            for c in r.applied {
-                log(c.log)
-                event(correction: c, failed: nil)
-            }
-            for f in r.failures {
-                log(f.description)
-                event(correction: f.correction, failed: "\(f.error)")
-            }
+            if let r { report(r) }
         } catch {
             // The lock is busy, or a service is gone (deleted by hand): the full reconcile handles both.
             nextReconcile = now
@@ -441,14 +436,6 @@ public final class MonitorDaemon {
     /// Wall-clock seconds for a monitor-clock time.
     func wall(_ t: Double) -> Double { Syscall.realtimeSeconds() - (clock.now() - t) }
 
-    /// The state file's contents now.
-    public func stateFile() -> MonitorStateFile {
-        let e = stateEntries()
-        return MonitorStateFile(pid: Syscall.getpid(), file: spec.file, netns: spec.netns, started: isoTime(started),
-                                updated: isoTime(Syscall.realtimeSeconds(), millis: true), ready: ready,
-                                checks: Array(e.checks), servers: Array(e.servers), lines: monitor.lines)
-    }
-
     /// The state file's check and server entries, made one at a time as they are read (the monitor streams them
     /// into the file: a monitor of 10,000 checks holds no array of entries and no whole file in memory).
     func stateEntries() -> (checks: AnySequence<MonitorStateFile.Check>, servers: AnySequence<MonitorStateFile.Server>) {
@@ -509,24 +496,12 @@ public final class MonitorDaemon {
         return (checkEntries, AnySequence(servers))
     }
 
-    /// Writes the state file, streaming its entries (``stateEntries()``) into it 64 KiB at a time.
+    /// Writes the state file, streaming its entries (``stateEntries()``) into it.
     func writeStateFile() throws {
-        let path = statePath
-        if let slash = path.lastIndex(of: "/"), slash != path.startIndex { _ = Syscall.mkdir(String(path[..<slash]), 0o755) }
         let e = stateEntries()
-        let updated = isoTime(Syscall.realtimeSeconds(), millis: true)
-        // Rewritten every few seconds: renamed into place (never seen half-written), not fsynced (/run is tmpfs).
-        try writeFileAtomically(path, durable: false) { write in
-            var w = JSONBytes(capacity: 70_000)
-            MonitorStateFile.encode(schema: jsonSchemaVersion, pid: Syscall.getpid(), file: spec.file, netns: spec.netns,
-                                    started: isoTime(started), updated: updated, ready: ready,
-                                    checks: e.checks, servers: e.servers, lines: monitor.lines, into: &w) { w in
-                _ = w.bytes.withUnsafeBytes { write($0) }
-                w.bytes.removeAll(keepingCapacity: true)
-            }
-            w.bytes.append(10)
-            _ = w.bytes.withUnsafeBytes { write($0) }
-        }
+        try MonitorStateFile.write(to: statePath, pid: Syscall.getpid(), file: spec.file, netns: spec.netns,
+                                   started: isoTime(started), updated: isoTime(Syscall.realtimeSeconds(), millis: true),
+                                   ready: ready, checks: e.checks, servers: e.servers, lines: monitor.lines)
     }
 
     func writeState(force: Bool) {

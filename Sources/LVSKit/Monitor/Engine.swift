@@ -86,8 +86,7 @@ public final class CheckEngine: Checker, Sendable {
     /// Queues `check` for the engine's thread and returns at once; `completion` is called exactly once, on the
     /// engine's thread, with the result (at once, here, after ``shutdown()``).
     public func run(_ check: HealthCheck, deadline: Double, completion: @escaping @Sendable (CheckResult) -> Void) {
-        let job = EngineJob(check: check, started: clock.now(), deadline: deadline, completion: completion)
-        if !mailbox.post(job) { completion(.fail("\(Self.subject(of: check)): check engine stopped", latency: 0)) }
+        runAll([(check, deadline, completion)])
     }
 
     /// Queues every run at once (one lock, one wakeup); see ``run(_:deadline:completion:)``.
@@ -279,18 +278,8 @@ final class EngineMailbox: @unchecked Sendable {
 
     init(wake: Int32) { self.wake = wake }
 
-    /// Queues `job` and wakes the engine (when the queue was empty: otherwise a wakeup is pending); false once the
+    /// Queues `jobs` and wakes the engine (when the queue was empty: otherwise a wakeup is pending); false once the
     /// engine is stopping.
-    func post(_ job: EngineJob) -> Bool {
-        state.withLock { s in
-            guard !s.stopping else { return false }
-            s.queue.append(job)
-            if s.queue.count == 1 { Syscall.signalEvent(wake) }
-            return true
-        }
-    }
-
-    /// Queues `jobs` and wakes the engine (when the queue was empty); false once the engine is stopping.
     func post(_ jobs: [EngineJob]) -> Bool {
         state.withLock { s in
             guard !s.stopping else { return false }

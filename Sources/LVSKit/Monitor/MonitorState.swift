@@ -126,14 +126,26 @@ public struct MonitorStateFile: Codable, Hashable, Sendable {
         return s
     }
 
-    /// Writes it to `path` atomically (mode 0644), creating the directory.
-    public func write(_ path: String) throws {
+    /// Writes a state file to `path` atomically (mode 0644), creating the directory, its entries streamed in 64 KiB
+    /// at a time (``encode(schema:pid:file:netns:started:updated:ready:checks:servers:lines:into:flush:)``): the
+    /// monitor passes sequences that make one entry at a time, so a monitor of 10,000 checks holds no array of
+    /// entries and no whole file in memory. Rewritten every few seconds: renamed into place (never seen
+    /// half-written), not fsynced (/run is tmpfs).
+    static func write<Checks: Sequence, Servers: Sequence>(
+        to path: String, pid: Int32, file: String, netns: String?, started: String, updated: String, ready: Bool,
+        checks: Checks, servers: Servers, lines: [String]
+    ) throws where Checks.Element == Check, Servers.Element == Server {
         if let slash = path.lastIndex(of: "/"), slash != path.startIndex { _ = Syscall.mkdir(String(path[..<slash]), 0o755) }
-        var w = JSONBytes(capacity: 256 + 420 * checks.count + 260 * servers.count)
-        encode(into: &w)
-        w.bytes.append(10)
-        // Rewritten every few seconds: renamed into place (never seen half-written), not fsynced (/run is tmpfs).
-        try writeFileAtomically(path, bytes: w.bytes, durable: false)
+        try writeFileAtomically(path, durable: false) { write in
+            var w = JSONBytes(capacity: 70_000)
+            encode(schema: jsonSchemaVersion, pid: pid, file: file, netns: netns, started: started, updated: updated,
+                   ready: ready, checks: checks, servers: servers, lines: lines, into: &w) { w in
+                _ = w.bytes.withUnsafeBytes { write($0) }
+                w.bytes.removeAll(keepingCapacity: true)
+            }
+            w.bytes.append(10)
+            _ = w.bytes.withUnsafeBytes { write($0) }
+        }
     }
 
     /// The file's JSON: what `JSONEncoder` with sorted keys writes (compact, keys in order, nil fields left out),

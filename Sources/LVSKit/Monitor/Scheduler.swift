@@ -190,8 +190,7 @@ public struct CheckScheduler: Sendable {
             if slots[i].state.health == .unknown { unknown += 1 }
             if let r = slots[i].run {
                 running[r.token] = i
-                deadlines.push(r.deadline + (checkerBoundsRuns ? Self.lateness(timeout: r.check.timeout) : 0),
-                               slot: i, epoch: slots[i].epoch)
+                deadlines.push(cutoff(r), slot: i, epoch: slots[i].epoch)
             } else {
                 due.push(slots[i].nextDue, slot: i, epoch: slots[i].epoch)
             }
@@ -217,7 +216,7 @@ public struct CheckScheduler: Sendable {
             slots[i].run = r
             slots[i].epoch &+= 1
             running[r.token] = i
-            deadlines.push(r.deadline + (checkerBoundsRuns ? Self.lateness(timeout: c.timeout) : 0), slot: i, epoch: slots[i].epoch)
+            deadlines.push(cutoff(r), slot: i, epoch: slots[i].epoch)
             out.append(r)
         }
         cleanTops()
@@ -261,6 +260,11 @@ public struct CheckScheduler: Sendable {
         }
         cleanTops()
         return out
+    }
+
+    /// When a run is given up: its deadline, or a lateness after it with a checker that bounds its runs.
+    func cutoff(_ r: CheckRun) -> Double {
+        r.deadline + (checkerBoundsRuns ? Self.lateness(timeout: r.check.timeout) : 0)
     }
 
     /// True when a heap entry still stands for its slot's pending event.
