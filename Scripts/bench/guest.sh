@@ -425,6 +425,21 @@ mon_run() { # TOOL N INTERVAL
     log "monitor $tool $n @ ${iv}s: $(tail -1 "$MON" | cut -f5-)"
     grep 'monitor: profile:' "$log" | tail -3 | while read -r l; do log "monitor $tool $n: $l"; done
     check "monitor $tool $n: no server quiesced at the end of the window" 0 "$zero"
+    # BENCH_MONITOR_PERF=SECONDS (diagnostic runs only, off by default): after the window, a perf profile of the
+    # daemon's processes (software cpu-clock sampling, with call graphs) into $OUT/perf-TOOL-N.txt.
+    if [ -n "${BENCH_MONITOR_PERF:-}" ] && [ "$tool" != lvsctl-idle ] && command -v perf > /dev/null; then
+        perf record -q -e cpu-clock -F 997 -g -o "$W/perf.data" -p "$(tr ' ' ',' <<< "${ppids% }")" -- sleep "$BENCH_MONITOR_PERF" > /dev/null 2>&1
+        { perf report -i "$W/perf.data" --stdio --no-children --sort dso -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -10
+          perf report -i "$W/perf.data" --stdio --no-children --sort tid -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -10
+          echo "## user-space symbols (self)"
+          perf report -i "$W/perf.data" --stdio --no-children --dsos "${tool%%-*},libc.so.6" --sort dso,sym -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -80
+          echo "## inclusive (children), user-space entry points"
+          perf report -i "$W/perf.data" --stdio --children --sort sym -g none --percent-limit 0.7 2>/dev/null | grep -v '^#' | grep -v '^$' | grep -v '\[k\]' | head -80
+          echo "## kernel symbols (self)"
+          perf report -i "$W/perf.data" --stdio --no-children --sort sym -g none --percent-limit 0.5 2>/dev/null | grep -v '^#' | grep -v '^$' | head -60
+        } > "$OUT/perf-$tool-$n.txt"
+        rm -f "$W/perf.data"
+    fi
     [ "$tool" = lvsctl-idle ] && check "monitor $tool $n: no check ran" 0 $((c1 - c0))
     if [ "$tool" != lvsctl-idle ]; then
     # deaths

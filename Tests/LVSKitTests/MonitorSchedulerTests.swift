@@ -232,6 +232,33 @@ final class MonitorSchedulerTests: XCTestCase {
         XCTAssertEqual(s.statuses.map(\.check.fall), [4])
     }
 
+    /// A reload that moves running checks to other slots: a run started before it still completes its own check
+    /// (a run's token names its old slot), and the late completion of a removed check's run is dropped.
+    func testReloadMovesRunningChecks() {
+        let clock = FakeClock()
+        let checker = ScriptedChecker(clock: clock)
+        checker.script[M.ep(11)] = [.hang]
+        checker.script[M.ep(12)] = [.hang]
+        let a = M.check(11, fall: 1), b = M.check(12, fall: 1)
+        let runner = CheckRunner(checks: [a, b], checker: checker, clock: clock)
+        runner.step()
+        XCTAssertEqual(runner.scheduler.inFlight, 2)
+        clock.set(1)
+        runner.update(checks: [M.check(13), b, a])
+        XCTAssertEqual(runner.scheduler.inFlight, 2, "both runs go on in their new slots")
+        let done = Dictionary(uniqueKeysWithValues: checker.hanging.map { ($0.0, $0.1) })
+        done[M.ep(12)]?(.fail("connection refused"))
+        let changes = runner.step()
+        XCTAssertEqual(changes.map(\.check.server), [M.ep(12), M.ep(13)], "12 fails, then 13 passes its first check")
+        XCTAssertEqual(runner.statuses.map(\.state.health), [.up, .down, .unknown])
+        XCTAssertEqual(runner.scheduler.inFlight, 1)
+        runner.update(checks: [M.check(13), b])
+        XCTAssertEqual(runner.scheduler.inFlight, 0)
+        done[M.ep(11)]?(.pass("connected"))
+        XCTAssertEqual(runner.step(), [], "the removed check's late completion is dropped")
+        XCTAssertEqual(runner.statuses.map(\.state.health), [.up, .down])
+    }
+
     func testNoChecks() {
         let clock = FakeClock()
         let runner = CheckRunner(checks: [], checker: ScriptedChecker(clock: clock), clock: clock)
@@ -243,18 +270,28 @@ final class MonitorSchedulerTests: XCTestCase {
     /// The inbox wakes its owner once per batch: a completion that finds completions already queued adds no wake.
     func testInboxWakesOncePerBatch() {
         let woken = Locked<Int>(0)
-        let inbox = Inbox(wake: { woken.withLock { $0 += 1 } })
-        for t in 1...3 { inbox.post(UInt64(t), .pass(), at: 0) }
+        let clock = FakeClock()
+        let inbox = Inbox(clock: clock, wake: { woken.withLock { $0 += 1 } })
+        func take() -> [UInt64] {
+            var batch: [Inbox.Completion] = []
+            inbox.take(&batch)
+            return batch.map(\.token)
+        }
+        for t in 1...3 { inbox.post(UInt64(t), .pass()) }
         XCTAssertEqual(woken.withLock { $0 }, 1)
-        XCTAssertEqual(inbox.take().map(\.token), [1, 2, 3])
+        XCTAssertEqual(take(), [1, 2, 3])
         XCTAssertFalse(inbox.failureWaiting)
-        inbox.post(4, .pass(), at: 0)
-        inbox.post(5, .fail("refused"), at: 0)
+        clock.advance(2)
+        inbox.post(4, .pass())
+        inbox.post(5, .fail("refused"))
         XCTAssertEqual(woken.withLock { $0 }, 2)
         XCTAssertTrue(inbox.failureWaiting, "a failure is taken without waiting for a batch")
-        XCTAssertEqual(inbox.take().map(\.token), [4, 5])
+        var batch: [Inbox.Completion] = []
+        inbox.take(&batch)
+        XCTAssertEqual(batch.map(\.token), [4, 5])
+        XCTAssertEqual(batch.map(\.time), [clock.now(), clock.now()], "a completion is timed when it is posted")
         XCTAssertFalse(inbox.failureWaiting)
-        XCTAssertEqual(inbox.take().count, 0)
+        XCTAssertEqual(take(), [])
     }
 
     /// Thousands of checks with different intervals and timeouts against a fake clock: every check runs exactly

@@ -384,6 +384,62 @@ final class OwnProbe {
     }
 }
 
+/// The engine's probes by id, their epoll data: a slab whose ids are reused (no hashing per check), each use of an id
+/// with its own epoch, so a stale deadline entry (the probe done, its id given to another) is told apart. Id 0 is
+/// the wake eventfd's and never a probe's. An id is reused only when a run is started, never while the engine handles
+/// the events of one `epoll_wait` (whose ids are all still current).
+struct ProbeTable {
+    private var slots: [OwnProbe?] = [nil]
+    private var epochs: [UInt32] = [0]
+    private var free: [Int] = []
+    /// Probes held.
+    private(set) var count = 0
+
+    /// Holds `p`; returns its id and the id's epoch.
+    mutating func insert(_ p: OwnProbe) -> (id: UInt64, epoch: UInt32) {
+        let i: Int
+        if let f = free.popLast() { i = f } else {
+            slots.append(nil)
+            epochs.append(0)
+            i = slots.count - 1
+        }
+        slots[i] = p
+        count += 1
+        return (UInt64(i), epochs[i])
+    }
+
+    /// The probe of `id`, if held.
+    subscript(id: UInt64) -> OwnProbe? {
+        let i = Int(truncatingIfNeeded: id)
+        return i > 0 && i < slots.count ? slots[i] : nil
+    }
+
+    /// The probe of `id` if the id is still in the use `epoch` was given for.
+    func probe(_ id: UInt64, epoch: UInt32) -> OwnProbe? {
+        let i = Int(truncatingIfNeeded: id)
+        return i > 0 && i < slots.count && epochs[i] == epoch ? slots[i] : nil
+    }
+
+    /// Puts `p` in the place of the probe of `id` (same use).
+    mutating func replace(_ id: UInt64, with p: OwnProbe) {
+        let i = Int(truncatingIfNeeded: id)
+        if i > 0 && i < slots.count && slots[i] != nil { slots[i] = p }
+    }
+
+    /// Forgets the probe of `id`; the id may be given again.
+    mutating func remove(_ id: UInt64) {
+        let i = Int(truncatingIfNeeded: id)
+        guard i > 0, i < slots.count, slots[i] != nil else { return }
+        slots[i] = nil
+        epochs[i] &+= 1
+        free.append(i)
+        count -= 1
+    }
+
+    /// Every probe held.
+    var all: [OwnProbe] { slots.compactMap { $0 } }
+}
+
 /// The engine's thread and everything it owns. Created by ``CheckEngine``'s initializer, then touched only by the
 /// thread (``run()``), which frees it all when it stops.
 final class EngineLoop {
@@ -397,8 +453,7 @@ final class EngineLoop {
     /// The transfers in the multi handle, by easy handle.
     var transfers: [UnsafeMutableRawPointer: CurlTransfer] = [:]
     /// The tcp and udp sockets and exec processes, by their epoll data.
-    var probes: [UInt64: OwnProbe] = [:]
-    var nextProbe: UInt64 = 1
+    var probes = ProbeTable()
     /// Runs taken from the mailbox and not started yet (from `pendingHead` on).
     var pending: [EngineJob] = []
     var pendingHead = 0
@@ -602,19 +657,18 @@ final class EngineLoop {
     /// Adds a probe's descriptor to the epoll set and its deadline to the heap; completes the run as failed when
     /// epoll refuses it (the socket is then closed).
     func watch(_ p: OwnProbe, events: Int16) {
-        let id = nextProbe
-        nextProbe &+= 1
+        let (id, epoch) = probes.insert(p)
         if p.fd >= 0, case .failure(let e) = Syscall.epollAdd(epoll, p.fd, events: events, data: id) {
+            probes.remove(id)
             Syscall.close(p.fd)
             return complete(p.job, false, "\(p.subject): epoll: \(CheckEngine.words(e))")
         }
-        probes[id] = p
-        deadlines.push(p.job.deadline, slot: Int(truncatingIfNeeded: id), epoch: 0)
+        deadlines.push(p.job.deadline, slot: Int(truncatingIfNeeded: id), epoch: epoch)
     }
 
     /// Forgets a probe (its descriptor closed by the caller).
     func forget(_ id: UInt64) {
-        probes[id] = nil
+        probes.remove(id)
         if !polled.isEmpty { polled.remove(id) }
     }
 
@@ -690,18 +744,17 @@ final class EngineLoop {
         case .success(let p): pid = p
         case .failure(let e): return complete(job, false, "\(subject): cannot run: \(CheckEngine.words(e))")
         }
-        let id = nextProbe
-        nextProbe &+= 1
         var fd: Int32 = -1
-        if case .success(let f) = Syscall.pidfdOpen(pid) {
-            switch Syscall.epollAdd(epoll, f, events: Int16(POLLIN), data: id) {
-            case .success: fd = f
-            case .failure: Syscall.close(f)
-            }
+        if case .success(let f) = Syscall.pidfdOpen(pid) { fd = f }
+        // Watched through its pidfd when epoll takes it; else polled (`polled`).
+        let (id, epoch) = probes.insert(OwnProbe(job: job, subject: subject, kind: .exec, fd: fd, pid: pid))
+        if fd >= 0, case .failure = Syscall.epollAdd(epoll, fd, events: Int16(POLLIN), data: id) {
+            Syscall.close(fd)
+            probes.replace(id, with: OwnProbe(job: job, subject: subject, kind: .exec, fd: -1, pid: pid))
+            fd = -1
         }
-        probes[id] = OwnProbe(job: job, subject: subject, kind: .exec, fd: fd, pid: pid)
         if fd < 0 { polled.insert(id) }
-        deadlines.push(job.deadline, slot: Int(truncatingIfNeeded: id), epoch: 0)
+        deadlines.push(job.deadline, slot: Int(truncatingIfNeeded: id), epoch: epoch)
     }
 
     /// Reaps an exec check's process if it has ended and reports its exit unless already reported; true when it is
@@ -737,7 +790,7 @@ final class EngineLoop {
         while let top = deadlines.top, top.time <= now {
             deadlines.pop()
             let id = UInt64(truncatingIfNeeded: top.slot)
-            guard let p = probes[id], !p.reported else { continue }
+            guard let p = probes.probe(id, epoch: top.epoch), !p.reported else { continue }
             switch p.kind {
             case .tcp, .udp:
                 Syscall.close(p.fd)
@@ -755,7 +808,8 @@ final class EngineLoop {
     func wait() {
         let now = clock.now()
         // Stale entries (probes done) at the top would wake the loop early for nothing: drop them first.
-        while let top = deadlines.top, probes[UInt64(truncatingIfNeeded: top.slot)].map({ $0.reported }) ?? true {
+        while let top = deadlines.top,
+              probes.probe(UInt64(truncatingIfNeeded: top.slot), epoch: top.epoch).map({ $0.reported }) ?? true {
             deadlines.pop()
         }
         var ms = 1000
@@ -813,14 +867,15 @@ final class EngineLoop {
             complete(t.job, false, "\(t.subject): check engine stopped")
         }
         transfers = [:]
-        for p in probes.values {
+        let all = probes.all
+        for p in all {
             if case .exec = p.kind { _ = Syscall.kill(-p.pid, SIGKILL) }
             if !p.reported { complete(p.job, false, "\(p.subject): check engine stopped") }
             p.reported = true
             switch p.kind { case .tcp, .udp: Syscall.close(p.fd); case .exec: break }
         }
-        var left = probes.values.filter { if case .exec = $0.kind { return true } else { return false } }
-        probes = [:]
+        var left = all.filter { if case .exec = $0.kind { return true } else { return false } }
+        probes = ProbeTable()
         polled = []
         let end = clock.now() + 2
         while !left.isEmpty {

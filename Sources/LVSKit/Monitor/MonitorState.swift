@@ -277,21 +277,22 @@ public func isoTime(_ t: Double, millis: Bool = false) -> String {
 
 /// ``isoTime(_:millis:)`` for many times at once: each whole second is formatted once.
 struct ISOTimes {
-    private var seconds: [Int64: String] = [:]
+    /// Each second's text without and with its `Z`.
+    private var seconds: [Int64: (base: String, whole: String)] = [:]
     /// `2026-11-30T00:53:20Z`, or with milliseconds `2026-11-30T00:53:20.250Z`.
     mutating func format(_ t: Double, millis: Bool = false) -> String {
         let whole = t.rounded(.down)
         let key = Int64(whole)
-        let base: String
-        if let b = seconds[key] { base = b } else {
+        let texts: (base: String, whole: String)
+        if let b = seconds[key] { texts = b } else {
             let full = isoTime(whole)
-            base = String(full.dropLast())
+            texts = (String(full.dropLast()), full)
             if seconds.count > 4096 { seconds = [:] }
-            seconds[key] = base
+            seconds[key] = texts
         }
-        guard millis else { return base + "Z" }
+        guard millis else { return texts.whole }
         let ms = Int((t - whole) * 1000)
-        return base + (ms < 10 ? ".00" : ms < 100 ? ".0" : ".") + String(ms) + "Z"
+        return texts.base + (ms < 10 ? ".00" : ms < 100 ? ".0" : ".") + String(ms) + "Z"
     }
 }
 
@@ -301,7 +302,9 @@ extension ForwardingMethod {
         uniqueKeysWithValues: [ForwardingMethod.masquerade, .local, .tunnel, .directRoute, .bypass].map { ($0.jsonName, $0) })
 }
 
-/// Compact JSON written into bytes, commas placed by the writer: ``MonitorStateFile``'s encoder.
+/// Compact JSON written into bytes, commas placed by the writer: ``MonitorStateFile``'s encoder. A monitor of
+/// 10,000 checks writes megabytes at a time, so keys, plain strings and numbers go in with bulk copies, not byte by
+/// byte.
 struct JSONBytes {
     var bytes: [UInt8] = []
     /// True right after `{`, `[` or a key: the next value or key needs no comma.
@@ -315,15 +318,23 @@ struct JSONBytes {
     }
     mutating func open() { comma(); bytes.append(UInt8(ascii: "{")); fresh = true }
     mutating func close() { bytes.append(UInt8(ascii: "}")); fresh = false }
-    mutating func key(_ k: String) { comma(); quoted(k); bytes.append(UInt8(ascii: ":")); fresh = true }
+    /// A key (a literal that needs no escaping), quoted, and its colon.
+    mutating func key(_ k: StaticString) {
+        comma()
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: UnsafeBufferPointer(start: k.utf8Start, count: k.utf8CodeUnitCount))
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+        fresh = true
+    }
     mutating func string(_ v: String) { comma(); quoted(v) }
-    mutating func int(_ v: Int) { comma(); bytes.append(contentsOf: String(v).utf8) }
-    mutating func bool(_ v: Bool) { comma(); bytes.append(contentsOf: (v ? "true" : "false").utf8) }
+    mutating func int(_ v: Int) { comma(); decimal(v) }
+    mutating func bool(_ v: Bool) { comma(); v ? raw("true") : raw("false") }
     /// A number as JSONEncoder writes it: whole values without a fraction (`5`), others in their shortest form.
     mutating func double(_ v: Double) {
         comma()
-        if v.isFinite, v == v.rounded(), abs(v) < 1e15 { bytes.append(contentsOf: String(Int64(v)).utf8) } else {
-            bytes.append(contentsOf: "\(v)".utf8)
+        if v.isFinite, v == v.rounded(), abs(v) < 1e15 { decimal(Int(v)) } else {
+            bytes.append(contentsOf: v.description.utf8)
         }
     }
     mutating func beginArray() {
@@ -335,23 +346,52 @@ struct JSONBytes {
         bytes.append(UInt8(ascii: "]"))
         fresh = false
     }
+    private mutating func raw(_ s: StaticString) {
+        bytes.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    }
+    /// An integer in decimal, made in a small buffer and copied once.
+    private mutating func decimal(_ v: Int) {
+        if v >= 0 && v < 10 { bytes.append(UInt8(ascii: "0") + UInt8(v)); return }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buf in
+            var n = v.magnitude, i = 20
+            repeat {
+                i -= 1
+                buf[i] = UInt8(ascii: "0") + UInt8(n % 10)
+                n /= 10
+            } while n > 0
+            if v < 0 { bytes.append(UInt8(ascii: "-")) }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buf[i..<20]))
+        }
+    }
+    /// True for the bytes JSONEncoder escapes: `"`, `\`, `/` and the control characters.
+    private static func escaped(_ b: UInt8) -> Bool {
+        b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b == UInt8(ascii: "/")
+    }
     private mutating func quoted(_ s: String) {
         bytes.append(UInt8(ascii: "\""))
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\\")); bytes.append(b)
-            case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\")); bytes.append(b)
-            case UInt8(ascii: "/"): bytes.append(UInt8(ascii: "\\")); bytes.append(b)  // as JSONEncoder does
-            case 0x0A: bytes.append(contentsOf: "\\n".utf8)
-            case 0x0D: bytes.append(contentsOf: "\\r".utf8)
-            case 0x09: bytes.append(contentsOf: "\\t".utf8)
-            case 0x08: bytes.append(contentsOf: "\\b".utf8)
-            case 0x0C: bytes.append(contentsOf: "\\f".utf8)
-            case ..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                bytes.append(contentsOf: "\\u00".utf8)
-                bytes.append(hex[Int(b >> 4)]); bytes.append(hex[Int(b & 15)])
-            default: bytes.append(b)
+        // Most strings need no escaping: copied whole.
+        let copied = s.utf8.withContiguousStorageIfAvailable { buf -> Bool in
+            guard !buf.contains(where: Self.escaped) else { return false }
+            bytes.append(contentsOf: buf)
+            return true
+        }
+        if copied != true {
+            for b in s.utf8 {
+                switch b {
+                case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\\")); bytes.append(b)
+                case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\")); bytes.append(b)
+                case UInt8(ascii: "/"): bytes.append(UInt8(ascii: "\\")); bytes.append(b)  // as JSONEncoder does
+                case 0x0A: raw("\\n")
+                case 0x0D: raw("\\r")
+                case 0x09: raw("\\t")
+                case 0x08: raw("\\b")
+                case 0x0C: raw("\\f")
+                case ..<0x20:
+                    let hex: StaticString = "0123456789abcdef"
+                    raw("\\u00")
+                    bytes.append(hex.utf8Start[Int(b >> 4)]); bytes.append(hex.utf8Start[Int(b & 15)])
+                default: bytes.append(b)
+                }
             }
         }
         bytes.append(UInt8(ascii: "\""))

@@ -126,15 +126,24 @@ public struct CheckScheduler: Sendable {
         var check: HealthCheck
         var state: CheckState
         var nextDue: Double
-        var run: CheckRun?
+        /// The running run's token; 0 while the check is idle. Its `started`, `deadline` and `due` follow.
+        var token: UInt64 = 0
+        var started = 0.0
+        var deadline = 0.0
+        var due = 0.0
         var epoch: UInt32 = 0
+        var isRunning: Bool { token != 0 }
     }
     var slots: [Slot] = []
     var index: [HealthCheck.ID: Int] = [:]
     /// The slots of each service, in configuration order.
     var byService: [ServiceKey: [Int]] = [:]
-    var running: [UInt64: Int] = [:]
-    var nextToken: UInt64 = 1
+    /// A run's token is its slot (high 32 bits) and a serial number (low 32 bits, never 0), so a completion finds
+    /// its slot without a lookup. A reload that moves a running check to another slot records the run here.
+    var moved: [UInt64: Int] = [:]
+    var serial: UInt32 = 0
+    /// Checks running now.
+    public private(set) var inFlight = 0
     /// Idle checks by due time.
     var due = TimeHeap()
     /// Running checks by deadline.
@@ -175,22 +184,25 @@ public struct CheckScheduler: Sendable {
                 s.check = c
                 newSlots.append(s)
             } else {
-                newSlots.append(Slot(check: c, state: CheckState(since: now), nextDue: now, run: nil))
+                newSlots.append(Slot(check: c, state: CheckState(since: now), nextDue: now))
             }
         }
         slots = newSlots
         index = newIndex
         byService = [:]
         for i in slots.indices { byService[slots[i].check.service, default: []].append(i) }
-        running = [:]
+        moved = [:]
+        inFlight = 0
         due = TimeHeap()
         deadlines = TimeHeap()
         unknown = 0
         for i in slots.indices {
             if slots[i].state.health == .unknown { unknown += 1 }
-            if let r = slots[i].run {
-                running[r.token] = i
-                deadlines.push(cutoff(r), slot: i, epoch: slots[i].epoch)
+            if slots[i].isRunning {
+                let token = slots[i].token
+                if Self.slot(of: token) != i { moved[token] = i }
+                inFlight += 1
+                deadlines.push(cutoff(i), slot: i, epoch: slots[i].epoch)
             } else {
                 due.push(slots[i].nextDue, slot: i, epoch: slots[i].epoch)
             }
@@ -203,24 +215,39 @@ public struct CheckScheduler: Sendable {
         var ready: [Int] = []
         while let top = due.top, top.time <= now {
             due.pop()
-            if isCurrent(top) && slots[top.slot].run == nil { ready.append(top.slot) }
+            if isCurrent(top) && !slots[top.slot].isRunning { ready.append(top.slot) }
         }
         ready.sort()
         var out: [CheckRun] = []
         out.reserveCapacity(ready.count)
         for i in ready {
-            let c = slots[i].check
-            var r = CheckRun(token: nextToken, check: c, started: now, deadline: now + max(Self.minimumSeconds, c.timeout))
-            r.due = min(now, slots[i].nextDue)
-            nextToken &+= 1
-            slots[i].run = r
+            serial &+= 1
+            if serial == 0 { serial = 1 }
+            let token = UInt64(truncatingIfNeeded: i) << 32 | UInt64(serial)
+            slots[i].token = token
+            slots[i].started = now
+            slots[i].deadline = now + max(Self.minimumSeconds, slots[i].check.timeout)
+            slots[i].due = min(now, slots[i].nextDue)
             slots[i].epoch &+= 1
-            running[r.token] = i
-            deadlines.push(cutoff(r), slot: i, epoch: slots[i].epoch)
+            inFlight += 1
+            deadlines.push(cutoff(i), slot: i, epoch: slots[i].epoch)
+            var r = CheckRun(token: token, check: slots[i].check, started: now, deadline: slots[i].deadline)
+            r.due = slots[i].due
             out.append(r)
         }
         cleanTops()
         return out
+    }
+
+    /// The slot a token was made for (its high 32 bits).
+    static func slot(of token: UInt64) -> Int { Int(truncatingIfNeeded: token >> 32) }
+
+    /// The slot whose run `token` is, if that run is still running.
+    func runningSlot(_ token: UInt64) -> Int? {
+        let i = Self.slot(of: token)
+        if i < slots.count, slots[i].token == token { return i }
+        if !moved.isEmpty, let j = moved[token], slots[j].token == token { return j }
+        return nil
     }
 
     /// Records the result of run `token` that came in at `t`; returns the state change, if any. A result for a run
@@ -228,17 +255,18 @@ public struct CheckScheduler: Sendable {
     /// deadline counts as the timeout. A result without latency gets `t - started`.
     @discardableResult
     public mutating func complete(token: UInt64, result: CheckResult, at t: Double) -> StateChange? {
-        guard let i = running[token], let r = slots[i].run, r.token == token else { return nil }
+        guard token != 0, let i = runningSlot(token) else { return nil }
+        let started = slots[i].started, deadline = slots[i].deadline
         var res = result
         if checkerBoundsRuns, let latency = result.latency {
             // Judged by the checker's own measure from its real start: a run it started late is not a timeout.
-            if latency > r.deadline - r.started + 0.001 && result.passed { res = .timeout(after: r.deadline - r.started) }
+            if latency > deadline - started + 0.001 && result.passed { res = .timeout(after: deadline - started) }
             let change = finish(i, res, at: t)
             cleanTops()
             return change
         }
-        if t > r.deadline { res = .timeout(after: r.deadline - r.started) } else if res.latency == nil { res.latency = max(0, t - r.started) }
-        let change = finish(i, res, at: min(t, r.deadline))
+        if t > deadline { res = .timeout(after: deadline - started) } else if res.latency == nil { res.latency = max(0, t - started) }
+        let change = finish(i, res, at: min(t, deadline))
         cleanTops()
         return change
     }
@@ -249,22 +277,22 @@ public struct CheckScheduler: Sendable {
         var late: [Int] = []
         while let top = deadlines.top, top.time <= now {
             deadlines.pop()
-            if isCurrent(top), slots[top.slot].run != nil { late.append(top.slot) }
+            if isCurrent(top), slots[top.slot].isRunning { late.append(top.slot) }
         }
         guard !late.isEmpty else { return [] }
         late.sort()
         var out: [StateChange] = []
-        for i in late {
-            guard let r = slots[i].run else { continue }
-            if let c = finish(i, .timeout(after: r.deadline - r.started), at: r.deadline) { out.append(c) }
+        for i in late where slots[i].isRunning {
+            let s = slots[i]
+            if let c = finish(i, .timeout(after: s.deadline - s.started), at: s.deadline) { out.append(c) }
         }
         cleanTops()
         return out
     }
 
-    /// When a run is given up: its deadline, or a lateness after it with a checker that bounds its runs.
-    func cutoff(_ r: CheckRun) -> Double {
-        r.deadline + (checkerBoundsRuns ? Self.lateness(timeout: r.check.timeout) : 0)
+    /// When slot `i`'s run is given up: its deadline, or a lateness after it with a checker that bounds its runs.
+    func cutoff(_ i: Int) -> Double {
+        slots[i].deadline + (checkerBoundsRuns ? Self.lateness(timeout: slots[i].check.timeout) : 0)
     }
 
     /// True when a heap entry still stands for its slot's pending event.
@@ -272,21 +300,23 @@ public struct CheckScheduler: Sendable {
 
     /// Drops stale entries from the heaps' tops, so ``nextWakeup`` reads a real event.
     mutating func cleanTops() {
-        while let top = due.top, !isCurrent(top) || slots[top.slot].run != nil { due.pop() }
-        while let top = deadlines.top, !isCurrent(top) || slots[top.slot].run == nil { deadlines.pop() }
+        while let top = due.top, !isCurrent(top) || slots[top.slot].isRunning { due.pop() }
+        while let top = deadlines.top, !isCurrent(top) || !slots[top.slot].isRunning { deadlines.pop() }
     }
 
     mutating func finish(_ i: Int, _ result: CheckResult, at t: Double) -> StateChange? {
-        guard let r = slots[i].run else { return nil }
+        guard slots[i].isRunning else { return nil }
         results &+= 1
-        running[r.token] = nil
-        slots[i].run = nil
+        if !moved.isEmpty { moved[slots[i].token] = nil }
+        let runDue = slots[i].due, runStarted = slots[i].started
+        slots[i].token = 0
+        inFlight -= 1
         slots[i].epoch &+= 1
         let interval = max(Self.minimumSeconds, slots[i].check.interval)
         // One interval after it was due; after it started when it started a whole interval late (a long pause of the
         // loop: no burst of runs to catch up).
-        var next = r.due + interval
-        if next <= r.started { next = r.started + interval }
+        var next = runDue + interval
+        if next <= runStarted { next = runStarted + interval }
         // Many checks started together in the first round would stay in phase, every round a burst of N starts that
         // delays the last ones towards their deadline. Past `spreadAbove` checks, each one's second run is put off by
         // its own fraction of an interval (i x the golden ratio, mod 1), which spreads the rounds evenly after it.
@@ -324,8 +354,6 @@ public struct CheckScheduler: Sendable {
     public func state(of id: HealthCheck.ID) -> CheckState? { index[id].map { slots[$0].state } }
     /// True once every check has had its first result (no check unknown): the daemon's first reconcile waits for it.
     public var firstRoundDone: Bool { unknown == 0 }
-    /// Checks running now.
-    public var inFlight: Int { running.count }
 }
 
 /// A binary min-heap of (time, slot, epoch): the scheduler's due times and deadlines.
@@ -393,7 +421,7 @@ public final class CheckRunner {
         self.checker = checker
         self.scheduler = CheckScheduler(checks: checks, now: clock.now())
         self.scheduler.checkerBoundsRuns = checker.boundsItsRuns
-        self.inbox = Inbox(wake: wake)
+        self.inbox = Inbox(clock: clock, wake: wake)
     }
 
     /// One turn of the loop: takes the completions that came in, times out runs past their deadline, starts the
@@ -404,10 +432,10 @@ public final class CheckRunner {
         var changes = drain()
         let now = clock.now()
         changes += scheduler.expire(now: now)
-        let inbox = inbox, clock = clock
+        let inbox = inbox
         let runs = scheduler.startDue(now: now).map { r -> (HealthCheck, Double, @Sendable (CheckResult) -> Void) in
             let token = r.token
-            return (r.check, r.deadline, { result in inbox.post(token, result, at: clock.now()) })
+            return (r.check, r.deadline, { result in inbox.post(token, result) })
         }
         if !runs.isEmpty { checker.runAll(runs) }
         changes += drain()
@@ -430,9 +458,14 @@ public final class CheckRunner {
     /// Results recorded so far.
     public var results: UInt64 { scheduler.results }
 
+    /// The completions taken from the inbox (kept between steps for its capacity: it is swapped with the inbox's).
+    var batch: [Inbox.Completion] = []
+
     func drain() -> [StateChange] {
         var out: [StateChange] = []
-        for c in inbox.take() {
+        batch.removeAll(keepingCapacity: true)
+        inbox.take(&batch)
+        for c in batch {
             if let s = scheduler.complete(token: c.token, result: c.result, at: c.time) { out.append(s) }
         }
         return out
@@ -447,12 +480,14 @@ final class Inbox: Sendable {
         var failures = 0
     }
     private let queue = Locked(Queue())
+    private let clock: any MonitorClock
     private let wake: @Sendable () -> Void
-    init(wake: @escaping @Sendable () -> Void) { self.wake = wake }
-    /// Queues a completion (any thread) and wakes the owner, when the queue was empty: otherwise the wake of the
-    /// completion that made it non-empty is still pending (the owner takes the whole queue at once), and one wake
-    /// system call per check would cost more than the check's own bookkeeping.
-    func post(_ token: UInt64, _ result: CheckResult, at time: Double) {
+    init(clock: any MonitorClock, wake: @escaping @Sendable () -> Void) { self.clock = clock; self.wake = wake }
+    /// Queues a completion (any thread), timed now, and wakes the owner, when the queue was empty: otherwise the
+    /// wake of the completion that made it non-empty is still pending (the owner takes the whole queue at once), and
+    /// one wake system call per check would cost more than the check's own bookkeeping.
+    func post(_ token: UInt64, _ result: CheckResult) {
+        let time = clock.now()
         let first = queue.withLock { q -> Bool in
             q.completions.append(Completion(token: token, result: result, time: time))
             if !result.passed { q.failures += 1 }
@@ -462,12 +497,12 @@ final class Inbox: Sendable {
     }
     /// True when a failed result is queued (a server may be dying: its owner should not wait for a batch).
     var failureWaiting: Bool { queue.withLock { $0.failures > 0 } }
-    /// Takes every queued completion (the owner).
-    func take() -> [Completion] {
+    /// Takes every queued completion (the owner) into `batch`, which must be empty: the two arrays are swapped,
+    /// so neither is reallocated as the monitor runs.
+    func take(_ batch: inout [Completion]) {
         queue.withLock { q in
-            let all = q.completions
-            q = Queue()
-            return all
+            swap(&q.completions, &batch)
+            q.failures = 0
         }
     }
 }
