@@ -300,23 +300,29 @@ tcpcounters() {
 # really ran. After the warm-up (the first round done, then two intervals), over a window of MON_WINDOW seconds:
 # the CPU time (utime + stime, /proc/PID/stat) of the daemon's every process (keepalived: the parent and its
 # checker child), the connections accepted, the guest's busy share; then VmHWM of each process. Then deaths, one
-# after another: after a pause that puts each at another phase of the check cycle, `weightwatch`
+# after another, each at another phase of its own check cycle (k x 0.618 intervals, modulo one, after one of its
+# checks as the acceptor logged it: the same phases for both daemons, so the phase lottery of a single death does
+# not decide the comparison), `weightwatch`
 # (Scripts/bench/weightwatch.c) inserts `iptables -I INPUT -p tcp -d ADDR --dport PORT -j REJECT --reject-with
 # tcp-reset` for a victim and polls that service's destinations over netlink every MON_POLL_MS ms until the
 # victim's weight is 0. The acceptor logs the victims' connections, so the time of each victim's last check before
 # its death is known too. Finally the rules go and every victim must get its weight back. Last, for the CPU split,
 # `lvsctl monitor` of the same file without its check lines (lvsctl-idle): the window only, what the daemon costs
 # besides checking (reading the monitored services back from the kernel every second, the state file).
-# Rows in $OUT/monitor.tsv (KIND TOOL N INTERVAL key=value...); logs in $OUT/mon-*.log.
+# Each daemon is measured in BENCH_MONITOR_ROUNDS rounds (2) per size, alternating ABBA with the other, each a fresh
+# start with its warm-up and window; the deaths are in the first round.
+# Rows in $OUT/monitor.tsv (KIND TOOL N INTERVAL key=value...); logs in $OUT/mon-*.log (round 2: mon-TOOL-N-r2.log).
 if part monitor; then
 MON_SPECS=${BENCH_MONITOR:-"1000:1 10000:5"}
 MON_WINDOW=${BENCH_MONITOR_WINDOW:-30}
+MON_ROUNDS=${BENCH_MONITOR_ROUNDS:-2}
 MON_POLL_MS=${BENCH_MONITOR_POLL_MS:-10}
 MON=$OUT/monitor.tsv
 : > "$MON"
 HZ=$(getconf CLK_TCK)
 echo "keepalived_version	$(keepalived --version 2>&1 | head -1)" >> "$OUT/meta.txt"
 echo "monitor_window	$MON_WINDOW" >> "$OUT/meta.txt"
+echo "monitor_rounds	$MON_ROUNDS" >> "$OUT/meta.txt"
 echo "monitor_poll_ms	$MON_POLL_MS" >> "$OUT/meta.txt"
 echo "clocksource	$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)" >> "$OUT/meta.txt"
 echo "kernel_cmdline	$(cat /proc/cmdline)" >> "$OUT/meta.txt"
@@ -352,8 +358,8 @@ accepted() { local x; read -r x < "$W/mon-count"; echo "${x:-0}"; }
 # wait_until SECONDS CMD...: polls every 0.5 s; 1 on timeout.
 wait_until() { local end=$((SECONDS + $1)); shift; until "$@"; do [ $SECONDS -lt $end ] || return 1; sleep 0.5; done; }
 accepted_at_least() { [ "$(accepted)" -ge "$1" ]; }
-mon_run() { # TOOL N INTERVAL
-    local tool=$1 n=$2 iv=$3 dpid ppids log=$W/mon-$1-$2.log ports addrs a i
+mon_run() { # TOOL N INTERVAL ROUND (deaths in round 1 only)
+    local tool=$1 n=$2 iv=$3 round=$4 dpid ppids log=$W/mon-$1-$2-r$4.log ports addrs a i
     fresh
     inns ip link add dummy0 type dummy; inns ip link set dummy0 up
     addrs=$(( (n + 39) / 40 )); ports=$(( n < 40 ? n : 40 ))
@@ -426,7 +432,7 @@ mon_run() { # TOOL N INTERVAL
     grep 'monitor: profile:' "$log" | tail -3 | while read -r l; do log "monitor $tool $n: $l"; done
     check "monitor $tool $n: no server quiesced at the end of the window" 0 "$zero"
     # BENCH_MONITOR_PERF=SECONDS (diagnostic runs only, off by default): after the window, a perf profile of the
-    # daemon's processes (software cpu-clock sampling, with call graphs) into $OUT/perf-TOOL-N.txt.
+    # daemon's processes (software cpu-clock sampling, with call graphs) into $OUT/perf-TOOL-N-rROUND.txt.
     if [ -n "${BENCH_MONITOR_PERF:-}" ] && [ "$tool" != lvsctl-idle ] && command -v perf > /dev/null; then
         perf record -q -e cpu-clock -F 997 -g -o "$W/perf.data" -p "$(tr ' ' ',' <<< "${ppids% }")" -- sleep "$BENCH_MONITOR_PERF" > /dev/null 2>&1
         { perf report -i "$W/perf.data" --stdio --no-children --sort dso -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -10
@@ -437,11 +443,11 @@ mon_run() { # TOOL N INTERVAL
           perf report -i "$W/perf.data" --stdio --children --sort sym -g none --percent-limit 0.7 2>/dev/null | grep -v '^#' | grep -v '^$' | grep -v '\[k\]' | head -80
           echo "## kernel symbols (self)"
           perf report -i "$W/perf.data" --stdio --no-children --sort sym -g none --percent-limit 0.5 2>/dev/null | grep -v '^#' | grep -v '^$' | head -60
-        } > "$OUT/perf-$tool-$n.txt"
+        } > "$OUT/perf-$tool-$n-r$round.txt"
         rm -f "$W/perf.data"
     fi
     [ "$tool" = lvsctl-idle ] && check "monitor $tool $n: no check ran" 0 $((c1 - c0))
-    if [ "$tool" != lvsctl-idle ]; then
+    if [ "$tool" != lvsctl-idle ] && [ "$round" = 1 ]; then
     # deaths
     # How long a death may take: two of the daemon's real periods (N / checks per second in the window, at least
     # the interval) and 5 s.
@@ -453,12 +459,13 @@ mon_run() { # TOOL N INTERVAL
     while read -r rs vip <&3; do
         k=$((k + 1))
         if [ "$missed" -ge 3 ]; then log "monitor $tool $n: 3 deaths in a row not measured: the others skipped"; k=$((k - 1)); break; fi
+        # the phase of its check cycle the server dies at: k x 0.618 intervals after one of its checks, modulo one
+        # interval (the same phases for both daemons)
         pause=$(awk -v k=$k -v iv="$iv" 'BEGIN { printf "%.3f", ((k * 0.618034) - int(k * 0.618034)) * iv }')
-        sleep "$pause"
         out=
         if inns "$W/weightwatch" "$vip" "$rs" nonzero $((iv + 2)) "$MON_POLL_MS" > /dev/null; then
             echo "$rs $vip" >> "$W/mon-killed"
-            out=$(inns "$W/weightwatch" "$vip" "$rs" zero "$dwait" "$MON_POLL_MS" -- \
+            out=$(inns "$W/weightwatch" "$vip" "$rs" zero "$dwait" "$MON_POLL_MS" -a "$W/mon-watch" "$pause" -- \
                   iptables-legacy -I INPUT -p tcp -d "${rs%:*}" --dport "${rs##*:}" -j REJECT --reject-with tcp-reset)
         else
             log "monitor $tool $n: death $k: $rs was already quiesced before its death: not killed"
@@ -488,13 +495,21 @@ mon_run() { # TOOL N INTERVAL
     check "monitor $tool $n: exited within 20 s of SIGTERM" yes "$gone"
     wait "$dpid" 2>/dev/null
     kill -TERM "$apid"; wait "$apid" 2>/dev/null
-    tail -c 300000 "$log" > "$OUT/mon-$tool-$n.log"
+    tail -c 300000 "$log" > "$OUT/mon-$tool-$n$([ "$round" = 1 ] || echo "-r$round").log"
     drop
 }
 si=0
 for spec in $MON_SPECS; do
     n=${spec%%:*}; iv=${spec#*:}
-    for tool in $(rotate "$si" keepalived lvsctl) lvsctl-idle; do mon_run "$tool" "$n" "$iv"; done
+    # Rounds alternate the daemons, ABBA (keepalived lvsctl lvsctl keepalived, or the reverse for the next size): a
+    # drift of the host's load over the run weighs on both. Each round is a fresh start and a window; deaths in the
+    # first round only.
+    order=$(rotate "$si" keepalived lvsctl | tr '\n' ' ')
+    for r in $(seq 1 "$MON_ROUNDS"); do
+        for tool in $order; do mon_run "$tool" "$n" "$iv" "$r"; done
+        order=$(echo $order | awk '{ for (i = NF; i > 0; i--) printf "%s ", $i }')
+    done
+    mon_run lvsctl-idle "$n" "$iv" 1
     si=$((si + 1))
     log "monitor N=$n every ${iv}s done"
 done

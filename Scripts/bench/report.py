@@ -313,8 +313,9 @@ def is_monitor_check(c):
 
 
 def read_monitor(path):
-    """monitor.tsv: KIND TOOL N INTERVAL key=value... -> (windows {(tool, n, iv): {...}}, deaths {(tool, n, iv): [...]})."""
-    windows, deaths = {}, defaultdict(list)
+    """monitor.tsv: KIND TOOL N INTERVAL key=value... -> (windows {(tool, n, iv): [{...}, ...]} (a daemon is measured in
+    more than one window: rounds), deaths {(tool, n, iv): [...]})."""
+    windows, deaths = defaultdict(list), defaultdict(list)
     if not os.path.exists(path):
         return windows, deaths
     with open(path) as f:
@@ -325,7 +326,7 @@ def read_monitor(path):
             kv = dict(x.split("=", 1) for x in p[4:] if "=" in x)
             key = (p[1], int(p[2]), float(p[3]))
             if p[0] == "window":
-                windows[key] = kv
+                windows[key].append(kv)
             elif p[0] == "death":
                 deaths[key].append(kv)
     return windows, deaths
@@ -343,32 +344,48 @@ def parse_tasks(s):
 
 
 class MonRun:
-    """One daemon at one size: the window's figures and the deaths."""
-    def __init__(self, tool, n, iv, w, deaths):
+    """One daemon at one size: its windows (summed: each round restarts the daemon, and the rounds alternate the two
+    daemons, so a change of the host's load over the run weighs on both) and the deaths."""
+    def __init__(self, tool, n, iv, ws, deaths):
         self.tool, self.n, self.iv = tool, n, iv
-        self.seconds = float(w.get("seconds", "0") or 0)
-        self.user, self.sys = float(w.get("user", 0)), float(w.get("sys", 0))
+        self.windows = len(ws)
+        self.seconds = sum(float(w.get("seconds", "0") or 0) for w in ws)
+        self.user = sum(float(w.get("user", 0)) for w in ws)
+        self.sys = sum(float(w.get("sys", 0)) for w in ws)
         self.cpu = self.user + self.sys
-        self.accepts = int(w.get("accepts", 0))
+        self.accepts = sum(int(w.get("accepts", 0)) for w in ws)
         self.rate = self.accepts / self.seconds if self.seconds else 0.0
         self.cpu_min = 60 * self.cpu / self.seconds if self.seconds else 0.0
         self.per_k = 1000 * self.cpu / self.accepts * 1000 if self.accepts else None   # ms of CPU per 1,000 checks
-        self.hwm = [(x.split(":")[0], int(x.split(":")[1] or 0)) for x in w.get("hwm", "").split(",") if ":" in x]
-        self.fds = " + ".join(x.split(":")[1] for x in w.get("fds", "").split(",") if ":" in x)
-        self.downs, self.zero = int(w.get("downs", 0)), int(w.get("zero", 0))
-        self.busy, self.acceptor = float(w.get("busy", 0)), float(w.get("acceptor", 0))
-        self.warmup = w.get("warmup", "?")
-        hz = int(w.get("hz", "100") or 100)
-        t0, t1 = parse_tasks(w.get("tasks0")), parse_tasks(w.get("tasks1"))
-        self.tasks = []   # (label, user s, sys s)
-        pids = sorted({p for p, _ in t1}, key=int)
-        for (pid, tid), (u, k) in sorted(t1.items(), key=lambda x: (int(x[0][0]), int(x[0][1]))):
-            u0, k0 = t0.get((pid, tid), (0, 0))
-            if tool == "keepalived":
-                label = "parent" if pid == pids[0] else "checker child"
-            else:
-                label = "main thread" if pid == tid else "check engine thread"
-            self.tasks.append((label, (u - u0) / hz, (k - k0) / hz))
+        # per window: the CPU per check, to show the spread
+        self.per_k_windows = [1e6 * (float(w.get("user", 0)) + float(w.get("sys", 0))) / int(w["accepts"])
+                              for w in ws if int(w.get("accepts", 0) or 0)]
+        hwms = [[(x.split(":")[0], int(x.split(":")[1] or 0)) for x in w.get("hwm", "").split(",") if ":" in x]
+                for w in ws]
+        self.hwm = max(hwms, key=lambda h: sum(k for _, k in h)) if hwms else []
+        self.fds = " + ".join(x.split(":")[1] for x in ws[0].get("fds", "").split(",") if ":" in x) if ws else ""
+        self.downs = sum(int(w.get("downs", 0)) for w in ws)
+        self.zero = sum(int(w.get("zero", 0)) for w in ws)
+        self.busy = statistics.mean(float(w.get("busy", 0)) for w in ws) if ws else 0.0
+        self.acceptor = sum(float(w.get("acceptor", 0)) for w in ws)
+        self.warmup = ws[0].get("warmup", "?") if ws else "?"
+        self.tasks = []   # (label, user s, sys s), summed over the windows
+        for w in ws:
+            hz = int(w.get("hz", "100") or 100)
+            t0, t1 = parse_tasks(w.get("tasks0")), parse_tasks(w.get("tasks1"))
+            pids = sorted({p for p, _ in t1}, key=int)
+            for (pid, tid), (u, k) in sorted(t1.items(), key=lambda x: (int(x[0][0]), int(x[0][1]))):
+                u0, k0 = t0.get((pid, tid), (0, 0))
+                if tool == "keepalived":
+                    label = "parent" if pid == pids[0] else "checker child"
+                else:
+                    label = "main thread" if pid == tid else "check engine thread"
+                for i, (lab, uu, kk) in enumerate(self.tasks):
+                    if lab == label:
+                        self.tasks[i] = (lab, uu + (u - u0) / hz, kk + (k - k0) / hz)
+                        break
+                else:
+                    self.tasks.append((label, (u - u0) / hz, (k - k0) / hz))
         self.deaths = []   # (death -> quiesce s, since the first failed check s or None)
         self.unmeasured = 0
         for d in deaths:
@@ -399,8 +416,8 @@ class MonRun:
 def monitor_runs(mjob):
     windows, deaths = read_monitor(os.path.join(mjob, "monitor.tsv")) if mjob else ({}, {})
     runs = {}
-    for key, w in windows.items():
-        runs[key] = MonRun(key[0], key[1], key[2], w, deaths.get(key, []))
+    for key, ws in windows.items():
+        runs[key] = MonRun(key[0], key[1], key[2], ws, deaths.get(key, []))
     return runs
 
 
@@ -468,8 +485,11 @@ def monitor_section(runs, meta, checks):
       f"{meta.get('host_cpu_model', '?')}, {meta.get('host_cpus', '?')} CPUs, load {meta.get('host_load', '?')}.")
     w("")
     w("keepalived (checkers only, TCP_CHECK) and `lvsctl monitor` (`check ... --type tcp`) checking the same real "
-      f"servers, one after the other in the same VM; {meta.get('monitor_monitor_window', '?')} s windows after the "
-      "warm-up. CPU = user + system time of every process of the daemon (keepalived: parent and checker child); "
+      f"servers, never both at once, in the same VM: {meta.get('monitor_monitor_rounds', '1')} rounds per size that "
+      "alternate the daemons (keepalived, lvsctl, then lvsctl, keepalived, or the reverse: a drift of the host's "
+      "load weighs on both), each round a fresh start of the daemon and a "
+      f"{meta.get('monitor_monitor_window', '?')} s window after its warm-up; the figures are the rounds' sums. "
+      "CPU = user + system time of every process of the daemon (keepalived: parent and checker child); "
       "checks/s = connections the real servers accepted in the window (the checks that really ran); RSS = VmHWM; "
       "death to quiescing = from the `iptables ... -j REJECT --reject-with tcp-reset` that kills a server to the first "
       "netlink read showing its weight 0 (median [min-max] of the deaths measured).")
@@ -494,12 +514,12 @@ def monitor_section(runs, meta, checks):
         w("**Verdict against the issue's goals:** " + "; ".join(
             f"{g[0]}: **{verdict(g[1])}** ({g[2]})" for g in goals) + ".")
         w("")
-    w("Details (per daemon and size, over the window):")
+    w("Details (per daemon and size, over its windows):")
     w("")
-    w("| servers | daemon | CPU user + sys | CPU by process or thread (user + sys) | guest busy | acceptor CPU "
+    w("| servers | daemon | CPU user + sys | CPU per 1,000 checks, by window | CPU by process or thread (user + sys) | guest busy | acceptor CPU "
       "| quiesced at the end / state changes to down in the window | open fds | after the first failed check "
       "(median) | warm-up |")
-    w("|---:|---|---:|---|---:|---:|---|---|---:|---:|")
+    w("|---:|---|---:|---|---|---:|---:|---|---|---:|---:|")
     for n, iv in sizes:
         for tool in ("keepalived", "lvsctl", "lvsctl-idle"):
             r = runs.get((tool, n, iv))
@@ -508,7 +528,8 @@ def monitor_section(runs, meta, checks):
             split = ", ".join(f"{lab} {u:.1f} + {s:.1f} s" for lab, u, s in r.tasks)
             rm = r.react_median()
             name = "lvsctl, no check lines" if tool == "lvsctl-idle" else tool
-            w(f"| {n:,} @ {fmt_iv(iv)} | {name} | {r.user:.1f} + {r.sys:.1f} s in {r.seconds:.0f} s | {split} | "
+            byw = ", ".join(f"{x:,.0f} ms" for x in r.per_k_windows) or "n/a"
+            w(f"| {n:,} @ {fmt_iv(iv)} | {name} | {r.user:.1f} + {r.sys:.1f} s in {r.seconds:.0f} s | {byw} | {split} | "
               f"{r.busy:.0f} % | {r.acceptor:.1f} s | {r.zero:,} / {r.downs:,} | {r.fds} | "
               f"{'' if rm is None else f'{rm:.2f} s'} | {r.warmup} s |")
     w("")

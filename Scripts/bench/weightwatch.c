@@ -4,9 +4,13 @@
 // other state (e.g. the iptables rule that kills the server), and then waits until the server's weight is WANT:
 // `zero` (quiesced) or `nonzero` (back). Prints "T0 T1 POLLS" in CLOCK_REALTIME seconds: T0 = when COMMAND
 // returned (or the start, without one), T1 = the middle of the first poll that saw the wanted weight.
+// With -a LOG PHASE_S, COMMAND runs PHASE_S seconds after the server's next check: the next line for RS:PORT that
+// the acceptor appends to LOG ("REALTIME_SECONDS ADDR:PORT", see acceptor.c), so every daemon's servers die at the
+// same phases of their check cycles and not at the mercy of where in its interval a death falls.
 // Exit 0; 1 on timeout (T1 is then "-"); 2 on errors (the server or service not in the table, netlink).
 // Build: cc -O2 -o weightwatch weightwatch.c
-// Usage: weightwatch VIP:PORT RS:PORT zero|nonzero TIMEOUT_S POLL_MS [-- COMMAND [ARGS...]]   (IPv4, TCP)
+// Usage: weightwatch VIP:PORT RS:PORT zero|nonzero TIMEOUT_S POLL_MS [-a LOG PHASE_S] [-- COMMAND [ARGS...]]
+// (IPv4, TCP)
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/genetlink.h>
@@ -103,10 +107,39 @@ static long weight_now(void) {
 
 static int wanted(long w, int zero) { return zero ? w == 0 : w > 0; }
 
+// Waits for the next line about `server` appended to `path` (from its end now), then until PHASE seconds after the
+// time on it; 2 when no such line comes within `timeout` seconds.
+static void after_next_check(const char *path, const char *server, double phase, double timeout) {
+  FILE *f = fopen(path, "r");
+  if (!f) die(path);
+  if (fseek(f, 0, SEEK_END)) die("fseek");
+  double until = now_mono() + timeout, t = -1;
+  char line[256], s[128];
+  while (t < 0) {
+    if (!fgets(line, sizeof line, f)) {
+      if (now_mono() > until) { fprintf(stderr, "weightwatch: no check of %s in %s\n", server, path); exit(2); }
+      clearerr(f);
+      usleep(1000);
+      continue;
+    }
+    double x;
+    if (sscanf(line, "%lf %127s", &x, s) == 2 && !strcmp(s, server)) t = x;
+  }
+  fclose(f);
+  double wait = t + phase - now_real();
+  if (wait > 0) usleep((useconds_t)(wait * 1e6));
+}
+
 int main(int argc, char **argv) {
-  if (argc < 6 || parse(argv[1], vaddr, &vport) || parse(argv[2], raddr, &rport) ||
-      (strcmp(argv[3], "zero") && strcmp(argv[3], "nonzero")) || (argc > 6 && strcmp(argv[6], "--"))) {
-    fprintf(stderr, "usage: weightwatch VIP:PORT RS:PORT zero|nonzero TIMEOUT_S POLL_MS [-- COMMAND [ARGS...]]\n");
+  int cmd = 0;   // index of COMMAND in argv, 0 without one
+  const char *alog = NULL;
+  double aphase = 0;
+  if (argc >= 9 && !strcmp(argv[6], "-a")) { alog = argv[7]; aphase = atof(argv[8]); }
+  int rest = alog ? 9 : 6;
+  if (argc > rest) { if (strcmp(argv[rest], "--") || argc == rest + 1) cmd = -1; else cmd = rest + 1; }
+  if (argc < 6 || cmd < 0 || parse(argv[1], vaddr, &vport) || parse(argv[2], raddr, &rport) ||
+      (strcmp(argv[3], "zero") && strcmp(argv[3], "nonzero"))) {
+    fprintf(stderr, "usage: weightwatch VIP:PORT RS:PORT zero|nonzero TIMEOUT_S POLL_MS [-a LOG PHASE_S] [-- COMMAND [ARGS...]]\n");
     return 2;
   }
   int zero = !strcmp(argv[3], "zero");
@@ -118,16 +151,17 @@ int main(int argc, char **argv) {
   long w = weight_now();
   if (w < 0) { fprintf(stderr, "weightwatch: %s is not in %s\n", argv[2], argv[1]); return 2; }
   double t0 = now_real();
-  if (argc > 7) {
+  if (cmd) {
     // The server must have the other state first (an up server before its kill).
     double until = now_mono() + timeout;
     while (wanted(w, zero)) {
       if (now_mono() > until) { fprintf(stderr, "weightwatch: %s never left its state (weight %ld)\n", argv[2], w); return 2; }
       usleep(poll_us); w = weight_now();
     }
+    if (alog) after_next_check(alog, argv[2], aphase, timeout);
     pid_t pid = fork();
     if (pid < 0) die("fork");
-    if (pid == 0) { execvp(argv[7], argv + 7); fprintf(stderr, "weightwatch: %s: %s\n", argv[7], strerror(errno)); _exit(127); }
+    if (pid == 0) { execvp(argv[cmd], argv + cmd); fprintf(stderr, "weightwatch: %s: %s\n", argv[cmd], strerror(errno)); _exit(127); }
     int st; while (waitpid(pid, &st, 0) < 0) if (errno != EINTR) die("waitpid");
     if (!WIFEXITED(st) || WEXITSTATUS(st)) { fprintf(stderr, "weightwatch: the command failed\n"); return 2; }
     t0 = now_real();

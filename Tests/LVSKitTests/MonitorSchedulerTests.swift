@@ -259,6 +259,28 @@ final class MonitorSchedulerTests: XCTestCase {
         XCTAssertEqual(runner.statuses.map(\.state.health), [.up, .down])
     }
 
+    /// The heap gives its entries back in time order, pushes and pops interleaved, ties and all.
+    func testTimeHeapOrder() {
+        var heap = TimeHeap()
+        var model: [Double] = []
+        var rng = SystemRandomNumberGenerator()
+        for round in 0..<2_000 {
+            if round % 3 == 2, let top = heap.top {
+                XCTAssertEqual(top.time, model.min())
+                model.remove(at: model.firstIndex(of: top.time)!)
+                heap.pop()
+            } else {
+                let t = Double(Int.random(in: 0..<500, using: &rng)) / 4
+                heap.push(t, slot: round, epoch: 0)
+                model.append(t)
+            }
+        }
+        var out: [Double] = []
+        while let top = heap.top { out.append(top.time); heap.pop() }
+        XCTAssertEqual(out, model.sorted())
+        XCTAssertEqual(heap.count, 0)
+    }
+
     func testNoChecks() {
         let clock = FakeClock()
         let runner = CheckRunner(checks: [], checker: ScriptedChecker(clock: clock), clock: clock)

@@ -107,14 +107,17 @@ public final class MonitorDaemon {
     /// 1/``readBackShare`` of that, less often: see ``readBackShare``).
     public static let reconcileInterval = 1.0
     /// The whole table is read back at most once per this many times the cost of the last reading, so reading
-    /// back takes at most 2 % of a CPU on any table (on a real director 1,000 servers read back in a few
+    /// back takes at most 1 % of a CPU on any table (on a real director 1,000 servers read back in a few
     /// milliseconds: every second).
-    public static let readBackShare = 50.0
+    public static let readBackShare = 100.0
     /// The shortest time between two cycles woken by check results (results are taken in batches).
     public static let batchInterval = 0.05
-    /// The shortest time between two writes of the state file after a change of state (or 10 times the cost of
-    /// the last write, on a big table).
+    /// The shortest time between two writes of the state file after a change of state, or 20 times the cost of
+    /// the last write on a big table (``stateWriteShare``).
     public static let stateWriteInterval = 0.5
+    /// While states keep changing, the state file is written at most once per this many times the cost of the last
+    /// write: at most 5 % of a CPU (on a real director 10,000 checks are written in tens of milliseconds).
+    public static let stateWriteShare = 20.0
     /// The shortest time between two writes of the state file for new results alone (last result, latency), or
     /// 100 times the cost of the last write: refreshing latencies takes at most 1 % of a CPU.
     public static let resultWriteInterval = 2.0
@@ -241,7 +244,7 @@ public final class MonitorDaemon {
                 let t0 = clock.now()
                 timed("full") { reconcile(now: now) }
                 reconcileCost = clock.now() - t0
-                // Every second, or less often when a read-back costs more than 2 % of that.
+                // Every second, or less often when a read-back costs more than 1 % of that.
                 let gap = max(Self.reconcileInterval, Self.readBackShare * reconcileCost)
                 nextReconcile = now + gap
                 if gap > 2 * readBackLogged {
@@ -515,7 +518,7 @@ public final class MonitorDaemon {
             try timed("state") { try writeStateFile() }
             let cost = clock.now() - t0
             resultWriteGap = max(Self.resultWriteInterval, 100 * cost)
-            stateWriteGap = max(Self.stateWriteInterval, 10 * cost)
+            stateWriteGap = max(Self.stateWriteInterval, Self.stateWriteShare * cost)
             resultsWritten = results
             stateDirty = false
             lastStateWrite = now

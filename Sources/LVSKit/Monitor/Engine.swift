@@ -284,7 +284,7 @@ final class EngineMailbox: @unchecked Sendable {
         state.withLock { s in
             guard !s.stopping else { return false }
             let wasEmpty = s.queue.isEmpty
-            s.queue.append(contentsOf: jobs)
+            if wasEmpty { s.queue = jobs } else { s.queue.append(contentsOf: jobs) }  // no copy of the runs when it can
             if wasEmpty && !jobs.isEmpty { Syscall.signalEvent(wake) }
             return true
         }
@@ -299,12 +299,15 @@ final class EngineMailbox: @unchecked Sendable {
         }
     }
 
-    /// Takes every queued run, with the stop flag.
-    func take() -> (jobs: [EngineJob], stopping: Bool) {
+    /// Moves every queued run to the end of `pending` (when `pending` is empty, the arrays are swapped: no run is
+    /// copied), and returns the stop flag.
+    func take(into pending: inout [EngineJob]) -> Bool {
         state.withLock { s in
-            let jobs = s.queue
-            s.queue = []
-            return (jobs, s.stopping)
+            if pending.isEmpty { swap(&s.queue, &pending) } else {
+                pending.append(contentsOf: s.queue)
+                s.queue.removeAll(keepingCapacity: true)
+            }
+            return s.stopping
         }
     }
 }
@@ -482,15 +485,13 @@ final class EngineLoop {
     func run() {
         Syscall.blockSignalsOnThisThread()
         while true {
-            let (jobs, stopping) = mailbox.take()
-            if stopping {
-                stop(Array(pending[pendingHead...]) + jobs)
+            if mailbox.take(into: &pending) {
+                stop(Array(pending[pendingHead...]))
                 return
             }
             // Runs are started a batch at a time, with the sockets that became ready read in between: a burst of
             // thousands (the first round, or the checks that came due during a pause of the daemon's loop) is spread
             // over the loop's turns instead of leaving every connect unread until the last one is started.
-            pending.append(contentsOf: jobs)
             let end = min(pending.count, pendingHead + Self.startBatch)
             for i in pendingHead..<end { start(pending[i]) }
             pendingHead = end

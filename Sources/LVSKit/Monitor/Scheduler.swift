@@ -371,13 +371,18 @@ struct TimeHeap: Sendable {
     var count: Int { entries.count }
 
     mutating func push(_ time: Double, slot: Int, epoch: UInt32) {
-        entries.append(Entry(time: time, slot: slot, epoch: epoch))
-        var i = entries.count - 1
-        while i > 0 {
-            let p = (i - 1) / 2
-            guard entries[i].time < entries[p].time else { break }
-            entries.swapAt(i, p)
-            i = p
+        let e = Entry(time: time, slot: slot, epoch: epoch)
+        entries.append(e)
+        // Sift up with a hole: parents move down, the new entry is written once.
+        entries.withUnsafeMutableBufferPointer { a in
+            var i = a.count - 1
+            while i > 0 {
+                let p = (i - 1) / 2
+                guard time < a[p].time else { break }
+                a[i] = a[p]
+                i = p
+            }
+            a[i] = e
         }
     }
 
@@ -386,17 +391,20 @@ struct TimeHeap: Sendable {
         guard !entries.isEmpty else { return }
         let last = entries.removeLast()
         guard !entries.isEmpty else { return }
-        entries[0] = last
-        var i = 0
-        let n = entries.count
-        while true {
-            let l = 2 * i + 1, r = l + 1
-            var m = i
-            if l < n && entries[l].time < entries[m].time { m = l }
-            if r < n && entries[r].time < entries[m].time { m = r }
-            if m == i { break }
-            entries.swapAt(i, m)
-            i = m
+        // Sift the last entry down from the root with a hole: smaller children move up, it is written once.
+        entries.withUnsafeMutableBufferPointer { a in
+            let n = a.count
+            var i = 0
+            while true {
+                let l = 2 * i + 1
+                guard l < n else { break }
+                var m = l
+                if l + 1 < n && a[l + 1].time < a[l].time { m = l + 1 }
+                guard a[m].time < last.time else { break }
+                a[i] = a[m]
+                i = m
+            }
+            a[i] = last
         }
     }
 }
