@@ -567,8 +567,10 @@ def monitor_section(runs, meta, checks):
       "lvsctl until its log says `first round done`, keepalived until the acceptor counted N connections, then two "
       "intervals more. CPU from /proc/PID/stat (utime + stime, all threads) of the daemon's processes at both ends of "
       "the window; guest busy from /proc/stat.")
-    w("- Deaths: one server after another (spread over the services), each after a pause that puts it at another "
-      "phase of the check cycle (k x 0.618 intervals, modulo one interval): `weightwatch` (Scripts/bench/weightwatch.c) "
+    w("- Deaths (in the first round): one server after another (spread over the services), the k-th at a fixed phase "
+      "of its own check cycle, k x 0.618 intervals (modulo one interval) after one of its checks as the acceptor logged "
+      "it (`weightwatch -a`), so both daemons' servers die at the same phases and the median compares the daemons, "
+      "not where in an interval each death happened to fall: `weightwatch` (Scripts/bench/weightwatch.c) "
       "reads that service's destinations over generic netlink, runs the `iptables-legacy -I INPUT ... -j REJECT "
       f"--reject-with tcp-reset` for the server and polls every {meta.get('monitor_monitor_poll_ms', '?')} ms until "
       "its weight is 0. *After the first failed check* (an estimate) = quiesced time minus max(death, the server's "
