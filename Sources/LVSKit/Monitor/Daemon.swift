@@ -224,9 +224,11 @@ public final class MonitorDaemon {
             stateDirty = true
         }
         let now = clock.now()
+        var becameReady = false
         if runner.firstRoundDone {
             if !ready {
                 ready = true
+                becameReady = true
                 nextReconcile = now
                 let st = runner.statuses
                 let up = Set(st.filter { $0.state.health == .up }.map(\.check.ref))
@@ -253,7 +255,9 @@ public final class MonitorDaemon {
                 }
             }
         }
-        writeState(force: false)
+        // The state file says `ready` as soon as systemd hears READY=1 (not one write gap later: on a big table that
+        // gap is many seconds).
+        writeState(force: becameReady)
         reap()
     }
 
