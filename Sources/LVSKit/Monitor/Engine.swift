@@ -375,8 +375,9 @@ final class OwnProbe {
     let job: EngineJob
     let subject: String
     let kind: Kind
-    /// The socket, or the pidfd (-1 without one: a kernel before 5.3; the process is then polled with WNOHANG).
-    let fd: Int32
+    /// The socket, or the pidfd (-1 without one, or when epoll refused it: the process is then polled with
+    /// WNOHANG).
+    var fd: Int32
     /// The exec check's pid, which is also its process group's id.
     let pid: pid_t
     /// True once the completion was called (an exec check killed at its deadline stays until it is reaped).
@@ -421,12 +422,6 @@ struct ProbeTable {
     func probe(_ id: UInt64, epoch: UInt32) -> OwnProbe? {
         let i = Int(truncatingIfNeeded: id)
         return i > 0 && i < slots.count && epochs[i] == epoch ? slots[i] : nil
-    }
-
-    /// Puts `p` in the place of the probe of `id` (same use).
-    mutating func replace(_ id: UInt64, with p: OwnProbe) {
-        let i = Int(truncatingIfNeeded: id)
-        if i > 0 && i < slots.count && slots[i] != nil { slots[i] = p }
     }
 
     /// Forgets the probe of `id`; the id may be given again.
@@ -655,15 +650,20 @@ final class EngineLoop {
         watch(OwnProbe(job: job, subject: subject, kind: .tcp, fd: fd), events: Int16(POLLOUT))
     }
 
-    /// Adds a probe's descriptor to the epoll set and its deadline to the heap; completes the run as failed when
-    /// epoll refuses it (the socket is then closed).
-    func watch(_ p: OwnProbe, events: Int16) {
+    /// Adds a probe's descriptor to the epoll set and its deadline to the heap. When epoll refuses the descriptor
+    /// it is closed, and the run is completed as failed, or with `pollIfRefused` (an exec check's pidfd) the probe
+    /// is polled instead (`polled`), as is a probe without a descriptor.
+    func watch(_ p: OwnProbe, events: Int16, pollIfRefused: Bool = false) {
         let (id, epoch) = probes.insert(p)
         if p.fd >= 0, case .failure(let e) = Syscall.epollAdd(epoll, p.fd, events: events, data: id) {
-            probes.remove(id)
             Syscall.close(p.fd)
-            return complete(p.job, false, "\(p.subject): epoll: \(CheckEngine.words(e))")
+            guard pollIfRefused else {
+                probes.remove(id)
+                return complete(p.job, false, "\(p.subject): epoll: \(CheckEngine.words(e))")
+            }
+            p.fd = -1
         }
+        if p.fd < 0 { polled.insert(id) }
         deadlines.push(p.job.deadline, slot: Int(truncatingIfNeeded: id), epoch: epoch)
     }
 
@@ -745,17 +745,9 @@ final class EngineLoop {
         case .success(let p): pid = p
         case .failure(let e): return complete(job, false, "\(subject): cannot run: \(CheckEngine.words(e))")
         }
-        var fd: Int32 = -1
-        if case .success(let f) = Syscall.pidfdOpen(pid) { fd = f }
-        // Watched through its pidfd when epoll takes it; else polled (`polled`).
-        let (id, epoch) = probes.insert(OwnProbe(job: job, subject: subject, kind: .exec, fd: fd, pid: pid))
-        if fd >= 0, case .failure = Syscall.epollAdd(epoll, fd, events: Int16(POLLIN), data: id) {
-            Syscall.close(fd)
-            probes.replace(id, with: OwnProbe(job: job, subject: subject, kind: .exec, fd: -1, pid: pid))
-            fd = -1
-        }
-        if fd < 0 { polled.insert(id) }
-        deadlines.push(job.deadline, slot: Int(truncatingIfNeeded: id), epoch: epoch)
+        // Watched through its pidfd; polled without one (a kernel before 5.3) or when epoll refuses it.
+        let fd = (try? Syscall.pidfdOpen(pid).get()) ?? -1
+        watch(OwnProbe(job: job, subject: subject, kind: .exec, fd: fd, pid: pid), events: Int16(POLLIN), pollIfRefused: true)
     }
 
     /// Reaps an exec check's process if it has ended and reports its exit unless already reported; true when it is

@@ -126,11 +126,11 @@ public struct CheckScheduler: Sendable {
         var check: HealthCheck
         var state: CheckState
         var nextDue: Double
-        /// The running run's token; 0 while the check is idle. Its `started`, `deadline` and `due` follow.
+        /// The running run's token; 0 while the check is idle. Its start and deadline follow (it was due at
+        /// `min(started, nextDue)`: `nextDue` changes only when a run ends).
         var token: UInt64 = 0
         var started = 0.0
         var deadline = 0.0
-        var due = 0.0
         var epoch: UInt32 = 0
         var isRunning: Bool { token != 0 }
     }
@@ -227,12 +227,11 @@ public struct CheckScheduler: Sendable {
             slots[i].token = token
             slots[i].started = now
             slots[i].deadline = now + max(Self.minimumSeconds, slots[i].check.timeout)
-            slots[i].due = min(now, slots[i].nextDue)
             slots[i].epoch &+= 1
             inFlight += 1
             deadlines.push(cutoff(i), slot: i, epoch: slots[i].epoch)
             var r = CheckRun(token: token, check: slots[i].check, started: now, deadline: slots[i].deadline)
-            r.due = slots[i].due
+            r.due = min(now, slots[i].nextDue)
             out.append(r)
         }
         cleanTops()
@@ -308,7 +307,7 @@ public struct CheckScheduler: Sendable {
         guard slots[i].isRunning else { return nil }
         results &+= 1
         if !moved.isEmpty { moved[slots[i].token] = nil }
-        let runDue = slots[i].due, runStarted = slots[i].started
+        let runStarted = slots[i].started, runDue = min(runStarted, slots[i].nextDue)
         slots[i].token = 0
         inFlight -= 1
         slots[i].epoch &+= 1
